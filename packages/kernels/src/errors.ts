@@ -1,0 +1,120 @@
+/**
+ * Error classes shared by every gradkit package. Each kind of failure has its own class and a stable
+ * `code`, so callers can branch on `instanceof` or on `code`; every message names the op and the
+ * argument involved.
+ */
+
+/** The stable codes carried by {@link GradkitError.code}. */
+export type GradkitErrorCode =
+  | 'E_SHAPE'
+  | 'E_DTYPE'
+  | 'E_DOMAIN'
+  | 'E_ARITY'
+  | 'E_UNKNOWN_OP'
+  | 'E_ARGUMENT'
+  | 'E_COMPILE'
+  | 'E_STATE'
+  | 'E_FORMAT';
+
+/** Base class of every error gradkit throws on purpose. */
+export class GradkitError extends Error {
+  /** A stable machine-readable code for the kind of error. */
+  readonly code: GradkitErrorCode;
+  /** The op (function, primitive or method) that refused its input. */
+  readonly op: string;
+
+  /**
+   * @param code - the stable error code
+   * @param op - the op that raised the error; the message is prefixed with it
+   * @param message - what was wrong, naming the argument and the offending shapes or values
+   */
+  constructor(code: GradkitErrorCode, op: string, message: string) {
+    super(`${op}: ${message}`);
+    this.name = new.target.name;
+    this.code = code;
+    this.op = op;
+  }
+}
+
+/** Shapes that do not fit together (broadcasting refused, size mismatch, bad axis). */
+export class ShapeError extends GradkitError {
+  /** @param op - the op; @param message - names the argument and both shapes */
+  constructor(op: string, message: string) {
+    super('E_SHAPE', op, message);
+  }
+}
+
+/** Dtypes that do not fit together, or a dtype an op does not support. */
+export class DtypeError extends GradkitError {
+  /** @param op - the op; @param message - names the argument and the dtypes */
+  constructor(op: string, message: string) {
+    super('E_DTYPE', op, message);
+  }
+}
+
+/** A value outside the op's domain: out-of-range probability, NaN where NaN is not allowed, empty input. */
+export class DomainError extends GradkitError {
+  /** @param op - the op; @param message - names the argument and the offending value */
+  constructor(op: string, message: string) {
+    super('E_DOMAIN', op, message);
+  }
+}
+
+/** A primitive applied to the wrong number of arguments. */
+export class ArityError extends GradkitError {
+  /** @param op - the primitive; @param message - says how many arguments were expected and given */
+  constructor(op: string, message: string) {
+    super('E_ARITY', op, message);
+  }
+}
+
+/** A primitive name that is not in the primitive table. */
+export class UnknownOpError extends GradkitError {
+  /** @param op - the unknown name; @param message - lists what exists */
+  constructor(op: string, message: string) {
+    super('E_UNKNOWN_OP', op, message);
+  }
+}
+
+/** An argument of the wrong kind (for example deriving with respect to something that is not a variable). */
+export class ArgumentError extends GradkitError {
+  /** @param op - the op; @param message - names the argument and what it should have been */
+  constructor(op: string, message: string) {
+    super('E_ARGUMENT', op, message);
+  }
+}
+
+/** A kernel or expression that cannot be compiled; carries the source position when there is one. */
+export class CompileError extends GradkitError {
+  /** 1-based line in the kernel source, when known. */
+  readonly line: number | undefined;
+  /** 0-based column in the kernel source, when known. */
+  readonly column: number | undefined;
+
+  /**
+   * @param op - the kernel or compiler entry point
+   * @param message - a plain explanation of what is outside the language
+   * @param position - where in the source the construct starts
+   */
+  constructor(op: string, message: string, position?: { line: number; column: number }) {
+    super('E_COMPILE', op, position ? `${message} (line ${position.line}, column ${position.column})` : message);
+    this.line = position?.line;
+    this.column = position?.column;
+  }
+}
+
+/** An operation that is invalid in the current state (backward twice, use after free, ...). */
+export class StateError extends GradkitError {
+  /** @param op - the op; @param message - says which state forbids it */
+  constructor(op: string, message: string) {
+    super('E_STATE', op, message);
+  }
+}
+
+/** A serialized artifact (checkpoint, golden file) whose format is not understood. */
+export class FormatError extends GradkitError {
+  /** @param op - the reader; @param message - says which field is wrong */
+  constructor(op: string, message: string) {
+    super('E_FORMAT', op, message);
+  }
+}

@@ -1,0 +1,83 @@
+import { ArgumentError } from '../errors.js';
+import { ruleBuilder } from './build.js';
+import { constantUnchecked, Expr, topoSort } from './node.js';
+import { PRIMITIVES, type PrimitiveName } from './primitives.js';
+
+/**
+ * Symbolic reverse mode: the adjoint expression of every node that `output` depends on, seeded with
+ * `seed` (default the constant 1). Nodes with a structurally zero adjoint are absent from the map.
+ * The adjoints are built from primitives only, so they can be differentiated again.
+ */
+export function adjoints(output: Expr, seed: Expr = constantUnchecked(1)): Map<Expr, Expr> {
+  const adj = new Map<Expr, Expr>();
+  adj.set(output, seed);
+  const order = topoSort([output]);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i]!;
+    const g = adj.get(node);
+    if (g === undefined || node.args.length === 0) continue;
+    const parts = PRIMITIVES[node.op as PrimitiveName].derivative(node.args, node, g, ruleBuilder);
+    for (let k = 0; k < node.args.length; k++) {
+      const part = parts[k];
+      const arg = node.args[k]!;
+      if (part == null || arg.isConst) continue;
+      if (part.isConst && part.value === 0) continue;
+      const prev = adj.get(arg);
+      adj.set(arg, prev === undefined ? part : ruleBuilder.add(prev, part));
+    }
+  }
+  return adj;
+}
+
+function checkVariable(wrt: Expr, i?: number): void {
+  if (!(wrt instanceof Expr) || !wrt.isVar) {
+    const which = i === undefined ? "'wrt'" : `'wrt[${i}]'`;
+    const got = wrt instanceof Expr ? `the ${wrt.op} expression ${wrt.toString()}` : String(wrt);
+    throw new ArgumentError('derive', `argument ${which} must be a variable, got ${got}`);
+  }
+}
+
+/**
+ * The derivative of `expr` with respect to the variable `wrt`, as a new expression (0 if `expr` does not
+ * depend on it). Call again on the result for second and third derivatives.
+ *
+ * @throws ArgumentError when `wrt` is not a variable node
+ */
+export function derive(expr: Expr, wrt: Expr): Expr {
+  checkVariable(wrt);
+  return adjoints(expr).get(wrt) ?? constantUnchecked(0);
+}
+
+/**
+ * The gradient of `expr` with respect to each variable in `wrt` (one reverse pass for all of them).
+ *
+ * @throws ArgumentError when an entry of `wrt` is not a variable node
+ */
+export function gradient(expr: Expr, wrt: readonly Expr[]): Expr[] {
+  wrt.forEach(checkVariable);
+  const adj = adjoints(expr);
+  return wrt.map((w) => adj.get(w) ?? constantUnchecked(0));
+}
+
+/**
+ * Replaces nodes of `expr` by other expressions (typically variables by expressions), rebuilding what
+ * depends on them. Replacements are looked up by node identity.
+ */
+export function substitute(expr: Expr, replacements: ReadonlyMap<Expr, Expr>): Expr {
+  const memo = new Map<Expr, Expr>();
+  for (const node of topoSort([expr])) {
+    const direct = replacements.get(node);
+    if (direct !== undefined) {
+      memo.set(node, direct);
+      continue;
+    }
+    if (node.args.length === 0) {
+      memo.set(node, node);
+      continue;
+    }
+    const args = node.args.map((a) => memo.get(a)!);
+    const same = args.every((a, i) => a === node.args[i]);
+    memo.set(node, same ? node : ruleBuilder.apply(node.op as PrimitiveName, ...args));
+  }
+  return memo.get(expr)!;
+}
