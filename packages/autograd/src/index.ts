@@ -24,3 +24,4 @@ export {
   StateError,
   UnknownOpError,
 } from '@gradkit/kernels';
+export * from './tensor/index.js';

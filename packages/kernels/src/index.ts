@@ -77,3 +77,4 @@ export {
   type InputKind,
   type NumericArray,
 } from './codegen/js.js';
+export { compileStrided, type StridedKernel } from './codegen/strided.js';

@@ -1,0 +1,54 @@
+import { DtypeError } from '@gradkit/kernels';
+
+/** Element types of tensors. */
+export type DType = 'float32' | 'float64';
+
+/** The typed array that stores a dtype. */
+export type TypedArrayFor<D extends DType> = D extends 'float32' ? Float32Array : Float64Array;
+
+/** Storage of any dtype. */
+export type Storage = Float32Array | Float64Array;
+
+/** The default dtype of tensors created from plain numbers (float32, as in PyTorch). */
+export const DEFAULT_DTYPE: DType = 'float32';
+
+/** Allocates zeroed storage of `dtype` for `n` elements. */
+export function allocate(dtype: DType, n: number): Storage {
+  return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+}
+
+/** The dtype stored by a typed array. */
+export function dtypeOf(data: Storage): DType {
+  return data instanceof Float32Array ? 'float32' : 'float64';
+}
+
+/** Checks that `d` names a supported dtype. */
+export function checkDtype(op: string, d: unknown): DType {
+  if (d !== 'float32' && d !== 'float64') {
+    throw new DtypeError(op, `unsupported dtype ${JSON.stringify(d)}; supported: 'float32', 'float64'`);
+  }
+  return d;
+}
+
+/**
+ * Type promotion for binary (and n-ary) ops, as in PyTorch and NumPy: float32 with float32 is float32,
+ * anything with float64 is float64. Plain JavaScript numbers never promote: they take the tensor's dtype.
+ */
+export function promoteTypes(a: DType, b: DType): DType {
+  return a === 'float64' || b === 'float64' ? 'float64' : 'float32';
+}
+
+/**
+ * Requires all dtypes to be equal (for ops that, like PyTorch's losses, refuse to mix precisions).
+ *
+ * @throws DtypeError naming the op and both dtypes
+ */
+export function requireSameDtype(op: string, names: readonly string[], dtypes: readonly DType[]): DType {
+  const first = dtypes[0]!;
+  for (let i = 1; i < dtypes.length; i++) {
+    if (dtypes[i] !== first) {
+      throw new DtypeError(op, `argument '${names[i]}' has dtype ${dtypes[i]} but '${names[0]}' has dtype ${first}`);
+    }
+  }
+  return first;
+}

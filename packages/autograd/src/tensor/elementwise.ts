@@ -1,0 +1,216 @@
+import {
+  adjoints,
+  ArgumentError,
+  apply,
+  compileElementwise,
+  compileStrided,
+  constant,
+  type Expr,
+  type InputKind,
+  mul,
+  add as addExpr,
+  type PrimitiveName,
+  variable,
+} from '@gradkit/kernels';
+import { symbol, type Value } from '../scalar/value.js';
+import { allocate, type DType, promoteTypes } from './dtype.js';
+import type { Grads } from './node.js';
+import { broadcastShapes, broadcastStrides, sameShape, type Shape, sizeOf } from './shape.js';
+import { checkTensor, record, type Tensor } from './tensor.js';
+import { sumTo } from './reduce-sum.js';
+
+/**
+ * An elementwise computation: `outputs` are expressions over the positional variables `x0 … x{arity-1}`.
+ * Specs are interned, so the derived backward spec is computed once per (spec, which grads are needed).
+ */
+export class ElementwiseSpec {
+  /** The op name used in messages and graph nodes. */
+  readonly name: string;
+  /** The output expressions. */
+  readonly outputs: readonly Expr[];
+  /** Number of tensor inputs. */
+  readonly arity: number;
+  /** The variable names `x0 …`. */
+  readonly variables: readonly string[];
+  readonly #backward = new Map<string, { spec: ElementwiseSpec; inputs: number[] }>();
+
+  /** @internal use {@link elementwiseSpec}. */
+  constructor(name: string, outputs: readonly Expr[], arity: number) {
+    this.name = name;
+    this.outputs = outputs;
+    this.arity = arity;
+    this.variables = inputVariables(arity);
+  }
+
+  /**
+   * The backward spec for a given set of inputs needing grads and outputs having grads: ONE elementwise
+   * computation over (inputs…, output grads…) whose outputs are the input gradients (before reduction
+   * to the inputs' shapes). Inputs whose gradient is structurally zero are left out.
+   */
+  backwardSpec(needInput: readonly boolean[], haveGrad: readonly boolean[]): { spec: ElementwiseSpec; inputs: number[] } {
+    const key = `${needInput.map(Number).join('')}|${haveGrad.map(Number).join('')}`;
+    const hit = this.#backward.get(key);
+    if (hit !== undefined) return hit;
+    const gradVars: Expr[] = [];
+    let total: Expr | null = null;
+    this.outputs.forEach((o, j) => {
+      if (!haveGrad[j]) return;
+      const g = variable(`x${this.arity + gradVars.length}`);
+      gradVars.push(g);
+      const term = mul(g, o);
+      total = total === null ? term : addExpr(total, term);
+    });
+    const adj = total === null ? new Map<Expr, Expr>() : adjoints(total);
+    const outs: Expr[] = [];
+    const inputs: number[] = [];
+    this.variables.forEach((v, i) => {
+      if (!needInput[i]) return;
+      const a = adj.get(variable(v));
+      if (a === undefined) return;
+      outs.push(a);
+      inputs.push(i);
+    });
+    const spec = new ElementwiseSpec(`${this.name}_backward`, outs, this.arity + gradVars.length);
+    const entry = { spec, inputs };
+    this.#backward.set(key, entry);
+    return entry;
+  }
+}
+
+const varCache: string[][] = [];
+function inputVariables(n: number): string[] {
+  if (varCache[n] === undefined) varCache[n] = Array.from({ length: n }, (_, i) => `x${i}`);
+  return varCache[n]!;
+}
+
+const specCache = new Map<string, WeakRef<ElementwiseSpec>>();
+
+/** The interned spec for `outputs` over `arity` positional variables `x0 …`. */
+export function elementwiseSpec(name: string, outputs: readonly Expr[], arity: number): ElementwiseSpec {
+  const key = `${name}|${arity}|${outputs.map((o) => o.id).join(',')}`;
+  const hit = specCache.get(key)?.deref();
+  if (hit !== undefined) return hit;
+  const spec = new ElementwiseSpec(name, outputs, arity);
+  specCache.set(key, new WeakRef(spec));
+  return spec;
+}
+
+/** Runs a spec's fused loop over broadcast inputs into new storage of `dtype`. */
+function runKernel(spec: ElementwiseSpec, inputs: readonly Tensor[], shape: Shape, dtype: DType) {
+  const n = sizeOf(shape);
+  const outs = spec.outputs.map(() => allocate(dtype, n));
+  if (n === 0 || outs.length === 0) return outs;
+  const flat = inputs.every((t) => t.size === 1 || sameShape(t.shape, shape));
+  if (flat) {
+    const kinds: InputKind[] = inputs.map((t) => (t.size === 1 && n !== 1 ? 'scalar' : 'array'));
+    const ins = inputs.map((t, i) => (kinds[i] === 'scalar' ? t.data[0]! : t.data));
+    compileElementwise(spec.outputs, spec.variables, kinds)(ins, outs, n);
+  } else {
+    const strides = inputs.map((t) => broadcastStrides(t.shape, shape));
+    compileStrided(spec.outputs, spec.variables)(
+      inputs.map((t) => t.data),
+      strides,
+      outs,
+      shape,
+    );
+  }
+  return outs;
+}
+
+/**
+ * Applies an elementwise spec to tensors with NumPy broadcasting, as ONE fused loop and ONE graph node.
+ * Its backward is the derived spec (again one fused loop), reduced to each input's shape; under
+ * `createGraph` that backward is recorded with the same mechanism, so every order of derivative works.
+ *
+ * @throws ShapeError when the inputs do not broadcast
+ */
+export function applyElementwise(spec: ElementwiseSpec, inputs: readonly Tensor[], dtype?: DType): Tensor[] {
+  if (inputs.length !== spec.arity) {
+    throw new ArgumentError(spec.name, `expects ${spec.arity} tensor argument(s), got ${inputs.length}`);
+  }
+  inputs.forEach((t, i) => checkTensor(spec.name, `#${i}`, t));
+  const shape = broadcastShapes(spec.name, ...inputs.map((t) => t.shape));
+  const outDtype = dtype ?? inputs.map((t) => t.dtype).reduce(promoteTypes);
+  const outs = runKernel(spec, inputs, shape, outDtype);
+  return record(
+    spec.name,
+    inputs,
+    outs.map((data) => ({ data, shape })),
+    (grads: Grads) => {
+      const need = inputs.map((t) => t.requiresGrad);
+      const have = grads.map((g) => g !== null);
+      const { spec: back, inputs: which } = spec.backwardSpec(need, have);
+      const result: Grads = inputs.map(() => null);
+      if (which.length === 0) return result;
+      const gradTensors = grads.filter((g): g is Tensor => g !== null);
+      const raw = applyElementwise(back, [...inputs, ...gradTensors], outDtype);
+      which.forEach((inputIndex, k) => {
+        result[inputIndex] = sumTo(raw[k]!, inputs[inputIndex]!.shape);
+      });
+      return result;
+    },
+  );
+}
+
+/**
+ * An elementwise op built from an expression: `build` receives one expression per argument (a variable for a
+ * tensor, a constant for a number) and returns the result's expression; the op runs as one fused loop.
+ */
+export function expressionOp(
+  name: string,
+  build: (...args: Expr[]) => Expr,
+  args: ReadonlyArray<Tensor | number>,
+): Tensor {
+  const tensors: Tensor[] = [];
+  const exprs: Expr[] = args.map((a) => {
+    if (typeof a === 'number') return constantArg(name, a);
+    tensors.push(checkTensor(name, `#${tensors.length}`, a));
+    return variable(`x${tensors.length - 1}`);
+  });
+  if (tensors.length === 0) throw new ArgumentError(name, 'needs at least one Tensor argument');
+  const spec = elementwiseSpec(name, [build(...exprs)], tensors.length);
+  return applyElementwise(spec, tensors)[0]!;
+}
+
+/** One primitive applied elementwise, with numbers folded in as constants. */
+export function primitiveOp(op: PrimitiveName, args: ReadonlyArray<Tensor | number>): Tensor {
+  return expressionOp(op, (...e) => apply(op, ...e), args);
+}
+
+function constantArg(op: string, a: number): Expr {
+  if (Number.isNaN(a)) throw new ArgumentError(op, 'a NaN number argument is not allowed; use a tensor holding NaN');
+  return constant(a);
+}
+
+/** A Tensor function produced by {@link fuse}. */
+export type FusedFunction = (...inputs: Tensor[]) => Tensor;
+
+/**
+ * Fuses a composite elementwise function into ONE loop forward and ONE loop backward. `fn` is traced once
+ * with symbolic scalars (`Value`s, which have the same elementwise methods as tensors), e.g.
+ * `fuse((x, y) => x.sigmoid().sub(y).abs().pow(2))`; the result applies it to tensors with broadcasting,
+ * and is differentiable to any order. Use it for hot elementwise chains (losses, optimizer updates).
+ *
+ * @param name - the node's name in the graph and in messages (default `"fused"`)
+ */
+export function fuse(fn: (...xs: Value[]) => Value, name = 'fused'): FusedFunction {
+  const arity = fn.length;
+  const xs = inputVariables(arity).map((v) => symbol(v));
+  const out = fn(...xs);
+  const spec = elementwiseSpec(name, [out.expr], arity);
+  return (...inputs: Tensor[]) => applyElementwise(spec, inputs)[0]!;
+}
+
+/**
+ * Like {@link fuse} for functions with several outputs, all computed in the same loop.
+ */
+export function fuseMany(fn: (...xs: Value[]) => Value[], name = 'fused'): (...inputs: Tensor[]) => Tensor[] {
+  const arity = fn.length;
+  const xs = inputVariables(arity).map((v) => symbol(v));
+  const spec = elementwiseSpec(
+    name,
+    fn(...xs).map((v) => v.expr),
+    arity,
+  );
+  return (...inputs: Tensor[]) => applyElementwise(spec, inputs);
+}

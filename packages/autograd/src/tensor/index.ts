@@ -1,0 +1,54 @@
+/**
+ * The tensor engine: the Tensor type, creation, elementwise ops (fused through generated loops), reductions,
+ * shape ops, and reverse-mode autograd with higher-order gradients.
+ */
+import './methods.js';
+
+export { allocate, DEFAULT_DTYPE, type DType, promoteTypes, requireSameDtype, type Storage } from './dtype.js';
+export { enableGrad, isGradEnabled, noGrad } from './grad-mode.js';
+export { type Grads, Node } from './node.js';
+export { checkTensor, type GradHook, type NestedArray, record, record1, Tensor } from './tensor.js';
+export { type BackwardOptions, backward, type GradOptions, grad } from './engine.js';
+export {
+  applyElementwise,
+  ElementwiseSpec,
+  elementwiseSpec,
+  expressionOp,
+  type FusedFunction,
+  fuse,
+  fuseMany,
+  primitiveOp,
+} from './elementwise.js';
+export * from './elementwise-ops.js';
+export { reducedShape, sum, sumTo } from './reduce-sum.js';
+export { broadcastTo, reshape } from './view.js';
+export {
+  arange,
+  type CreateOptions,
+  eye,
+  fromArray,
+  full,
+  linspace,
+  ones,
+  onesLike,
+  rand,
+  randint,
+  randn,
+  type RandomOptions,
+  scalarTensor,
+  tensor,
+  zeros,
+  zerosLike,
+} from './creation.js';
+export { defaultGenerator, Generator, manualSeed } from './random.js';
+export {
+  broadcastShapes,
+  broadcastStrides,
+  contiguousStrides,
+  fmt as formatShape,
+  normalizeAxes,
+  normalizeAxis,
+  sameShape,
+  type Shape,
+  sizeOf,
+} from './shape.js';

@@ -1,0 +1,98 @@
+import { allocate } from './dtype.js';
+import { broadcastTo, reshape } from './view.js';
+import { fmt, normalizeAxes, sameShape, type Shape, sizeOf } from './shape.js';
+import { record1, type Tensor } from './tensor.js';
+import { ShapeError } from '@gradkit/kernels';
+
+/** The shape left after reducing `axes` (kept as size 1 with `keepDims`). */
+export function reducedShape(shape: Shape, axes: readonly number[], keepDims: boolean): number[] {
+  const out: number[] = [];
+  shape.forEach((d, i) => {
+    if (!axes.includes(i)) out.push(d);
+    else if (keepDims) out.push(1);
+  });
+  return out;
+}
+
+/**
+ * Sums `x[...]` over `axes` into a fresh array (accumulating in float64, rounded once to the dtype).
+ * Works for any set of axes by walking the input once and adding each element into its output slot.
+ */
+export function sumKernel(x: Tensor, axes: readonly number[]): Float64Array {
+  const outShape = reducedShape(x.shape, axes, true);
+  const acc = new Float64Array(sizeOf(outShape));
+  const n = x.size;
+  const data = x.data;
+  if (acc.length === 1) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += data[i]!;
+    acc[0] = s;
+    return acc;
+  }
+  const rank = x.shape.length;
+  // Collapse to (outer, reduced-or-kept, inner) runs: walk with an odometer over the input.
+  const outStrides = new Array<number>(rank);
+  let st = 1;
+  for (let d = rank - 1; d >= 0; d--) {
+    outStrides[d] = axes.includes(d) ? 0 : st;
+    st *= outShape[d]!;
+  }
+  const inner = x.shape[rank - 1]!;
+  const innerStride = outStrides[rank - 1]!;
+  const idx = new Int32Array(rank);
+  for (let base = 0; base < n; base += inner) {
+    let o = 0;
+    for (let d = 0; d < rank - 1; d++) o += idx[d]! * outStrides[d]!;
+    if (innerStride === 0) {
+      let s = 0;
+      for (let j = 0; j < inner; j++) s += data[base + j]!;
+      acc[o] += s;
+    } else {
+      for (let j = 0; j < inner; j++) acc[o + j] += data[base + j]!;
+    }
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++idx[d]! < x.shape[d]!) break;
+      idx[d] = 0;
+    }
+  }
+  return acc;
+}
+
+/**
+ * Sum over `axis` (a number, a list, negative counts from the end; all axes when omitted).
+ * Backward broadcasts the gradient back to the input's shape.
+ *
+ * @throws ShapeError on an out-of-range or repeated axis
+ */
+export function sum(x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor {
+  const axes = normalizeAxes('sum', axis, x.ndim);
+  const shape = reducedShape(x.shape, axes, keepDims);
+  const acc = sumKernel(x, axes);
+  const data = allocate(x.dtype, acc.length);
+  data.set(acc);
+  const inShape = x.shape;
+  const kept = reducedShape(inShape, axes, true);
+  return record1('sum', [x], data, shape, (g) => [broadcastTo(reshape(g, kept), inShape)]);
+}
+
+/**
+ * Reduces a broadcast gradient back to `shape` by summing over the broadcast dimensions
+ * (the adjoint of broadcasting). Returns `g` itself when the shapes already agree.
+ *
+ * @throws ShapeError when `shape` does not broadcast to `g`'s shape
+ */
+export function sumTo(g: Tensor, shape: Shape): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const lead = g.ndim - shape.length;
+  if (lead < 0) throw new ShapeError('sumTo', `cannot reduce shape ${fmt(g.shape)} to the larger rank ${fmt(shape)}`);
+  const axes: number[] = [];
+  for (let d = 0; d < g.ndim; d++) {
+    if (d < lead) axes.push(d);
+    else if (shape[d - lead] === 1 && g.shape[d] !== 1) axes.push(d);
+    else if (shape[d - lead] !== g.shape[d]) {
+      throw new ShapeError('sumTo', `shape ${fmt(shape)} does not broadcast to ${fmt(g.shape)}`);
+    }
+  }
+  const s = axes.length > 0 ? sum(g, axes, true) : g;
+  return sameShape(s.shape, shape) ? s : reshape(s, shape);
+}

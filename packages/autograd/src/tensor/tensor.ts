@@ -1,0 +1,201 @@
+import { ArgumentError, ShapeError, StateError } from '@gradkit/kernels';
+import { type DType, dtypeOf, type Storage } from './dtype.js';
+import { isGradEnabled } from './grad-mode.js';
+import { type Grads, Node } from './node.js';
+import { contiguousStrides, fmt, type Shape, sizeOf } from './shape.js';
+
+/** A nested array of numbers, as accepted by `tensor()` and returned by `tolist()`. */
+export type NestedArray = number | NestedArray[];
+
+/** A hook on a tensor's gradient: may return a replacement gradient. */
+export type GradHook = (grad: Tensor) => Tensor | undefined | void;
+
+/**
+ * An n-dimensional array of float32 or float64 numbers that records the operations applied to it, so that
+ * gradients can be computed by reverse-mode automatic differentiation.
+ *
+ * Storage is always contiguous, row-major. Tensors are immutable: every op returns a new tensor (there are
+ * no in-place ops, so saved tensors can never be modified behind autograd's back).
+ */
+export class Tensor {
+  /** The elements, row-major. Treat as read-only: writing into it bypasses autograd. */
+  readonly data: Storage;
+  /** The size of each dimension. */
+  readonly shape: Shape;
+  /** The element type. */
+  readonly dtype: DType;
+  /** The op that produced this tensor (null for leaves and for results computed without grad). */
+  readonly gradFn: Node | null;
+  /** Which output of `gradFn` this tensor is. */
+  readonly outputIndex: number;
+  /** The accumulated gradient of a leaf that requires grad, filled by `backward()`. */
+  grad: Tensor | null = null;
+  #requiresGrad: boolean;
+  #hooks: GradHook[] = [];
+  #retainsGrad = false;
+
+  /** @internal use `tensor()`, the creation functions or ops. */
+  constructor(data: Storage, shape: Shape, requiresGrad = false, gradFn: Node | null = null, outputIndex = 0) {
+    if (data.length !== sizeOf(shape)) {
+      throw new ShapeError('Tensor', `data has ${data.length} elements but shape ${fmt(shape)} needs ${sizeOf(shape)}`);
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+    this.dtype = dtypeOf(data);
+    this.gradFn = gradFn;
+    this.outputIndex = outputIndex;
+    this.#requiresGrad = requiresGrad || gradFn !== null;
+  }
+
+  /** Whether gradients are computed for this tensor. */
+  get requiresGrad(): boolean {
+    return this.#requiresGrad;
+  }
+
+  /**
+   * Turns gradient tracking on or off for a leaf.
+   *
+   * @throws StateError on a non-leaf (its requiresGrad follows from its inputs)
+   */
+  set requiresGrad(on: boolean) {
+    if (this.gradFn !== null) {
+      throw new StateError('Tensor.requiresGrad', 'can only be set on a leaf tensor; use detach() on a result');
+    }
+    this.#requiresGrad = on;
+  }
+
+  /** True when the tensor was not produced by a recorded op. */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  /** Number of dimensions. */
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return this.data.length;
+  }
+
+  /** Row-major strides, in elements. */
+  get strides(): number[] {
+    return contiguousStrides(this.shape);
+  }
+
+  /** A copy of the elements as a typed array of the tensor's dtype. */
+  toArray(): Storage {
+    return this.data.slice();
+  }
+
+  /** The elements as nested JavaScript arrays (a number for a 0-d tensor). */
+  tolist(): NestedArray {
+    const build = (dim: number, offset: number): NestedArray => {
+      if (dim === this.shape.length) return this.data[offset]!;
+      const stride = sizeOf(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, offset + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /**
+   * The single element of a one-element tensor.
+   *
+   * @throws ShapeError when the tensor has more or fewer than one element
+   */
+  item(): number {
+    if (this.data.length !== 1) {
+      throw new ShapeError('item', `only one-element tensors can be converted to a number, got shape ${fmt(this.shape)}`);
+    }
+    return this.data[0]!;
+  }
+
+  /** A tensor sharing this one's data, cut off from the graph (requires no grad). */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape, false);
+  }
+
+  /**
+   * Registers a hook called with this tensor's gradient whenever it is computed during a backward pass; a
+   * returned tensor replaces the gradient. Returns a function that removes the hook.
+   *
+   * @throws StateError when the tensor does not require grad
+   */
+  registerHook(hook: GradHook): () => void {
+    if (!this.#requiresGrad) {
+      throw new StateError('registerHook', "cannot register a hook on a tensor that doesn't require gradient");
+    }
+    this.#hooks.push(hook);
+    return () => {
+      this.#hooks = this.#hooks.filter((h) => h !== hook);
+    };
+  }
+
+  /** Asks a non-leaf tensor to keep its gradient in `.grad` during backward (like `retain_grad()`). */
+  retainGrad(): this {
+    this.#retainsGrad = true;
+    return this;
+  }
+
+  /** @internal whether `.grad` should be filled for this tensor. */
+  get keepsGrad(): boolean {
+    return this.gradFn === null || this.#retainsGrad;
+  }
+
+  /** @internal applies the registered hooks to a gradient. */
+  runHooks(grad: Tensor): Tensor {
+    let g = grad;
+    for (const h of this.#hooks) {
+      const r = h(g);
+      if (r instanceof Tensor) g = r;
+    }
+    return g;
+  }
+
+  /** Sets `.grad` to null (like `zero_grad(set_to_none=True)`). */
+  zeroGrad(): void {
+    this.grad = null;
+  }
+
+  /** A short description with shape, dtype and the first elements. */
+  toString(): string {
+    const head = Array.from(this.data.slice(0, 6)).join(', ');
+    return `Tensor(shape=${fmt(this.shape)}, dtype=${this.dtype}${this.#requiresGrad ? ', requiresGrad' : ''}, data=[${head}${this.data.length > 6 ? ', ...' : ''}])`;
+  }
+}
+
+/**
+ * Wraps computed outputs as tensors and, when grad mode is on and some input requires grad, records one
+ * graph node for them. This is how every op joins the graph.
+ */
+export function record(
+  name: string,
+  inputs: readonly Tensor[],
+  outputs: ReadonlyArray<{ data: Storage; shape: Shape }>,
+  backward: (grads: Grads) => Grads,
+): Tensor[] {
+  const track = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  if (!track) return outputs.map((o) => new Tensor(o.data, o.shape));
+  const node = new Node(name, inputs, backward, outputs.length);
+  return outputs.map((o, i) => new Tensor(o.data, o.shape, true, node, i));
+}
+
+/** {@link record} for a single output. */
+export function record1(
+  name: string,
+  inputs: readonly Tensor[],
+  data: Storage,
+  shape: Shape,
+  backward: (grad: Tensor) => Grads,
+): Tensor {
+  return record(name, inputs, [{ data, shape }], (gs) => (gs[0] ? backward(gs[0]) : inputs.map(() => null)))[0]!;
+}
+
+/** Throws unless `x` is a Tensor. */
+export function checkTensor(op: string, arg: string, x: unknown): Tensor {
+  if (!(x instanceof Tensor)) {
+    throw new ArgumentError(op, `argument '${arg}' must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+  }
+  return x;
+}

@@ -1,0 +1,53 @@
+import { compileStrided, ShapeError, variable } from '@gradkit/kernels';
+import { allocate } from './dtype.js';
+import { sumTo } from './reduce-sum.js';
+import { broadcastShapes, broadcastStrides, fmt, sameShape, type Shape, sizeOf } from './shape.js';
+import { record1, type Tensor } from './tensor.js';
+
+/**
+ * The same elements in a new shape (row-major order kept). One dimension may be -1 (inferred).
+ * Shares storage with the input. Backward reshapes the gradient back.
+ *
+ * @throws ShapeError when the element counts differ or more than one dimension is -1
+ */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const target = [...shape];
+  const infer = target.indexOf(-1);
+  if (target.some((d, i) => (d < 0 && i !== infer) || !Number.isInteger(d)) || target.lastIndexOf(-1) !== infer) {
+    throw new ShapeError('reshape', `invalid shape ${fmt(shape)}: sizes must be non-negative integers, at most one -1`);
+  }
+  if (infer >= 0) {
+    const known = target.reduce((a, d, i) => (i === infer ? a : a * d), 1);
+    if (known === 0 || x.size % known !== 0) {
+      throw new ShapeError('reshape', `shape ${fmt(shape)} is invalid for input of size ${x.size} (shape ${fmt(x.shape)})`);
+    }
+    target[infer] = x.size / known;
+  }
+  if (sizeOf(target) !== x.size) {
+    throw new ShapeError('reshape', `shape ${fmt(target)} is invalid for input of size ${x.size} (shape ${fmt(x.shape)})`);
+  }
+  if (sameShape(target, x.shape)) return x;
+  const inShape = x.shape;
+  return record1('reshape', [x], x.data, target, (g) => [reshape(g, inShape)]);
+}
+
+const copyKernel = compileStrided([variable('x0')], ['x0']);
+
+/**
+ * Broadcasts `x` to `shape` (NumPy rules: align right, size-1 dims repeat, new leading dims), copying.
+ * Backward sums the gradient back to the input's shape.
+ *
+ * @throws ShapeError when `x` does not broadcast to `shape`
+ */
+export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(x.shape, shape)) return x;
+  const out = broadcastShapes('broadcastTo', x.shape, shape);
+  if (!sameShape(out, shape)) {
+    throw new ShapeError('broadcastTo', `cannot broadcast shape ${fmt(x.shape)} to ${fmt(shape)}`);
+  }
+  const n = sizeOf(shape);
+  const data = allocate(x.dtype, n);
+  if (n > 0) copyKernel([x.data], [broadcastStrides(x.shape, shape)], [data], shape);
+  const inShape = x.shape;
+  return record1('broadcastTo', [x], data, shape, (g) => [sumTo(g, inShape)]);
+}
