@@ -1,6 +1,6 @@
 /**
  * @gradkit/testing — check your own ops: `gradcheck` / `gradgradcheck` against central finite differences
- * (PyTorch's defaults), and fast-check arbitraries for scalars (and, later, tensors).
+ * (PyTorch's defaults), fast-check arbitraries for scalars (and, later, tensors), and seeded property settings.
  *
  * @packageDocumentation
  */
@@ -16,3 +16,5 @@ export {
   type JacobianProblem,
 } from './gradcheck.js';
 export { EDGE_VALUES, type ScalarOptions, scalar, smoothScalar } from './arbitraries.js';
+export { DEFAULT_SEED, type PropertyConfig, type PropertyConfigOptions, propertyConfig } from './property.js';
+export { gradcheckTensor, gradgradcheckTensor, type TensorFunction } from './gradcheck-tensor.js';
