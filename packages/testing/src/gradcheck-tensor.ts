@@ -1,8 +1,8 @@
 import { DtypeError, fromArray, grad, noGrad, type Tensor } from '@gradkit/autograd';
 import {
   checkJacobian,
-  type GradcheckOptions,
   GradcheckFailure,
+  type GradcheckOptions,
   type GradcheckReport,
   type JacobianProblem,
 } from './gradcheck.js';
@@ -22,7 +22,9 @@ function requireFloat64(what: string, inputs: readonly Tensor[]): void {
 }
 
 function leaves(inputs: readonly Tensor[], values: readonly Float64Array[]): Tensor[] {
-  return inputs.map((t, i) => fromArray(values[i]!, t.shape, { dtype: 'float64', requiresGrad: t.requiresGrad }));
+  return inputs.map((t, i) =>
+    fromArray(values[i]!, t.shape, { dtype: 'float64', requiresGrad: t.requiresGrad }),
+  );
 }
 
 /**
@@ -31,7 +33,11 @@ function leaves(inputs: readonly Tensor[], values: readonly Float64Array[]): Ten
  *
  * @throws DtypeError when an input is not float64
  */
-export function gradcheckTensor(fn: TensorFunction, inputs: readonly Tensor[], opts: GradcheckOptions = {}): GradcheckReport {
+export function gradcheckTensor(
+  fn: TensorFunction,
+  inputs: readonly Tensor[],
+  opts: GradcheckOptions = {},
+): GradcheckReport {
   requireFloat64('gradcheck', inputs);
   const values = inputs.map((t) => Float64Array.from(t.data));
   const active = inputs.map((t, i) => (t.requiresGrad ? i : -1)).filter((i) => i >= 0);
@@ -48,10 +54,14 @@ export function gradcheckTensor(fn: TensorFunction, inputs: readonly Tensor[], o
       const out = fn(...xs);
       const seed = new Float64Array(out.size);
       seed[o] = 1;
-      const gs = grad(out, active.map((i) => xs[i]!), {
-        gradOutputs: [fromArray(seed, out.shape, { dtype: out.dtype })],
-        allowUnused: true,
-      });
+      const gs = grad(
+        out,
+        active.map((i) => xs[i]!),
+        {
+          gradOutputs: [fromArray(seed, out.shape, { dtype: out.dtype })],
+          allowUnused: true,
+        },
+      );
       return gs.map((g, k) => (g === null ? new Float64Array(values[active[k]!]!.length) : g.data));
     },
   };
@@ -81,11 +91,17 @@ export function gradgradcheckTensor(
   };
   const probe = noGrad(() => fn(...inputs.map((t) => t.detach())));
   const u = fromArray(Float64Array.from({ length: probe.size }, rnd), probe.shape, { dtype: 'float64' });
-  const vs = inputs.map((t) => fromArray(Float64Array.from({ length: t.size }, rnd), t.shape, { dtype: 'float64' }));
+  const vs = inputs.map((t) =>
+    fromArray(Float64Array.from({ length: t.size }, rnd), t.shape, { dtype: 'float64' }),
+  );
   const active = inputs.map((t, i) => (t.requiresGrad ? i : -1)).filter((i) => i >= 0);
   const vjp: TensorFunction = (...xs) => {
     const out = fn(...xs);
-    const gs = grad(out, active.map((i) => xs[i]!), { gradOutputs: [u], createGraph: true, allowUnused: true });
+    const gs = grad(
+      out,
+      active.map((i) => xs[i]!),
+      { gradOutputs: [u], createGraph: true, allowUnused: true },
+    );
     let total: Tensor | null = null;
     gs.forEach((g, k) => {
       if (g === null) return;

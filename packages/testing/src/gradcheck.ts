@@ -173,7 +173,10 @@ export function gradcheck(
 function checkInputs(what: string, inputs: readonly number[]): void {
   inputs.forEach((x, i) => {
     if (typeof x !== 'number' || Number.isNaN(x)) {
-      throw new ArgumentError(what, `argument 'inputs[${i}]' must be a number that is not NaN, got ${String(x)}`);
+      throw new ArgumentError(
+        what,
+        `argument 'inputs[${i}]' must be a number that is not NaN, got ${String(x)}`,
+      );
     }
   });
 }

@@ -4,6 +4,8 @@
  *
  * @packageDocumentation
  */
+
+export { EDGE_VALUES, type ScalarOptions, scalar, smoothScalar } from './arbitraries.js';
 export {
   checkJacobian,
   describeWorst,
@@ -15,6 +17,5 @@ export {
   gradgradcheck,
   type JacobianProblem,
 } from './gradcheck.js';
-export { EDGE_VALUES, type ScalarOptions, scalar, smoothScalar } from './arbitraries.js';
-export { DEFAULT_SEED, type PropertyConfig, type PropertyConfigOptions, propertyConfig } from './property.js';
 export { gradcheckTensor, gradgradcheckTensor, type TensorFunction } from './gradcheck-tensor.js';
+export { DEFAULT_SEED, type PropertyConfig, type PropertyConfigOptions, propertyConfig } from './property.js';

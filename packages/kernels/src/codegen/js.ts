@@ -87,12 +87,26 @@ const KERNEL_CACHE_LIMIT = 1024;
  *
  * @param variables - the variable names, in the order of the kernel's `inputs`
  * @param kinds - for each variable, whether it is read per element or as one scalar
+ * @throws ArgumentError when `kinds` does not give one valid kind per variable, or a variable is not listed
  */
 export function compileElementwise(
   outputs: readonly Expr[],
   variables: readonly string[],
   kinds: readonly InputKind[],
 ): ElementwiseKernel {
+  if (kinds.length !== variables.length) {
+    throw new ArgumentError(
+      'compileElementwise',
+      `argument 'kinds' has ${kinds.length} entries but 'variables' has ${variables.length}; ` +
+        'give one kind per variable',
+    );
+  }
+  kinds.forEach((k, i) => {
+    if (k !== 'array' && k !== 'scalar') {
+      const what = `argument 'kinds[${i}]' must be 'array' or 'scalar', got ${String(k)}`;
+      throw new ArgumentError('compileElementwise', what);
+    }
+  });
   const key = `${outputs.map((o) => o.id).join(',')}|${variables.join(',')}|${kinds.join(',')}`;
   const hit = kernelCache.get(key);
   if (hit !== undefined) return hit;

@@ -157,13 +157,23 @@ const rows: Primitive[] = [
     (a, b) => `Math.pow(${a}, ${b})`,
     ([a, e], out, g, B) => {
       // d/da = e * a^(e-1). For a constant exponent c this is c * a^(c-1) with c-1 folded; c = 0 gives 0.
-      const da = e!.isConst
-        ? B.mul(g, B.mul(e!, B.apply('pow', a!, B.c(e!.value - 1))))
-        : B.mul(g, B.mul(e!, B.apply('pow', a!, B.sub(e!, B.c(1)))));
-      if (e!.isConst) return [da, null];
-      // d/de = a^e * log(a), defined as 0 where a = 0 and e >= 0 (the limit; PyTorch does the same).
+      if (e!.isConst) return [B.mul(g, B.mul(e!, B.apply('pow', a!, B.c(e!.value - 1)))), null];
+      // A variable exponent that is 0 at run time must give 0 too, not 0 * a^-1 = NaN where a^-1 overflows
+      // (a = 0 or subnormal). Only those points are masked, so derivatives of this one stay right elsewhere;
+      // the masked branch reads a safe base (1), so differentiating the where again gives 0, not 0 * inf.
+      const em1 = B.sub(e!, B.c(1));
+      const overflow = B.apply(
+        'and',
+        B.apply('eq', e!, B.c(0)),
+        B.apply('eq', B.apply('abs', B.apply('pow', a!, em1)), B.c(Number.POSITIVE_INFINITY)),
+      );
+      const pSafe = B.apply('pow', B.apply('where', overflow, B.c(1), a!), em1);
+      const da = B.apply('where', overflow, B.c(0), B.mul(g, B.mul(e!, pSafe)));
+      // d/de = a^e * log(a), defined as 0 where a = 0 and e >= 0 (the limit; PyTorch does the same). The log
+      // reads a safe base there, so second derivatives through the where stay finite.
       const zeroBase = B.apply('and', B.apply('eq', a!, B.c(0)), B.apply('ge', e!, B.c(0)));
-      const de = B.apply('where', zeroBase, B.c(0), B.mul(g, B.mul(out, B.apply('log', a!))));
+      const logSafe = B.apply('log', B.apply('where', zeroBase, B.c(1), a!));
+      const de = B.apply('where', zeroBase, B.c(0), B.mul(g, B.mul(out, logSafe)));
       return [da, de];
     },
     'a^b (Math.pow). d/da = b a^(b-1): at a = 0 with 0 < b < 1 that is +inf (b times 0^(b-1) = +inf), with b = 0 it is 0; ' +
