@@ -3,6 +3,7 @@
  * shape ops, and reverse-mode autograd with higher-order gradients.
  */
 import './methods.js';
+import './methods-shape.js';
 
 export { allocate, DEFAULT_DTYPE, type DType, promoteTypes, requireSameDtype, type Storage } from './dtype.js';
 export { enableGrad, isGradEnabled, noGrad } from './grad-mode.js';
@@ -52,3 +53,24 @@ export {
   type Shape,
   sizeOf,
 } from './shape.js';
+export {
+  chunk,
+  concat,
+  flatten,
+  gather,
+  type IndexLike,
+  type IndexSpec,
+  index,
+  indexAdd,
+  indexSelect,
+  permute,
+  type SliceSpec,
+  scatterAdd,
+  slice,
+  split,
+  squeeze,
+  stack,
+  t,
+  transpose,
+  unsqueeze,
+} from './shape-ops/index.js';
