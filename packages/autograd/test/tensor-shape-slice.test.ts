@@ -75,6 +75,14 @@ describe('slice', () => {
     expect(slice(zeros([2, 3]), 1, 1).dtype).toBe('float32');
   });
 
+  test('third derivative through slice: d³/dx³ sum(slice(x)^4) = 24 x on the sliced positions', () => {
+    const x = tensor([1, 2, 3, 4, 5], { dtype: 'float64', requiresGrad: true });
+    const [g1] = grad(slice(x, 0, 0, 5, 2).pow(4).sum(), [x], { createGraph: true });
+    const [g2] = grad(g1!.sum(), [x], { createGraph: true });
+    const [g3] = grad(g2!.sum(), [x]);
+    expect(g3!.tolist()).toEqual([24, 0, 72, 0, 120]);
+  });
+
   test('errors name the op, the argument and the shape', () => {
     const x = zeros([2, 3]);
     expectError(
