@@ -1,0 +1,67 @@
+/**
+ * Square float32 matmul at 64/128/256/512: gradkit against TensorFlow.js (cpu, wasm) and jax-js (wasm, jit),
+ * in GFLOP/s (2·n³ flops per product). Every implementation reads its product back as a Float32Array.
+ */
+import { fromArray, Generator } from '@gradkit/autograd';
+import { jit, numpy as np } from '@jax-js/jax';
+import { type BenchConfig, gradkitMatmul, maxAbsDiff, randomData, sink } from './common.js';
+import { measure } from './harness.js';
+import { tf, useTf } from './peers.js';
+import { type Measured, type Row, row } from './report.js';
+
+/** The sizes measured. */
+export const MATMUL_SIZES = [64, 128, 256, 512] as const;
+
+/** Runs the matmul cases; returns no rows when gradkit's matmul is not available yet. */
+export async function benchMatmul(
+  cfg: BenchConfig,
+  sizes: readonly number[] = MATMUL_SIZES,
+): Promise<{ rows: Row[]; checks: Record<string, number>; skipped?: string }> {
+  const matmul = gradkitMatmul();
+  if (matmul === null)
+    return { rows: [], checks: {}, skipped: '@gradkit/autograd does not export matmul yet' };
+  const rows: Row[] = [];
+  const checks: Record<string, number> = {};
+  const jmm = jit((a: np.Array, b: np.Array) => np.matmul(a, b));
+  for (const n of sizes) {
+    const gen = new Generator(n);
+    const aData = randomData(gen, n * n);
+    const bData = randomData(gen, n * n);
+    const a = fromArray(aData, [n, n]);
+    const b = fromArray(bData, [n, n]);
+    const gflops = (ms: number) => (2 * n ** 3) / (ms * 1e6);
+    const t = (impl: string, fn: () => void): Measured => {
+      const timing = measure(`matmul ${n} ${impl}`, fn, cfg.timing);
+      return { impl, value: gflops(timing.medianMs), timing };
+    };
+    const ours = matmul(a, b);
+    const mine = t('gradkit', () => sink(matmul(a, b).data[0]!));
+    const size = `${n}³`;
+    const peers: Measured[] = [];
+    for (const backend of ['cpu', 'wasm'] as const) {
+      await useTf(backend);
+      const ta = tf.tensor2d(aData, [n, n]);
+      const tb = tf.tensor2d(bData, [n, n]);
+      const ref = tf.matMul(ta, tb);
+      checks[`matmul ${n} |gradkit - tfjs-${backend}|`] = maxAbsDiff(ours.data, ref.dataSync());
+      ref.dispose();
+      peers.push(
+        t(`tfjs-${backend}`, () => {
+          const r = tf.matMul(ta, tb);
+          sink(r.dataSync()[0]!);
+          r.dispose();
+        }),
+      );
+      tf.dispose([ta, tb]);
+    }
+    const ja = np.array(aData).reshape([n, n]);
+    const jb = np.array(bData).reshape([n, n]);
+    checks[`matmul ${n} |gradkit - jax-js|`] = maxAbsDiff(ours.data, jmm(ja.ref, jb.ref).dataSync());
+    peers.push(t('jax-js-wasm', () => sink(jmm(ja.ref, jb.ref).dataSync()[0]!)));
+    ja.dispose();
+    jb.dispose();
+    for (const p of peers) rows.push(row('matmul f32', size, 'GFLOP/s', mine, p));
+  }
+  jmm.dispose();
+  return { rows, checks };
+}
