@@ -18,6 +18,7 @@ import type { Grads } from './node.js';
 import { broadcastShapes, broadcastStrides, sameShape, type Shape, sizeOf } from './shape.js';
 import { checkTensor, record, type Tensor } from './tensor.js';
 import { sumTo } from './reduce-sum.js';
+import { toDtype } from './cast.js';
 
 /**
  * An elementwise computation: `outputs` are expressions over the positional variables `x0 … x{arity-1}`.
@@ -145,7 +146,8 @@ export function applyElementwise(spec: ElementwiseSpec, inputs: readonly Tensor[
       const gradTensors = grads.filter((g): g is Tensor => g !== null);
       const raw = applyElementwise(back, [...inputs, ...gradTensors], outDtype);
       which.forEach((inputIndex, k) => {
-        result[inputIndex] = sumTo(raw[k]!, inputs[inputIndex]!.shape);
+        const input = inputs[inputIndex]!;
+        result[inputIndex] = toDtype(sumTo(raw[k]!, input.shape), input.dtype);
       });
       return result;
     },
@@ -172,14 +174,30 @@ export function expressionOp(
   return applyElementwise(spec, tensors)[0]!;
 }
 
-/** One primitive applied elementwise, with numbers folded in as constants. */
-export function primitiveOp(op: PrimitiveName, args: ReadonlyArray<Tensor | number>): Tensor {
-  return expressionOp(op, (...e) => apply(op, ...e), args);
+/**
+ * One primitive applied elementwise, with numbers folded in as constants.
+ *
+ * @param name - the op's name in messages and in the graph (default: the primitive's name)
+ */
+export function primitiveOp(op: PrimitiveName, args: ReadonlyArray<Tensor | number>, name: string = op): Tensor {
+  return expressionOp(name, (...e) => apply(op, ...e), args);
 }
 
 function constantArg(op: string, a: number): Expr {
   if (Number.isNaN(a)) throw new ArgumentError(op, 'a NaN number argument is not allowed; use a tensor holding NaN');
   return constant(a);
+}
+
+/** The number of inputs a fused function takes: its declared parameters (`fn.length`). */
+function countParameters(op: string, fn: (...xs: Value[]) => unknown): number {
+  if (typeof fn !== 'function') throw new ArgumentError(op, `argument 'fn' must be a function, got ${typeof fn}`);
+  if (fn.length === 0) {
+    throw new ArgumentError(
+      op,
+      "'fn' declares no parameters: the number of inputs is fn.length, which does not count rest or default parameters — write (x, y) => ...",
+    );
+  }
+  return fn.length;
 }
 
 /** A Tensor function produced by {@link fuse}. */
@@ -190,11 +208,17 @@ export type FusedFunction = (...inputs: Tensor[]) => Tensor;
  * with symbolic scalars (`Value`s, which have the same elementwise methods as tensors), e.g.
  * `fuse((x, y) => x.sigmoid().sub(y).abs().pow(2))`; the result applies it to tensors with broadcasting,
  * and is differentiable to any order. Use it for hot elementwise chains (losses, optimizer updates).
+ * The number of inputs is `fn.length`, so declare each parameter (rest and default parameters do not count).
+ *
+ * In float64 the fused result equals the op-by-op result bit for bit (the same operations in the same order,
+ * in float64 either way). In float32 it is the float64 result rounded once, while the op-by-op chain rounds
+ * every intermediate to float32: the fused result is the more accurate one.
  *
  * @param name - the node's name in the graph and in messages (default `"fused"`)
+ * @throws ArgumentError when `fn` declares no parameters
  */
 export function fuse(fn: (...xs: Value[]) => Value, name = 'fused'): FusedFunction {
-  const arity = fn.length;
+  const arity = countParameters('fuse', fn);
   const xs = inputVariables(arity).map((v) => symbol(v));
   const out = fn(...xs);
   const spec = elementwiseSpec(name, [out.expr], arity);
@@ -205,7 +229,7 @@ export function fuse(fn: (...xs: Value[]) => Value, name = 'fused'): FusedFuncti
  * Like {@link fuse} for functions with several outputs, all computed in the same loop.
  */
 export function fuseMany(fn: (...xs: Value[]) => Value[], name = 'fused'): (...inputs: Tensor[]) => Tensor[] {
-  const arity = fn.length;
+  const arity = countParameters('fuseMany', fn);
   const xs = inputVariables(arity).map((v) => symbol(v));
   const spec = elementwiseSpec(
     name,

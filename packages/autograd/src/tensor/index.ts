@@ -3,6 +3,7 @@
  * shape ops, and reverse-mode autograd with higher-order gradients.
  */
 import './methods.js';
+import './methods-reduce.js';
 import './methods-shape.js';
 
 export { allocate, DEFAULT_DTYPE, type DType, promoteTypes, requireSameDtype, type Storage } from './dtype.js';
@@ -23,6 +24,7 @@ export {
 export * from './elementwise-ops.js';
 export { reducedShape, sum, sumTo } from './reduce-sum.js';
 export { broadcastTo, reshape } from './view.js';
+export { toDtype } from './cast.js';
 export {
   arange,
   type CreateOptions,
@@ -74,3 +76,6 @@ export {
   transpose,
   unsqueeze,
 } from './shape-ops/index.js';
+export { linear, matmul } from './matmul.js';
+export { argmax, argmin, type Axis, logSumExp, max, mean, min, prod } from './reduce.js';
+export { logSoftmax, softmax } from './softmax.js';
