@@ -2,6 +2,7 @@
  * The results table: one row per (op, size, peer) with gradkit's figure, the peer's, and gradkit's speedup
  * over the peer; printed as text and written as JSON to bench/results/ (gitignored).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -89,6 +90,21 @@ export function target(rows: readonly Row[], what: string, goal: number, pick: (
   return { what, goal, ratio: r.ratio, met: r.ratio >= goal };
 }
 
+/** The commit measured, and the source files that differed from it (the results describe those too). */
+function gitState(): { commit: string; uncommitted: string[] } | Record<string, never> {
+  try {
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const uncommitted = git('status', '--porcelain', '--', 'packages')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => l.slice(3));
+    return { commit: git('rev-parse', 'HEAD').trim(), uncommitted };
+  } catch {
+    return {};
+  }
+}
+
 /** Writes the results as JSON under bench/results/ and returns the file's path. */
 export function writeResults(name: string, payload: Record<string, unknown>): string {
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'results');
@@ -100,6 +116,8 @@ export function writeResults(name: string, payload: Record<string, unknown>): st
     platform: `${process.platform}-${process.arch}`,
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cores: os.cpus().length,
+    loadAverage: os.loadavg(),
+    ...gitState(),
   };
   writeFileSync(
     file,
