@@ -1,7 +1,6 @@
 /** Shared pieces of the tensor benchmarks: configuration, seeded data, a result sink, comparisons. */
 
-import type { Generator, Tensor } from '@gradkit/autograd';
-import * as autograd from '@gradkit/autograd';
+import type { Generator } from '@gradkit/autograd';
 import type { TimingOptions } from './harness.js';
 
 /** How the benchmarks run. */
@@ -36,16 +35,4 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
     if (!(d <= m)) m = Number.isNaN(d) ? Number.POSITIVE_INFINITY : d;
   }
   return m;
-}
-
-/** gradkit's 2-D float32 matmul, as the benchmarks call it. */
-export type MatmulFn = (a: Tensor, b: Tensor) => Tensor;
-
-/**
- * `matmul` from @gradkit/autograd, or null while the package does not export it yet (it is looked up at run
- * time so that the other benchmarks run without it).
- */
-export function gradkitMatmul(): MatmulFn | null {
-  const f = (autograd as unknown as Record<string, unknown>)['matmul'];
-  return typeof f === 'function' ? (f as MatmulFn) : null;
 }

@@ -2,9 +2,9 @@
  * Square float32 matmul at 64/128/256/512: gradkit against TensorFlow.js (cpu, wasm) and jax-js (wasm, jit),
  * in GFLOP/s (2·n³ flops per product). Every implementation reads its product back as a Float32Array.
  */
-import { fromArray, Generator } from '@gradkit/autograd';
+import { fromArray, Generator, matmul } from '@gradkit/autograd';
 import { jit, numpy as np } from '@jax-js/jax';
-import { type BenchConfig, gradkitMatmul, maxAbsDiff, randomData, sink } from './common.js';
+import { type BenchConfig, maxAbsDiff, randomData, sink } from './common.js';
 import { measure } from './harness.js';
 import { tf, useTf } from './peers.js';
 import { type Measured, type Row, row } from './report.js';
@@ -12,14 +12,11 @@ import { type Measured, type Row, row } from './report.js';
 /** The sizes measured. */
 export const MATMUL_SIZES = [64, 128, 256, 512] as const;
 
-/** Runs the matmul cases; returns no rows when gradkit's matmul is not available yet. */
+/** Runs the matmul cases. */
 export async function benchMatmul(
   cfg: BenchConfig,
   sizes: readonly number[] = MATMUL_SIZES,
-): Promise<{ rows: Row[]; checks: Record<string, number>; skipped?: string }> {
-  const matmul = gradkitMatmul();
-  if (matmul === null)
-    return { rows: [], checks: {}, skipped: '@gradkit/autograd does not export matmul yet' };
+): Promise<{ rows: Row[]; checks: Record<string, number> }> {
   const rows: Row[] = [];
   const checks: Record<string, number> = {};
   const jmm = jit((a: np.Array, b: np.Array) => np.matmul(a, b));

@@ -91,10 +91,12 @@ export function target(rows: readonly Row[], what: string, goal: number, pick: (
 }
 
 /** The commit measured, and the source files that differed from it (the results describe those too). */
+const repoRoot = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
 function gitState(): { commit: string; uncommitted: string[] } | Record<string, never> {
   try {
     const git = (...args: string[]) =>
-      execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      execFileSync('git', args, { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     const uncommitted = git('status', '--porcelain', '--', 'packages')
       .split('\n')
       .filter((l) => l.trim() !== '')
@@ -107,7 +109,7 @@ function gitState(): { commit: string; uncommitted: string[] } | Record<string, 
 
 /** Writes the results as JSON under bench/results/ and returns the file's path. */
 export function writeResults(name: string, payload: Record<string, unknown>): string {
-  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'results');
+  const dir = path.join(repoRoot, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const file = path.join(dir, `${name}-${stamp}.json`);

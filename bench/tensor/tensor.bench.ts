@@ -48,7 +48,6 @@ async function main(): Promise<void> {
   const peerInfo = await setupPeers();
   const rows: Row[] = [];
   const checks: Record<string, number> = {};
-  const skipped: string[] = [];
   let losses: Record<string, number[]> = {};
 
   const progress = (msg: string) =>
@@ -59,7 +58,6 @@ async function main(): Promise<void> {
     const r = await benchMatmul(cfg, sizes);
     rows.push(...r.rows);
     Object.assign(checks, r.checks);
-    if (r.skipped) skipped.push(`matmul: ${r.skipped}`);
   }
   if (only.includes('chain')) {
     progress('elementwise chain');
@@ -73,7 +71,6 @@ async function main(): Promise<void> {
     rows.push(...r.rows);
     Object.assign(checks, r.checks);
     losses = r.losses;
-    if (r.skipped) skipped.push(`mlp: ${r.skipped}`);
   }
 
   const targets = [
@@ -101,7 +98,6 @@ async function main(): Promise<void> {
   console.log(formatTable(rows));
   console.log();
   console.log(formatTargets(targets));
-  for (const s of skipped) console.log(`skipped ${s}`);
   console.log('\nchecks (max abs differences):');
   for (const [k, v] of Object.entries(checks)) console.log(`  ${k}: ${v.toExponential(2)}`);
   const seconds = (performance.now() - started) / 1000;
@@ -112,7 +108,6 @@ async function main(): Promise<void> {
     targets,
     checks,
     losses,
-    skipped,
     seconds,
   });
   console.log(
