@@ -4,6 +4,39 @@
  *
  * @packageDocumentation
  */
+
+export {
+  type CompiledExpression,
+  compile,
+  compileElementwise,
+  type ElementwiseKernel,
+  evaluateBatch,
+  type InputKind,
+  type NumericArray,
+} from './codegen/js.js';
+export {
+  compileFusedReduce,
+  compileStridedReduce,
+  type FusedReduceKernel,
+  type FusedReduceOptions,
+  fusedStraightLine,
+  type StridedReduceKernel,
+} from './codegen/reduce.js';
+export { type Dialect, jsDialect, jsLiteral, type StraightLine, straightLine } from './codegen/schedule.js';
+export { compileStrided, type StridedKernel } from './codegen/strided.js';
+// ---------------------------------------------------------------------------------------------------------
+// GPU.js-style kernels (cpu: generated JavaScript; webgpu: generated WGSL) and WGSL for the expression IR.
+// ---------------------------------------------------------------------------------------------------------
+export {
+  compileElementwiseWgsl,
+  WGSL_HELPER_NAMES,
+  type WgslElementwise,
+  WORKGROUP_SIZE as WGSL_WORKGROUP_SIZE,
+  wgslDialect,
+  wgslIntLiteral,
+  wgslLiteral,
+  wgslSupport,
+} from './codegen/wgsl.js';
 export {
   ArgumentError,
   ArityError,
@@ -17,17 +50,6 @@ export {
   StateError,
   UnknownOpError,
 } from './errors.js';
-export { logSigmoid as logSigmoidNumber, runtime, type Runtime, sigmoid as sigmoidNumber, softplus as softplusNumber } from './runtime.js';
-export { constant, Expr, freeVariables, topoSort, variable } from './expr/node.js';
-export {
-  type DerivativeRule,
-  isPrimitive,
-  type Primitive,
-  PRIMITIVE_NAMES,
-  type PrimitiveName,
-  PRIMITIVES,
-  type RuleBuilder,
-} from './expr/primitives.js';
 export {
   abs,
   add,
@@ -35,8 +57,8 @@ export {
   apply,
   detach,
   div,
-  eq,
   type ExprLike,
+  eq,
   exp,
   expm1,
   ge,
@@ -67,14 +89,53 @@ export {
 } from './expr/build.js';
 export { adjoints, derive, gradient, substitute } from './expr/derive.js';
 export { type Bindings, evaluate, evaluateAll } from './expr/evaluate.js';
-export { type Dialect, jsDialect, jsLiteral, type StraightLine, straightLine } from './codegen/schedule.js';
+export { constant, Expr, freeVariables, topoSort, variable } from './expr/node.js';
 export {
-  type CompiledExpression,
-  compile,
-  compileElementwise,
-  type ElementwiseKernel,
-  evaluateBatch,
-  type InputKind,
-  type NumericArray,
-} from './codegen/js.js';
-export { compileStrided, type StridedKernel } from './codegen/strided.js';
+  type DerivativeRule,
+  isPrimitive,
+  PRIMITIVE_NAMES,
+  PRIMITIVES,
+  type Primitive,
+  type PrimitiveName,
+  type RuleBuilder,
+} from './expr/primitives.js';
+export { Input, input, type KernelArgument } from './gpu/args.js';
+export type { ElementwiseInputs, ElementwiseRunner } from './gpu/elementwise.js';
+export { GPU, type GPUSettings } from './gpu/gpu.js';
+export type {
+  HelperFunction,
+  Kernel,
+  KernelConstants,
+  KernelFunction,
+  KernelMethods,
+  KernelSettings,
+  KernelSource,
+  KernelThis,
+  OutputSize,
+  PipelineKernel,
+} from './gpu/kernel.js';
+export {
+  type Backend,
+  type GPUMode,
+  type KernelOutput,
+  KernelResult,
+  type ModeResult,
+} from './gpu/result.js';
+export {
+  HOW_TO_ENABLE_WEBGPU,
+  type WebGpuAvailability,
+  type WebGpuBufferLike,
+  type WebGpuComputePassLike,
+  type WebGpuDeviceLike,
+  type WebGpuEncoderLike,
+  type WebGpuPipelineLike,
+  type WebGpuShaderModuleLike,
+  webgpuAvailability,
+} from './gpu/webgpu.js';
+export {
+  logSigmoid as logSigmoidNumber,
+  type Runtime,
+  runtime,
+  sigmoid as sigmoidNumber,
+  softplus as softplusNumber,
+} from './runtime.js';

@@ -77,6 +77,11 @@ export interface Primitive {
   readonly derivative: DerivativeRule;
   /** JavaScript template: given the argument code strings, the code of the result (`R` is the runtime). */
   readonly js: (...args: string[]) => string;
+  /**
+   * WGSL template (f32): given the argument code strings, the code of the result. It may call the `gk_*`
+   * helpers of `codegen/wgsl.ts` (which never rely on inf/NaN propagation).
+   */
+  readonly wgsl: (...args: string[]) => string;
   /** One line on meaning, edge values and what the derivative returns at its unstable points. */
   readonly doc: string;
 }
@@ -93,12 +98,68 @@ function row(
   doc: string,
   commutative = false,
 ): Primitive {
-  return { name, arity, commutative, evaluate, derivative, js, doc };
+  return { name, arity, commutative, evaluate, derivative, js, wgsl: WGSL[name], doc };
 }
 
+const f32Bool = (cond: string): string => `select(0.0f, 1.0f, ${cond})`;
+
+/**
+ * The WGSL template of each primitive (float32 only; see `codegen/wgsl.ts` for the `gk_*` helpers). Comparisons
+ * give 1.0 / 0.0 like the JavaScript templates; `!==` is written `!(a == b)` so a NaN operand still counts as
+ * different, and `c !== 0` tests the bits (gk_nz) so a NaN condition still selects like JavaScript.
+ */
+const WGSL: Readonly<Record<PrimitiveName, (...args: string[]) => string>> = {
+  add: (a, b) => `(${a} + ${b})`,
+  sub: (a, b) => `(${a} - ${b})`,
+  mul: (a, b) => `(${a} * ${b})`,
+  div: (a, b) => `(${a} / ${b})`,
+  neg: (a) => `(-${a})`,
+  exp: (a) => `exp(${a})`,
+  log: (a) => `log(${a})`,
+  log1p: (a) => `gk_log1p(${a})`,
+  expm1: (a) => `gk_expm1(${a})`,
+  sqrt: (a) => `sqrt(${a})`,
+  pow: (a, b) => `gk_pow(${a}, ${b})`,
+  abs: (a) => `abs(${a})`,
+  sign: (a) => `sign(${a})`,
+  min: (a, b) => `min(${a}, ${b})`,
+  max: (a, b) => `max(${a}, ${b})`,
+  where: (c, a, b) => `select(${b}, ${a}, gk_nz(${c}))`,
+  lt: (a, b) => f32Bool(`${a} < ${b}`),
+  le: (a, b) => f32Bool(`${a} <= ${b}`),
+  gt: (a, b) => f32Bool(`${a} > ${b}`),
+  ge: (a, b) => f32Bool(`${a} >= ${b}`),
+  eq: (a, b) => f32Bool(`${a} == ${b}`),
+  ne: (a, b) => f32Bool(`!(${a} == ${b})`),
+  and: (a, b) => f32Bool(`gk_nz(${a}) && gk_nz(${b})`),
+  or: (a, b) => f32Bool(`gk_nz(${a}) || gk_nz(${b})`),
+  not: (a) => f32Bool(`!gk_nz(${a})`),
+  sigmoid: (a) => `gk_sigmoid(${a})`,
+  softplus: (a) => `gk_softplus(${a})`,
+  logSigmoid: (a) => `gk_logSigmoid(${a})`,
+  tanh: (a) => `gk_tanh(${a})`,
+  relu: (a) => `max(${a}, 0.0f)`,
+  detach: (a) => a,
+};
+
 const rows: Primitive[] = [
-  row('add', 2, (a, b) => a + b, (a, b) => `(${a} + ${b})`, (_, __, g) => [g, g], 'a + b.', true),
-  row('sub', 2, (a, b) => a - b, (a, b) => `(${a} - ${b})`, (_, __, g, B) => [g, B.neg(g)], 'a - b.'),
+  row(
+    'add',
+    2,
+    (a, b) => a + b,
+    (a, b) => `(${a} + ${b})`,
+    (_, __, g) => [g, g],
+    'a + b.',
+    true,
+  ),
+  row(
+    'sub',
+    2,
+    (a, b) => a - b,
+    (a, b) => `(${a} - ${b})`,
+    (_, __, g, B) => [g, B.neg(g)],
+    'a - b.',
+  ),
   row(
     'mul',
     2,
@@ -116,8 +177,22 @@ const rows: Primitive[] = [
     ([, b], out, g, B) => [B.div(g, b!), B.neg(B.div(B.mul(g, out), b!))],
     'a / b; d/db = -(a/b)/b.',
   ),
-  row('neg', 1, (a) => -a, (a) => `(-${a})`, (_, __, g, B) => [B.neg(g)], '-a.'),
-  row('exp', 1, Math.exp, (a) => `Math.exp(${a})`, (_, out, g, B) => [B.mul(g, out)], 'e^a; d/da = e^a.'),
+  row(
+    'neg',
+    1,
+    (a) => -a,
+    (a) => `(-${a})`,
+    (_, __, g, B) => [B.neg(g)],
+    '-a.',
+  ),
+  row(
+    'exp',
+    1,
+    Math.exp,
+    (a) => `Math.exp(${a})`,
+    (_, out, g, B) => [B.mul(g, out)],
+    'e^a; d/da = e^a.',
+  ),
   row(
     'log',
     1,
@@ -187,7 +262,14 @@ const rows: Primitive[] = [
     ([a], __, g, B) => [B.mul(g, B.apply('sign', a!))],
     '|a|; d/da = sign(a), 0 at a = 0.',
   ),
-  row('sign', 1, Math.sign, (a) => `Math.sign(${a})`, none, 'sign(a) in {-1, 0, 1} (NaN for NaN); derivative 0.'),
+  row(
+    'sign',
+    1,
+    Math.sign,
+    (a) => `Math.sign(${a})`,
+    none,
+    'sign(a) in {-1, 0, 1} (NaN for NaN); derivative 0.',
+  ),
   row(
     'min',
     2,
@@ -214,12 +296,56 @@ const rows: Primitive[] = [
     ([c], __, g, B) => [null, B.apply('where', c!, g, B.c(0)), B.apply('where', c!, B.c(0), g)],
     'where(c, a, b): a where c != 0, else b (a NaN condition selects a); no derivative through c.',
   ),
-  row('lt', 2, (a, b) => bool(a < b), (a, b) => `(${a} < ${b} ? 1 : 0)`, none, '1 if a < b else 0.'),
-  row('le', 2, (a, b) => bool(a <= b), (a, b) => `(${a} <= ${b} ? 1 : 0)`, none, '1 if a <= b else 0.'),
-  row('gt', 2, (a, b) => bool(a > b), (a, b) => `(${a} > ${b} ? 1 : 0)`, none, '1 if a > b else 0.'),
-  row('ge', 2, (a, b) => bool(a >= b), (a, b) => `(${a} >= ${b} ? 1 : 0)`, none, '1 if a >= b else 0.'),
-  row('eq', 2, (a, b) => bool(a === b), (a, b) => `(${a} === ${b} ? 1 : 0)`, none, '1 if a == b else 0.', true),
-  row('ne', 2, (a, b) => bool(a !== b), (a, b) => `(${a} !== ${b} ? 1 : 0)`, none, '1 if a != b else 0.', true),
+  row(
+    'lt',
+    2,
+    (a, b) => bool(a < b),
+    (a, b) => `(${a} < ${b} ? 1 : 0)`,
+    none,
+    '1 if a < b else 0.',
+  ),
+  row(
+    'le',
+    2,
+    (a, b) => bool(a <= b),
+    (a, b) => `(${a} <= ${b} ? 1 : 0)`,
+    none,
+    '1 if a <= b else 0.',
+  ),
+  row(
+    'gt',
+    2,
+    (a, b) => bool(a > b),
+    (a, b) => `(${a} > ${b} ? 1 : 0)`,
+    none,
+    '1 if a > b else 0.',
+  ),
+  row(
+    'ge',
+    2,
+    (a, b) => bool(a >= b),
+    (a, b) => `(${a} >= ${b} ? 1 : 0)`,
+    none,
+    '1 if a >= b else 0.',
+  ),
+  row(
+    'eq',
+    2,
+    (a, b) => bool(a === b),
+    (a, b) => `(${a} === ${b} ? 1 : 0)`,
+    none,
+    '1 if a == b else 0.',
+    true,
+  ),
+  row(
+    'ne',
+    2,
+    (a, b) => bool(a !== b),
+    (a, b) => `(${a} !== ${b} ? 1 : 0)`,
+    none,
+    '1 if a != b else 0.',
+    true,
+  ),
   row(
     'and',
     2,
@@ -238,7 +364,14 @@ const rows: Primitive[] = [
     '1 if either is non-zero else 0.',
     true,
   ),
-  row('not', 1, (a) => bool(a === 0), (a) => `(${a} === 0 ? 1 : 0)`, none, '1 if a == 0 else 0.'),
+  row(
+    'not',
+    1,
+    (a) => bool(a === 0),
+    (a) => `(${a} === 0 ? 1 : 0)`,
+    none,
+    '1 if a == 0 else 0.',
+  ),
   row(
     'sigmoid',
     1,

@@ -1,0 +1,341 @@
+import { ArgumentError } from '../errors.js';
+import { type Expr, freeVariables } from '../expr/node.js';
+import { PRIMITIVES } from '../expr/primitives.js';
+import type { InputKind } from './js.js';
+import { type Dialect, straightLine } from './schedule.js';
+
+/**
+ * WGSL code generation for the expression IR, and the library of WGSL helper functions (`gk_*`) that the
+ * primitive table's `wgsl` templates and the kernel language's `Math` functions call.
+ *
+ * WGSL has no f64: everything here is f32. WGSL also leaves inf and NaN handling to the implementation
+ * (a const-expression may not even produce them), so the helpers never rely on IEEE propagation: exponent
+ * arguments are clamped, NaN tests look at the bits, and inf/NaN values come from a private variable's bits
+ * (run-time values, never const-expressions).
+ */
+
+/** One WGSL helper: its source and the helpers it calls. */
+interface Helper {
+  readonly code: string;
+  readonly uses: readonly string[];
+}
+
+const HELPERS: Readonly<Record<string, Helper>> = {
+  gk_special: {
+    code: 'var<private> gk_special: vec2<u32> = vec2<u32>(0x7f800000u, 0x7fc00000u);',
+    uses: [],
+  },
+  gk_inf: { code: 'fn gk_inf() -> f32 { return bitcast<f32>(gk_special.x); }', uses: ['gk_special'] },
+  gk_nan: { code: 'fn gk_nan() -> f32 { return bitcast<f32>(gk_special.y); }', uses: ['gk_special'] },
+  gk_isnan: {
+    code: 'fn gk_isnan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }',
+    uses: [],
+  },
+  // x !== 0 in JavaScript: true for NaN, false for both zeros.
+  gk_nz: { code: 'fn gk_nz(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) != 0u; }', uses: [] },
+  // JavaScript truthiness of a number: false for 0, -0 and NaN.
+  gk_truthy: {
+    code: 'fn gk_truthy(x: f32) -> bool {\n  let b = bitcast<u32>(x) & 0x7fffffffu;\n  return b != 0u && b <= 0x7f800000u;\n}',
+    uses: [],
+  },
+  // e^x - 1: Taylor series to x^8 where |x| < 0.35 (relative error < 1e-9), exp(x) - 1 elsewhere.
+  gk_expm1: {
+    code: `fn gk_expm1(x: f32) -> f32 {
+  if (abs(x) < 0.35f) {
+    return x * (1.0f + x * (0.5f + x * (0.16666667f + x * (0.041666668f + x * (0.008333334f + x * (0.0013888889f + x * (0.0001984127f + x * 0.0000248016f)))))));
+  }
+  return exp(x) - 1.0f;
+}`,
+    uses: [],
+  },
+  // log(1 + x): 2 atanh(s), s = x / (2 + x), as a series where |x| < 0.35 (|s| < 0.22), log(1 + x) elsewhere.
+  gk_log1p: {
+    code: `fn gk_log1p(x: f32) -> f32 {
+  if (abs(x) < 0.35f) {
+    let s = x / (2.0f + x);
+    let s2 = s * s;
+    return 2.0f * s * (1.0f + s2 * (0.33333334f + s2 * (0.2f + s2 * (0.14285715f + s2 * (0.11111111f + s2 * (0.09090909f + s2 * 0.07692308f))))));
+  }
+  return log(1.0f + x);
+}`,
+    uses: [],
+  },
+  // 1 / (1 + e^-x) with e^-|x| only (never overflows); the clamp keeps exp's argument finite.
+  gk_sigmoid: {
+    code: `fn gk_sigmoid(x: f32) -> f32 {
+  if (gk_isnan(x)) { return x; }
+  let e = exp(-min(abs(x), 104.0f));
+  let r = 1.0f / (1.0f + e);
+  return select(e * r, r, x >= 0.0f);
+}`,
+    uses: ['gk_isnan'],
+  },
+  // log(1 + e^x) = max(x, 0) + log1p(e^-|x|).
+  gk_softplus: {
+    code: `fn gk_softplus(x: f32) -> f32 {
+  if (gk_isnan(x)) { return x; }
+  return max(x, 0.0f) + gk_log1p(exp(-min(abs(x), 104.0f)));
+}`,
+    uses: ['gk_isnan', 'gk_log1p'],
+  },
+  // log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|).
+  gk_logSigmoid: {
+    code: `fn gk_logSigmoid(x: f32) -> f32 {
+  if (gk_isnan(x)) { return x; }
+  return min(x, 0.0f) - gk_log1p(exp(-min(abs(x), 104.0f)));
+}`,
+    uses: ['gk_isnan', 'gk_log1p'],
+  },
+  // tanh(x) = expm1(2|x|) / (expm1(2|x|) + 2), signed; |x| is clamped at 20 where tanh rounds to 1.
+  gk_tanh: {
+    code: `fn gk_tanh(x: f32) -> f32 {
+  if (gk_isnan(x)) { return x; }
+  let e = gk_expm1(2.0f * min(abs(x), 20.0f));
+  let t = e / (e + 2.0f);
+  return select(t, -t, x < 0.0f);
+}`,
+    uses: ['gk_isnan', 'gk_expm1'],
+  },
+  // Math.pow semantics: exact repeated squaring for integer exponents up to 64, NaN for a negative base with
+  // a fractional exponent, 0^y by sign of y, exp2(y log2 x) otherwise.
+  gk_pow: {
+    code: `fn gk_pow(x: f32, y: f32) -> f32 {
+  if (y == 0.0f) { return 1.0f; }
+  if (gk_isnan(x) || gk_isnan(y)) { return gk_nan(); }
+  let integral = trunc(y) == y;
+  if (integral && abs(y) <= 64.0f) {
+    var b = x;
+    var e = u32(abs(y));
+    var r = 1.0f;
+    loop {
+      if (e == 0u) { break; }
+      if ((e & 1u) == 1u) { r = r * b; }
+      b = b * b;
+      e = e >> 1u;
+    }
+    return select(r, 1.0f / r, y < 0.0f);
+  }
+  if (x == 0.0f) { return select(gk_inf(), 0.0f, y > 0.0f); }
+  if (x < 0.0f) {
+    if (!integral) { return gk_nan(); }
+    let m = exp2(y * log2(-x));
+    let odd = abs(y) < 16777216.0f && (trunc(y * 0.5f) * 2.0f != y);
+    return select(m, -m, odd);
+  }
+  return exp2(y * log2(x));
+}`,
+    uses: ['gk_isnan', 'gk_nan', 'gk_inf'],
+  },
+  // asin / acos through atan2 with (1 - x)(1 + x), which keeps full float32 accuracy (the builtins of some
+  // implementations lose about 1e-5 near the ends of the domain).
+  gk_asin: {
+    code: 'fn gk_asin(x: f32) -> f32 { return gk_atan2(x, sqrt((1.0f - x) * (1.0f + x))); }',
+    uses: ['gk_atan2'],
+  },
+  gk_acos: {
+    code: 'fn gk_acos(x: f32) -> f32 { return gk_atan2(sqrt((1.0f - x) * (1.0f + x)), x); }',
+    uses: ['gk_atan2'],
+  },
+  // Math.atan2, including the signed zeros (atan2(0, 0) is implementation-defined in WGSL).
+  gk_atan2: {
+    code: `fn gk_atan2(y: f32, x: f32) -> f32 {
+  if (y == 0.0f && x == 0.0f) {
+    let r = select(0.0f, 3.14159274f, (bitcast<u32>(x) & 0x80000000u) != 0u);
+    return select(r, -r, (bitcast<u32>(y) & 0x80000000u) != 0u);
+  }
+  return atan2(y, x);
+}`,
+    uses: [],
+  },
+  // Math.round: halves round up (towards +inf), unlike WGSL's round-half-to-even.
+  gk_round: {
+    code: 'fn gk_round(x: f32) -> f32 {\n  let f = floor(x);\n  return select(f, f + 1.0f, x - f >= 0.5f);\n}',
+    uses: [],
+  },
+  gk_cbrt: {
+    code: `fn gk_cbrt(x: f32) -> f32 {
+  if (x == 0.0f || gk_isnan(x)) { return x; }
+  let r = exp2(log2(abs(x)) / 3.0f);
+  let s = r - (r * r * r - abs(x)) / (3.0f * r * r);
+  return select(s, -s, x < 0.0f);
+}`,
+    uses: ['gk_isnan'],
+  },
+  gk_log10: { code: 'fn gk_log10(x: f32) -> f32 { return log2(x) * 0.30102999566f; }', uses: [] },
+  gk_hypot: {
+    code: `fn gk_hypot(a: f32, b: f32) -> f32 {
+  let m = max(abs(a), abs(b));
+  if (m == 0.0f) { return 0.0f; }
+  let p = a / m;
+  let q = b / m;
+  return m * sqrt(p * p + q * q);
+}`,
+    uses: [],
+  },
+  // JavaScript's a % b for floats (truncated remainder, sign of a); the correction steps undo the rounding of
+  // a / b that would otherwise give a result off by one multiple of b.
+  gk_fmod: {
+    code: `fn gk_fmod(a: f32, b: f32) -> f32 {
+  var r = a - b * trunc(a / b);
+  let m = abs(b);
+  if (abs(r) >= m) { r = r - b * trunc(r / b); }
+  if (r != 0.0f && ((r < 0.0f) != (a < 0.0f))) { r = r + select(-m, m, a > 0.0f); }
+  return r;
+}`,
+    uses: [],
+  },
+  // An integer remainder with JavaScript's result for a zero divisor (NaN).
+  gk_imod: {
+    code: 'fn gk_imod(a: i32, b: i32) -> f32 {\n  if (b == 0i) { return gk_nan(); }\n  return f32(a % b);\n}',
+    uses: ['gk_nan'],
+  },
+};
+
+/** The names of the WGSL helper functions (`gk_*`) that generated code may call. */
+export const WGSL_HELPER_NAMES: readonly string[] = Object.freeze(Object.keys(HELPERS));
+
+/**
+ * The definitions of the `gk_*` helpers that `code` uses (and those they use), in dependency order, ready to
+ * be prepended to a WGSL module.
+ */
+export function wgslSupport(code: string): string {
+  const out: string[] = [];
+  const done = new Set<string>();
+  const visit = (name: string): void => {
+    if (done.has(name)) return;
+    done.add(name);
+    const h = HELPERS[name]!;
+    for (const u of h.uses) visit(u);
+    out.push(h.code);
+  };
+  const used = code.match(/\bgk_[A-Za-z0-9]+/g) ?? [];
+  for (const name of used) if (Object.hasOwn(HELPERS, name)) visit(name);
+  return out.join('\n\n');
+}
+
+/**
+ * A WGSL f32 literal for `v` (rounded to float32). Values that are not finite in float32 (NaN, ±inf, and
+ * doubles beyond the float32 range) are written as calls of the run-time helpers `gk_nan()` / `gk_inf()`,
+ * since WGSL refuses them in constant expressions.
+ */
+export function wgslLiteral(v: number): string {
+  const f = Math.fround(v);
+  if (Number.isNaN(f)) return 'gk_nan()';
+  if (f === Number.POSITIVE_INFINITY) return 'gk_inf()';
+  if (f === Number.NEGATIVE_INFINITY) return '(-gk_inf())';
+  if (Object.is(f, -0)) return '(-0.0f)';
+  const s = String(f);
+  return f < 0 ? `(${s}f)` : `${s}f`;
+}
+
+/** A WGSL i32 literal. */
+export function wgslIntLiteral(v: number): string {
+  return v < 0 ? `(${v}i)` : `${v}i`;
+}
+
+/** The WGSL dialect for {@link straightLine}: f32 values, `let` temporaries, the primitive table's templates. */
+export function wgslDialect(variable: (name: string) => string): Dialect {
+  return {
+    literal: wgslLiteral,
+    variable,
+    primitive: (op, args) => PRIMITIVES[op].wgsl(...args),
+    declare: (name, code) => `let ${name} = ${code};`,
+  };
+}
+
+/** The workgroup size of generated compute shaders (threads along x). */
+export const WORKGROUP_SIZE = 64;
+
+/** A WGSL compute shader for a fused elementwise expression, and how to bind it. */
+export interface WgslElementwise {
+  /** The complete WGSL module; entry point `main`. */
+  readonly code: string;
+  /** The variable names, in the order of the kernel's inputs. */
+  readonly variables: readonly string[];
+  /** For each input, whether it is read per element or is one scalar. */
+  readonly kinds: readonly InputKind[];
+  /** How many outputs the shader writes. */
+  readonly outputs: number;
+  /**
+   * Binding layout (group 0): binding 0 is a uniform `array<vec4<u32>, paramVec4s>` holding the element count
+   * in `[0].x` and scalar input `k` (in input order among the scalars) as f32 bits in `[1 + k / 4][k % 4]`;
+   * bindings 1.. are the array inputs (read-only storage, `array<f32>`) in input order, then the outputs
+   * (read-write storage).
+   */
+  readonly paramVec4s: number;
+}
+
+/**
+ * Compiles several expressions into ONE WGSL compute shader (the WGSL twin of `compileElementwise`): thread
+ * `i` reads element `i` of every array input (or the scalar), computes all outputs sharing their common
+ * subexpressions, and stores them. Dispatch `ceil(n / 64)` workgroups along x (spread over y when that
+ * exceeds the per-dimension limit; the shader linearises `x + y * 64 * numWorkgroups.x`).
+ *
+ * @param variables - the variable names, in the order of the kernel's inputs
+ * @param kinds - for each variable, whether it is read per element or as one scalar
+ * @throws ArgumentError when the expression uses a variable that is not listed
+ */
+export function compileElementwiseWgsl(
+  outputs: readonly Expr[],
+  variables: readonly string[],
+  kinds: readonly InputKind[],
+): WgslElementwise {
+  if (kinds.length !== variables.length) {
+    throw new ArgumentError(
+      'compileElementwiseWgsl',
+      `'kinds' has ${kinds.length} entries but 'variables' has ${variables.length}`,
+    );
+  }
+  const index = new Map<string, number>();
+  variables.forEach((v, i) => {
+    index.set(v, i);
+  });
+  for (const name of freeVariables(outputs)) {
+    if (!index.has(name)) {
+      throw new ArgumentError(
+        'compileElementwiseWgsl',
+        `variable '${name}' appears in the expression but not in 'variables'`,
+      );
+    }
+  }
+  const body = straightLine(
+    outputs,
+    wgslDialect((name) => `v${index.get(name)!}`),
+  );
+  const decls: string[] = ['@group(0) @binding(0) var<uniform> gk_p: array<vec4<u32>, PARAMS>;'];
+  const loads: string[] = [];
+  let binding = 1;
+  let scalar = 0;
+  variables.forEach((_, i) => {
+    if (kinds[i] === 'array') {
+      decls.push(`@group(0) @binding(${binding++}) var<storage, read> gk_in${i}: array<f32>;`);
+      loads.push(`let v${i} = gk_in${i}[i];`);
+    } else {
+      const slot = 1 + Math.floor(scalar / 4);
+      loads.push(`let v${i} = bitcast<f32>(gk_p[${slot}][${scalar % 4}]);`);
+      scalar++;
+    }
+  });
+  outputs.forEach((_, k) => {
+    decls.push(`@group(0) @binding(${binding++}) var<storage, read_write> gk_out${k}: array<f32>;`);
+  });
+  const paramVec4s = 1 + Math.ceil(scalar / 4);
+  const stores = body.results.map((r, k) => `gk_out${k}[i] = ${r};`);
+  const main = [
+    `@compute @workgroup_size(${WORKGROUP_SIZE})`,
+    'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {',
+    `  let i = gid.x + gid.y * nwg.x * ${WORKGROUP_SIZE}u;`,
+    '  if (i >= gk_p[0].x) { return; }',
+    ...[...loads, ...body.statements, ...stores].map((s) => `  ${s}`),
+    '}',
+  ].join('\n');
+  const module = `${decls.join('\n').replace('PARAMS', String(paramVec4s))}\n\n${main}`;
+  const support = wgslSupport(module);
+  return {
+    code: support ? `${support}\n\n${module}\n` : `${module}\n`,
+    variables,
+    kinds,
+    outputs: outputs.length,
+    paramVec4s,
+  };
+}

@@ -1,0 +1,441 @@
+import { WORKGROUP_SIZE, wgslIntLiteral, wgslLiteral, wgslSupport } from '../codegen/wgsl.js';
+import { CompileError } from '../errors.js';
+import type { KExpr, KStmt, MathName, ScalarType, Sym } from './ir.js';
+import { reachableHelpers, symName } from './names.js';
+import { binaryType, constantType, type Specialization, type TypedProgram } from './types.js';
+
+/**
+ * Where each kernel argument lives in the generated shader. Binding 0 is a uniform `array<vec4<u32>, vec4s>`:
+ * `[0].xyz` is the output size, each array argument has one vec4 of dimensions (outer to inner), and number
+ * arguments are f32 bits packed four to a vec4. Array arguments are read-only storage buffers of f32, bound
+ * in argument order from binding 1; the output (read-write storage) comes last.
+ */
+export interface WgslLayout {
+  readonly vec4s: number;
+  /** Kernel argument index → vec4 holding its dimensions. */
+  readonly dimsSlot: ReadonlyMap<number, number>;
+  /** Kernel argument index → [vec4, component] of its f32 bits. */
+  readonly numberSlot: ReadonlyMap<number, readonly [number, number]>;
+  /** Kernel argument index → binding number of its storage buffer. */
+  readonly binding: ReadonlyMap<number, number>;
+  /** Binding number of the output buffer. */
+  readonly outBinding: number;
+}
+
+/** Options of {@link emitWgsl}. */
+export interface EmitWgslOptions {
+  /** Cap for loops that are not statically bounded; without it such loops are a CompileError. */
+  readonly loopMaxIterations?: number | undefined;
+  /** The entry point named in error messages. */
+  readonly op: string;
+}
+
+const WT: Readonly<Record<ScalarType, string>> = { int: 'i32', float: 'f32', bool: 'bool' };
+
+/**
+ * Emits a typed kernel as a WGSL compute shader (entry point `main`, workgroup size 64, one thread per output
+ * element, linearised over a 2-D dispatch). Everything is f32 or i32. Reads outside an argument's bounds, or
+ * at fractional indices, give NaN as on the cpu backend.
+ *
+ * @throws CompileError for a loop with no static bound when no `loopMaxIterations` is given: a GPU cannot
+ *   interrupt a runaway thread
+ */
+export function emitWgsl(
+  program: TypedProgram,
+  options: EmitWgslOptions,
+): { code: string; layout: WgslLayout } {
+  const params = program.kernel.params;
+  const dimsSlot = new Map<number, number>();
+  const numberSlot = new Map<number, readonly [number, number]>();
+  const binding = new Map<number, number>();
+  let vec = 1;
+  let b = 1;
+  params.forEach((p, i) => {
+    if (p.kind === 'array') {
+      dimsSlot.set(i, vec++);
+      binding.set(i, b++);
+    }
+  });
+  let comp = 0;
+  params.forEach((p, i) => {
+    if (p.kind === 'scalar') {
+      numberSlot.set(i, [vec + Math.floor(comp / 4), comp % 4]);
+      comp++;
+    }
+  });
+  const vec4s = vec + Math.ceil(comp / 4);
+  const layout: WgslLayout = { vec4s, dimsSlot, numberSlot, binding, outBinding: b };
+
+  const decls: string[] = [`@group(0) @binding(0) var<uniform> gk_p: array<vec4<u32>, ${vec4s}>;`];
+  const readers: string[] = [];
+  params.forEach((p, i) => {
+    if (p.kind !== 'array') return;
+    decls.push(`@group(0) @binding(${binding.get(i)}) var<storage, read> gk_a${i}: array<f32>;`);
+    const s = dimsSlot.get(i)!;
+    const names = ['i', 'j', 'k'].slice(0, p.dims);
+    const dims = names.map((_, d) => `let d${d} = i32(gk_p[${s}][${d}]);`).join(' ');
+    const checks = names.map((n, d) => `${n} < 0i || ${n} >= d${d}`).join(' || ');
+    let flat = names[0]!;
+    for (let d = 1; d < p.dims; d++) flat = `(${flat}) * d${d} + ${names[d]}`;
+    readers.push(
+      `fn gk_rd${i}(${names.map((n) => `${n}: i32`).join(', ')}) -> f32 {\n  ${dims}\n  if (${checks}) { return gk_nan(); }\n  return gk_a${i}[${flat}];\n}`,
+    );
+  });
+  decls.push(`@group(0) @binding(${b}) var<storage, read_write> gk_out: array<f32>;`);
+  decls.push('var<private> gk_x: i32;\nvar<private> gk_y: i32;\nvar<private> gk_z: i32;');
+  readers.push(
+    'fn gk_fi(v: f32) -> i32 {\n  if (!(floor(v) == v)) { return -1i; }\n  return i32(clamp(v, -1.0f, 2147483520.0f));\n}',
+  );
+
+  const fns: string[] = [];
+  for (const h of reachableHelpers(program))
+    fns.push(new WgslFunctionEmitter(h, program, layout, options).helper());
+  fns.push(new WgslFunctionEmitter(program.kernel, program, layout, options).kernel());
+  const main = `@compute @workgroup_size(${WORKGROUP_SIZE})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let lin = gid.x + gid.y * nwg.x * ${WORKGROUP_SIZE}u;
+  let nx = gk_p[0].x;
+  let ny = gk_p[0].y;
+  if (lin >= nx * ny * gk_p[0].z) { return; }
+  gk_x = i32(lin % nx);
+  gk_y = i32((lin / nx) % ny);
+  gk_z = i32(lin / (nx * ny));
+  gk_out[lin] = gk_kernel();
+}`;
+  const module = [decls.join('\n'), readers.join('\n\n'), fns.join('\n\n'), main].join('\n\n');
+  const support = wgslSupport(module);
+  return { code: `${support ? `${support}\n\n` : ''}${module}\n`, layout };
+}
+
+/** The error for a loop the webgpu backend cannot run: no static bound and no `loopMaxIterations`. */
+export function unboundedLoopError(loop: KStmt, op: string, fnName: string): CompileError {
+  return new CompileError(
+    op,
+    'this loop has no bound known before it starts, which the webgpu backend refuses: a GPU cannot interrupt ' +
+      'a thread that never stops. Write it as a counting loop (for (let i = 0; i < n; i++) with n not changed ' +
+      'in the loop) or set the `loopMaxIterations` setting' +
+      (fnName !== 'kernel' ? ` (in helper '${fnName}')` : ''),
+    loop.pos,
+  );
+}
+
+function conv(code: string, from: ScalarType, to: ScalarType): string {
+  if (from === to) return code;
+  if (from === 'bool') return to === 'int' ? `select(0i, 1i, ${code})` : `select(0.0f, 1.0f, ${code})`;
+  if (to === 'bool') return from === 'int' ? `(${code} != 0i)` : `gk_truthy(${code})`;
+  if (to === 'float') return `f32(${code})`;
+  // float → int is never implicit (indices go through gk_fi).
+  return `i32(${code})`;
+}
+
+const FLOAT_BUILTIN: Partial<Record<MathName, string>> = {
+  acos: 'gk_acos',
+  acosh: 'acosh',
+  asin: 'gk_asin',
+  asinh: 'asinh',
+  atan: 'atan',
+  atanh: 'atanh',
+  cos: 'cos',
+  cosh: 'cosh',
+  exp: 'exp',
+  log: 'log',
+  log2: 'log2',
+  sin: 'sin',
+  sinh: 'sinh',
+  sqrt: 'sqrt',
+  tan: 'tan',
+  cbrt: 'gk_cbrt',
+  expm1: 'gk_expm1',
+  log1p: 'gk_log1p',
+  log10: 'gk_log10',
+  tanh: 'gk_tanh',
+  floor: 'floor',
+  ceil: 'ceil',
+  trunc: 'trunc',
+  round: 'gk_round',
+  abs: 'abs',
+  sign: 'sign',
+};
+
+class WgslFunctionEmitter {
+  private loopCounter = 0;
+
+  constructor(
+    private readonly spec: Specialization,
+    private readonly program: TypedProgram,
+    private readonly layout: WgslLayout,
+    private readonly options: EmitWgslOptions,
+  ) {}
+
+  private get isKernel(): boolean {
+    return this.spec === this.program.kernel;
+  }
+
+  private t(e: KExpr): ScalarType {
+    return this.spec.exprTypes.get(e) ?? 'float';
+  }
+
+  private symType(s: Sym): ScalarType {
+    return this.spec.symTypes.get(s) ?? 'float';
+  }
+
+  helper(): string {
+    const params: string[] = [];
+    const copies: string[] = [];
+    this.spec.fn.params.forEach((sym, i) => {
+      const p = this.spec.params[i]!;
+      if (p.kind !== 'scalar') return;
+      const ty = WT[this.symType(sym)];
+      if (sym.assigned) {
+        params.push(`gk_arg_${symName(sym)}: ${WT[p.type]}`);
+        copies.push(
+          `  var ${symName(sym)}: ${ty} = ${conv(`gk_arg_${symName(sym)}`, p.type, this.symType(sym))};\n`,
+        );
+      } else {
+        params.push(`${symName(sym)}: ${WT[p.type]}`);
+      }
+    });
+    const body = this.block(this.spec.fn.body, '  ');
+    return `fn ${this.spec.id}(${params.join(', ')}) -> ${WT[this.spec.returnType]} {\n${copies.join('')}${body}}`;
+  }
+
+  kernel(): string {
+    const copies: string[] = [];
+    this.spec.fn.params.forEach((sym, i) => {
+      const p = this.spec.params[i]!;
+      if (p.kind === 'scalar' && sym.assigned) {
+        copies.push(
+          `  var ${symName(sym)}: ${WT[this.symType(sym)]} = ${conv(this.numberParam(i), 'float', this.symType(sym))};\n`,
+        );
+      }
+    });
+    return `fn gk_kernel() -> f32 {\n${copies.join('')}${this.block(this.spec.fn.body, '  ')}}`;
+  }
+
+  private numberParam(i: number): string {
+    const [v, c] = this.layout.numberSlot.get(i)!;
+    return `bitcast<f32>(gk_p[${v}][${c}])`;
+  }
+
+  // ------------------------------------------------------------ statements
+
+  private block(list: readonly KStmt[], ind: string): string {
+    return list.map((s) => this.stmt(s, ind)).join('');
+  }
+
+  private stmt(s: KStmt, ind: string): string {
+    switch (s.k) {
+      case 'decl': {
+        const st = this.symType(s.sym);
+        const kw = s.sym.assigned ? 'var' : 'let';
+        return `${ind}${kw} ${symName(s.sym)}: ${WT[st]} = ${conv(this.expr(s.init), this.t(s.init), st)};\n`;
+      }
+      case 'assign':
+        return `${ind}${this.assign(s)};\n`;
+      case 'if': {
+        let out = `${ind}if (${this.cond(s.test)}) {\n${this.block(s.consequent, `${ind}  `)}${ind}}`;
+        if (s.otherwise) out += ` else {\n${this.block(s.otherwise, `${ind}  `)}${ind}}`;
+        return `${out}\n`;
+      }
+      case 'loop':
+        return this.loop(s, ind);
+      case 'break':
+        return `${ind}break;\n`;
+      case 'continue':
+        return `${ind}continue;\n`;
+      case 'return': {
+        const want = this.isKernel ? 'float' : this.spec.returnType;
+        return `${ind}return ${conv(this.expr(s.value), this.t(s.value), want)};\n`;
+      }
+      case 'block':
+        return `${ind}{\n${this.block(s.body, `${ind}  `)}${ind}}\n`;
+      case 'call':
+        return `${ind}_ = ${this.expr(s.call)};\n`;
+    }
+  }
+
+  private assign(s: Extract<KStmt, { k: 'assign' }>): string {
+    const n = symName(s.sym);
+    const st = this.symType(s.sym);
+    const vt = this.t(s.value);
+    const v = this.expr(s.value);
+    if (s.op === '=') return `${n} = ${conv(v, vt, st)}`;
+    if (s.op === '**=' || s.op === '/=') {
+      const l = conv(n, st, 'float');
+      const r = conv(v, vt, 'float');
+      return `${n} = ${conv(s.op === '/=' ? `(${l} / ${r})` : `gk_pow(${l}, ${r})`, 'float', st)}`;
+    }
+    const op = s.op[0] as '+' | '-' | '*' | '%';
+    const code = this.arith(op, n, st, v, vt, s.value);
+    const rt = binaryType(op, st, vt, op === '%' ? this.intDivisor(s.value) : true);
+    return `${n} = ${conv(code, rt, st)}`;
+  }
+
+  private intDivisor(e: KExpr): boolean {
+    if (e.k === 'num') return e.int && e.value !== 0;
+    if (e.k === 'constant') {
+      const v = this.program.constants[e.name]!;
+      return constantType(v) === 'int' && v !== 0;
+    }
+    return false;
+  }
+
+  /** `l op r` for + - * %, in the operands' common numeric type. */
+  private arith(
+    op: '+' | '-' | '*' | '%',
+    l: string,
+    lt: ScalarType,
+    r: string,
+    rt: ScalarType,
+    right: KExpr,
+  ): string {
+    const bothInt = lt !== 'float' && rt !== 'float';
+    if (op === '%' && bothInt && !this.intDivisor(right)) {
+      return `gk_imod(${conv(l, lt, 'int')}, ${conv(r, rt, 'int')})`;
+    }
+    const ct: ScalarType = bothInt ? 'int' : 'float';
+    if (op === '%' && ct === 'float') return `gk_fmod(${conv(l, lt, ct)}, ${conv(r, rt, ct)})`;
+    return `(${conv(l, lt, ct)} ${op} ${conv(r, rt, ct)})`;
+  }
+
+  private loop(s: Extract<KStmt, { k: 'loop' }>, ind: string): string {
+    const inner = `${ind}  `;
+    if (!s.bounded && this.options.loopMaxIterations === undefined) {
+      throw unboundedLoopError(s, this.options.op, this.spec.fn.name);
+    }
+    const init = this.block(s.init, inner);
+    const counter = `gk_it${this.loopCounter++}`;
+    const cap = !s.bounded;
+    const capDecl = cap ? `${inner}var ${counter}: i32 = 0i;\n` : '';
+    const capLine = cap
+      ? `${inner}  if (${counter} >= ${this.options.loopMaxIterations}i) { break; }\n${inner}  ${counter} = ${counter} + 1i;\n`
+      : '';
+    const testLine = s.form === 'for' && s.test ? `${inner}  if (!(${this.cond(s.test)})) { break; }\n` : '';
+    const body = this.block(s.body, `${inner}  `);
+    const updates = s.update
+      .map((u) => `${inner}    ${this.assign(u as Extract<KStmt, { k: 'assign' }>)};\n`)
+      .join('');
+    const breakIf = s.form === 'do' && s.test ? `${inner}    break if !(${this.cond(s.test)});\n` : '';
+    const continuing = updates || breakIf ? `${inner}  continuing {\n${updates}${breakIf}${inner}  }\n` : '';
+    return `${ind}{\n${init}${capDecl}${inner}loop {\n${testLine}${capLine}${body}${continuing}${inner}}\n${ind}}\n`;
+  }
+
+  // ------------------------------------------------------------ expressions
+
+  private cond(e: KExpr): string {
+    return conv(this.expr(e), this.t(e), 'bool');
+  }
+
+  private as(e: KExpr, to: ScalarType): string {
+    // Integer literals used as floats are written as float literals (2.0f rather than f32(2i)).
+    if (to === 'float' && e.k === 'num' && e.int) return wgslLiteral(e.value);
+    return conv(this.expr(e), this.t(e), to);
+  }
+
+  private expr(e: KExpr): string {
+    switch (e.k) {
+      case 'num':
+        return e.int ? wgslIntLiteral(e.value) : wgslLiteral(e.value);
+      case 'bool':
+        return e.value ? 'true' : 'false';
+      case 'var':
+        if (this.isKernel && e.sym.kind === 'param' && !e.sym.assigned)
+          return this.numberParam(e.sym.paramIndex);
+        return symName(e.sym);
+      case 'thread':
+        return ['gk_x', 'gk_y', 'gk_z'][e.axis]!;
+      case 'outsize':
+        return `i32(gk_p[0].${'xyz'[e.axis]})`;
+      case 'constant': {
+        const v = this.program.constants[e.name]!;
+        return constantType(v) === 'int' ? wgslIntLiteral(v) : wgslLiteral(v);
+      }
+      case 'index': {
+        const p = this.spec.params[e.sym.paramIndex]!;
+        const arg = p.kind === 'array' ? p.arg : -1;
+        const idx = e.indices.map((i) =>
+          this.t(i) === 'float' ? `gk_fi(${this.expr(i)})` : this.as(i, 'int'),
+        );
+        return `gk_rd${arg}(${idx.join(', ')})`;
+      }
+      case 'unary': {
+        if (e.op === '!') return `(!${this.cond(e.arg)})`;
+        const at = this.t(e.arg) === 'float' ? 'float' : 'int';
+        const a = this.as(e.arg, at);
+        return e.op === '-' ? `(-${a})` : a;
+      }
+      case 'binary':
+        return this.binary(e);
+      case 'logical':
+        return `(${this.cond(e.left)} ${e.op} ${this.cond(e.right)})`;
+      case 'cond': {
+        const t = this.t(e);
+        return `select(${this.as(e.otherwise, t)}, ${this.as(e.consequent, t)}, ${this.cond(e.test)})`;
+      }
+      case 'math':
+        return this.math(e);
+      case 'call': {
+        const target = this.spec.targets.get(e)!;
+        const args: string[] = [];
+        e.args.forEach((a, i) => {
+          const p = target.params[i]!;
+          if (p.kind === 'scalar') args.push(this.as(a, p.type));
+        });
+        return `${target.id}(${args.join(', ')})`;
+      }
+    }
+  }
+
+  private binary(e: Extract<KExpr, { k: 'binary' }>): string {
+    const lt = this.t(e.left);
+    const rt = this.t(e.right);
+    switch (e.op) {
+      case '+':
+      case '-':
+      case '*':
+      case '%':
+        return this.arith(e.op, this.expr(e.left), lt, this.expr(e.right), rt, e.right);
+      case '/':
+        return `(${this.as(e.left, 'float')} / ${this.as(e.right, 'float')})`;
+      case '**':
+        return `gk_pow(${this.as(e.left, 'float')}, ${this.as(e.right, 'float')})`;
+      default: {
+        if (lt === 'bool' && rt === 'bool' && (e.op === '==' || e.op === '!=')) {
+          return `(${this.expr(e.left)} ${e.op} ${this.expr(e.right)})`;
+        }
+        const ct: ScalarType = lt !== 'float' && rt !== 'float' ? 'int' : 'float';
+        const l = this.as(e.left, ct);
+        const r = this.as(e.right, ct);
+        // JavaScript's !== is true when either side is NaN; write it as !(==) so that holds on the GPU too.
+        if (e.op === '!=') return ct === 'float' ? `(!(${l} == ${r}))` : `(${l} != ${r})`;
+        return `(${l} ${e.op} ${r})`;
+      }
+    }
+  }
+
+  private math(e: Extract<KExpr, { k: 'math' }>): string {
+    const t = this.t(e);
+    const argT: ScalarType = t === 'int' ? 'int' : 'float';
+    const args = e.args.map((a) => this.as(a, argT));
+    switch (e.fn) {
+      case 'min':
+      case 'max':
+        return args.reduce((acc, a) => `${e.fn}(${acc}, ${a})`);
+      case 'hypot':
+        if (args.length === 1) return `abs(${args[0]})`;
+        return args.reduce((acc, a) => `gk_hypot(${acc}, ${a})`);
+      case 'pow':
+        return `gk_pow(${args[0]}, ${args[1]})`;
+      case 'atan2':
+        return `gk_atan2(${args[0]}, ${args[1]})`;
+      case 'fround':
+        return args[0]!;
+      default: {
+        if (t === 'int' && (e.fn === 'floor' || e.fn === 'ceil' || e.fn === 'round' || e.fn === 'trunc')) {
+          return args[0]!;
+        }
+        return `${FLOAT_BUILTIN[e.fn]!}(${args[0]})`;
+      }
+    }
+  }
+}

@@ -1,0 +1,321 @@
+import type { InputKind } from '../codegen/js.js';
+import { ArgumentError, StateError } from '../errors.js';
+import type { Expr } from '../expr/node.js';
+import type { KernelArgument } from './args.js';
+import { type ElementwiseRunner, elementwiseRunner } from './elementwise.js';
+import type { KFunction } from './ir.js';
+import {
+  type HelperFunction,
+  KERNEL_IMPL,
+  type Kernel,
+  type KernelConstants,
+  type KernelFunction,
+  KernelImpl,
+  type KernelSettings,
+  kernelObject,
+  type PipelineKernel,
+  parseHelper,
+} from './kernel.js';
+import { type Backend, type GPUMode, type KernelOutput, KernelResult, type ModeResult } from './result.js';
+import {
+  requestWebGpuDevice,
+  type WebGpuAvailability,
+  type WebGpuDeviceLike,
+  webgpuAvailability,
+} from './webgpu.js';
+
+/** The settings of {@link GPU}. */
+export interface GPUSettings<M extends GPUMode = GPUMode> {
+  /** `cpu`, `webgpu`, or `auto` (default): webgpu when an adapter exists, else cpu. */
+  readonly mode?: M;
+  /** Run on this WebGPU device instead of requesting one; `destroy()` then leaves the device alive. */
+  readonly device?: WebGpuDeviceLike;
+}
+
+type AnyKernel<M extends GPUMode> = Kernel<M> | PipelineKernel<M>;
+
+/**
+ * The entry point, shaped like GPU.js's `GPU`: makes kernels, holds helper functions and the WebGPU device.
+ *
+ * - `cpu` mode: kernels compile to JavaScript loops over typed arrays; a call returns its arrays directly.
+ * - `webgpu` mode: kernels compile to WGSL compute shaders; a call returns a Promise (reading a GPU buffer
+ *   back is asynchronous). In Node the device comes from the optional `webgpu` package.
+ * - `auto`: webgpu when an adapter exists, else cpu; calls return Promises either way.
+ *
+ * `kernel.run(...)` returns a Promise in every mode. Pipeline kernels (`pipeline: true`) return a
+ * {@link KernelResult} at once in every mode, once the backend is chosen (`await gpu.ready()`).
+ * Call `destroy()` to release every device buffer and the device.
+ */
+export class GPU<M extends GPUMode = 'auto'> {
+  /** The requested mode. */
+  readonly mode: M;
+  private chosen: Backend | undefined;
+  private readyPromise: Promise<Backend> | null = null;
+  private dev: WebGpuDeviceLike | null = null;
+  private readonly ownsDevice: boolean;
+  private readonly givenDevice: WebGpuDeviceLike | undefined;
+  private readonly results = new Set<KernelResult<GPUMode>>();
+  private readonly kernels = new Set<KernelImpl>();
+  private readonly fns = new Map<string, KFunction>();
+  private version = 0;
+  private isDestroyed = false;
+  private lostMessage: string | null = null;
+  private readonly host;
+
+  /**
+   * @throws ArgumentError for an unknown mode
+   */
+  constructor(settings: GPUSettings<M> = {}) {
+    const mode = (settings.mode ?? 'auto') as M;
+    if (mode !== 'cpu' && mode !== 'webgpu' && mode !== 'auto') {
+      throw new ArgumentError('GPU', `'mode' must be 'cpu', 'webgpu' or 'auto', got ${JSON.stringify(mode)}`);
+    }
+    if (settings.device !== undefined && mode === 'cpu') {
+      throw new ArgumentError('GPU', "a 'device' was given but mode is 'cpu'");
+    }
+    this.mode = mode;
+    this.givenDevice = settings.device;
+    this.ownsDevice = settings.device === undefined;
+    if (mode === 'cpu') {
+      this.chosen = 'cpu';
+      this.readyPromise = Promise.resolve('cpu');
+    }
+    // The view kernels and results get of this GPU.
+    const self = this;
+    this.host = {
+      get mode() {
+        return self.mode;
+      },
+      get backend() {
+        return self.chosen;
+      },
+      get device() {
+        return self.dev;
+      },
+      get destroyed() {
+        return self.isDestroyed;
+      },
+      get helpers() {
+        return self.fns;
+      },
+      get helperVersion() {
+        return self.version;
+      },
+      ready: () => self.ready(),
+      track: (r: KernelResult<GPUMode>) => self.results.add(r),
+      forget: (r: KernelResult<GPUMode>) => self.results.delete(r),
+      assertUsable: (op: string) => self.assertUsable(op),
+    };
+  }
+
+  /** Makes a GPU and waits until its backend is chosen (and its device acquired). */
+  static async create<M extends GPUMode = 'auto'>(settings: GPUSettings<M> = {}): Promise<GPU<M>> {
+    const gpu = new GPU<M>(settings);
+    await gpu.ready();
+    return gpu;
+  }
+
+  /** Whether a WebGPU adapter exists here, and if not, why (probed once per process). */
+  static webgpuAvailability(): Promise<WebGpuAvailability> {
+    return webgpuAvailability();
+  }
+
+  /** The backend in use, once chosen (`cpu` mode: at once; otherwise after `ready()` resolves). */
+  get backend(): Backend | undefined {
+    return this.chosen;
+  }
+
+  /** True after `destroy()`. */
+  get destroyed(): boolean {
+    return this.isDestroyed;
+  }
+
+  /** The WebGPU device, when the backend is webgpu. */
+  get device(): WebGpuDeviceLike | null {
+    return this.dev;
+  }
+
+  /**
+   * Chooses the backend (acquiring the WebGPU device when needed) and resolves with it.
+   *
+   * @throws StateError (as a rejection) in `webgpu` mode when no adapter exists, saying how to get one
+   */
+  ready(): Promise<Backend> {
+    this.readyPromise ??= this.choose();
+    return this.readyPromise;
+  }
+
+  private async choose(): Promise<Backend> {
+    let device: WebGpuDeviceLike | null = null;
+    if (this.givenDevice !== undefined) device = this.givenDevice;
+    else if (this.mode === 'webgpu') device = await requestWebGpuDevice('GPU');
+    else {
+      const a = await webgpuAvailability();
+      if (a.available) device = await requestWebGpuDevice('GPU').catch(() => null);
+    }
+    if (device === null) {
+      this.chosen = 'cpu';
+      return 'cpu';
+    }
+    if (this.isDestroyed) {
+      if (this.ownsDevice) device.destroy();
+      throw new StateError('GPU', 'the GPU was destroyed while its device was being acquired');
+    }
+    this.dev = device;
+    this.chosen = 'webgpu';
+    device.lost.then((info) => {
+      if (!this.isDestroyed) this.lostMessage = info.message || info.reason;
+    });
+    return 'webgpu';
+  }
+
+  private assertUsable(op: string): void {
+    if (this.isDestroyed) throw new StateError(op, 'the GPU was destroyed');
+    if (this.lostMessage !== null)
+      throw new StateError(op, `the WebGPU device was lost: ${this.lostMessage}`);
+  }
+
+  /**
+   * Makes a kernel from a GPU.js-style function. The function is parsed (with acorn) now, so anything outside
+   * the kernel language is reported here as a CompileError with its line and column; code is generated per
+   * backend and argument types at the first call.
+   *
+   * @throws CompileError for constructs outside the kernel language
+   * @throws ArgumentError / ShapeError for bad settings
+   */
+  createKernel<C extends KernelConstants = KernelConstants>(
+    fn: KernelFunction<C>,
+    settings: KernelSettings<C> & { readonly pipeline: true },
+  ): PipelineKernel<M>;
+  createKernel<C extends KernelConstants = KernelConstants>(
+    fn: KernelFunction<C>,
+    settings: KernelSettings<C> & { readonly pipeline?: false },
+  ): Kernel<M>;
+  createKernel<C extends KernelConstants = KernelConstants>(
+    fn: KernelFunction<C>,
+    settings: KernelSettings<C>,
+  ): Kernel<M> | PipelineKernel<M>;
+  createKernel<C extends KernelConstants = KernelConstants>(
+    fn: KernelFunction<C>,
+    settings: KernelSettings<C>,
+  ): Kernel<M> | PipelineKernel<M> {
+    this.assertUsable('createKernel');
+    const impl = new KernelImpl(this.host, fn as KernelFunction, settings as KernelSettings);
+    this.kernels.add(impl);
+    return kernelObject<M>(impl);
+  }
+
+  /**
+   * Adds a helper function that every kernel of this GPU can call (by its name). Helpers follow the kernel
+   * language; they may read this.thread, this.output and this.constants, and may not recurse.
+   *
+   * @param options.name - the name kernels call it by (default: the function's own name)
+   */
+  addFunction(fn: HelperFunction, options: { readonly name?: string } = {}): this {
+    const h = parseHelper(fn, 'addFunction', options.name);
+    this.fns.set(h.name, h);
+    this.version++;
+    return this;
+  }
+
+  /**
+   * Chains kernels like GPU.js's `combineKernels`: the last argument is a function that calls the kernels;
+   * while it runs, every kernel returns {@link KernelResult}s, so intermediate results stay on the device.
+   * The combined function returns the final result as arrays (directly in `cpu` mode, else a Promise) and
+   * frees the intermediates. Create the kernels with `pipeline: true` for TypeScript to accept results as
+   * arguments.
+   *
+   * @throws ArgumentError when a kernel belongs to another GPU or the last argument is not a function
+   */
+  combineKernels<A extends KernelArgument[]>(
+    ...parts: [...AnyKernel<M>[], (...args: A) => KernelResult<M> | KernelArgument]
+  ): (...args: A) => ModeResult<M, KernelOutput> {
+    const combiner = parts[parts.length - 1];
+    if (typeof combiner !== 'function' || KERNEL_IMPL in combiner) {
+      throw new ArgumentError(
+        'combineKernels',
+        'the last argument must be the function that calls the kernels',
+      );
+    }
+    const impls = parts.slice(0, -1).map((k, i) => {
+      const impl = (k as unknown as Record<symbol, unknown>)[KERNEL_IMPL];
+      if (!(impl instanceof KernelImpl) || impl.host !== this.host) {
+        throw new ArgumentError('combineKernels', `argument ${i} is not a kernel of this GPU`);
+      }
+      return impl;
+    });
+    const call = combiner as (...args: A) => unknown;
+    const runCombined = (args: A): KernelResult<GPUMode> | KernelOutput => {
+      const made: KernelResult<GPUMode>[] = [];
+      for (const impl of impls) {
+        impl.forcePipeline++;
+        impl.collected = made;
+      }
+      let out: unknown;
+      try {
+        out = call(...args);
+      } finally {
+        for (const impl of impls) {
+          impl.forcePipeline--;
+          if (impl.forcePipeline === 0) impl.collected = null;
+        }
+      }
+      for (const r of made) if (r !== out) r.delete();
+      if (out instanceof KernelResult) return out;
+      return out as KernelOutput;
+    };
+    const combined = (...args: A): unknown => {
+      this.assertUsable('combineKernels');
+      if (this.mode === 'cpu') {
+        const out = runCombined(args);
+        if (!(out instanceof KernelResult)) return out;
+        const arrays = out.toArray();
+        out.delete(); // on cpu this only drops the handle; the arrays stay valid
+        return arrays;
+      }
+      return (async () => {
+        await this.ready();
+        const out = runCombined(args);
+        if (!(out instanceof KernelResult)) return out;
+        try {
+          return await out.read();
+        } finally {
+          out.delete();
+        }
+      })();
+    };
+    return combined as (...args: A) => ModeResult<M, KernelOutput>;
+  }
+
+  /**
+   * A runner for a fused elementwise expression (several outputs, like `compileElementwise`) on this GPU's
+   * backend: generated JavaScript on cpu, a WGSL compute shader on webgpu (float32; results agree with the
+   * cpu backend within float32 rounding).
+   *
+   * @param variables - the variable names, in the order of the runner's inputs
+   * @param kinds - for each variable, whether it is read per element ('array') or is one number ('scalar')
+   */
+  createElementwise(
+    outputs: readonly Expr[],
+    variables: readonly string[],
+    kinds: readonly InputKind[],
+  ): ElementwiseRunner<M> {
+    this.assertUsable('createElementwise');
+    return elementwiseRunner<M>(this.host, outputs, variables, kinds);
+  }
+
+  /**
+   * Releases everything: every live {@link KernelResult}'s device buffer, every kernel's buffers, and the
+   * device (unless it was passed in). Kernels and results of this GPU cannot be used afterwards. Idempotent.
+   */
+  destroy(): void {
+    if (this.isDestroyed) return;
+    this.isDestroyed = true;
+    for (const r of [...this.results]) r.delete();
+    this.results.clear();
+    for (const k of this.kernels) k.destroy();
+    this.kernels.clear();
+    if (this.dev !== null && this.ownsDevice) this.dev.destroy();
+    this.dev = null;
+  }
+}

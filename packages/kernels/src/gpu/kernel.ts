@@ -1,0 +1,635 @@
+import type { NumericArray } from '../codegen/js.js';
+import { WORKGROUP_SIZE } from '../codegen/wgsl.js';
+import { ArgumentError, DtypeError, StateError } from '../errors.js';
+import {
+  type ArgValue,
+  type KernelArgument,
+  normalizeArgument,
+  normalizeOutput,
+  paramTypes,
+  signatureKey,
+} from './args.js';
+import { emitJs, type JsArgument, type JsKernelRun } from './emit-js.js';
+import { emitWgsl, unboundedLoopError, type WgslLayout } from './emit-wgsl.js';
+import type { KFunction, KStmt } from './ir.js';
+import { parseKernelSource } from './parse.js';
+import {
+  type Backend,
+  type GPUMode,
+  type KernelOutput,
+  KernelResult,
+  type ModeResult,
+  type ResultOwner,
+  shapeOutput,
+} from './result.js';
+import { typeProgram } from './types.js';
+import {
+  BufferUsage,
+  createPipelineAsync,
+  createPipelineSync,
+  dispatchSize,
+  readBuffers,
+  type WebGpuBufferLike,
+  type WebGpuDeviceLike,
+  type WebGpuEncoderLike,
+  type WebGpuPipelineLike,
+} from './webgpu.js';
+
+/** What `this` is inside a kernel function (for TypeScript: `function (this: KernelThis<C>, ...)`). */
+export interface KernelThis<C extends KernelConstants = KernelConstants> {
+  /** The index of the output element this thread computes. */
+  readonly thread: { readonly x: number; readonly y: number; readonly z: number };
+  /** The output size (1 along dimensions the output does not have). */
+  readonly output: { readonly x: number; readonly y: number; readonly z: number };
+  /** The kernel's constants, inlined into the generated code. */
+  readonly constants: Readonly<C>;
+}
+
+/** Named numeric constants of a kernel (`this.constants.NAME`). */
+export type KernelConstants = Readonly<Record<string, number>>;
+
+/**
+ * A kernel function, as GPU.js writes them: `function (a, b) { ... return value; }` using `this.thread`,
+ * `this.output` and `this.constants`. Also accepted as source text.
+ */
+export type KernelFunction<C extends KernelConstants = KernelConstants> =
+  | ((this: KernelThis<C>, ...args: never[]) => number | boolean)
+  | string;
+
+/** A helper function callable from kernels (registered with `addFunction`). */
+export type HelperFunction = ((this: KernelThis, ...args: never[]) => number | boolean) | string;
+
+/** An output size: `[x]`, `[x, y]`, `[x, y, z]` or `{ x, y?, z? }` (GPU.js order: x is the fastest). */
+export type OutputSize =
+  | readonly [number]
+  | readonly [number, number]
+  | readonly [number, number, number]
+  | { readonly x: number; readonly y?: number; readonly z?: number };
+
+/** The settings of `createKernel`. */
+export interface KernelSettings<C extends KernelConstants = KernelConstants> {
+  /** The output size; one thread runs per element. */
+  readonly output: OutputSize;
+  /** Numbers readable as `this.constants.NAME`; inlined into the code (changing them recompiles). */
+  readonly constants?: C;
+  /** Keep the result where it was computed and return a {@link KernelResult} (GPU.js's pipeline mode). */
+  readonly pipeline?: boolean;
+  /**
+   * `single` (default): results are Float32Array; on cpu the arithmetic is float64 and rounded when stored,
+   * on webgpu it is float32 throughout. `double`: Float64Array results, cpu backend only (WGSL has no f64).
+   */
+  readonly precision?: 'single' | 'double';
+  /**
+   * Stop loops whose trip count is not known when they start (`while`, `do`, irregular `for`) after this many
+   * iterations, on every backend. The webgpu backend refuses such loops without it.
+   */
+  readonly loopMaxIterations?: number;
+  /** Helper functions for this kernel only (in addition to those added to the GPU). */
+  readonly functions?: readonly HelperFunction[];
+  /** Accepted for GPU.js compatibility; results are always new (immutable). */
+  readonly immutable?: boolean;
+  /** Accepted for GPU.js compatibility; outputs can always be changed with setOutput without recompiling. */
+  readonly dynamicOutput?: boolean;
+  /** Accepted for GPU.js compatibility; argument sizes can always change without recompiling. */
+  readonly dynamicArguments?: boolean;
+}
+
+const KNOWN_SETTINGS = new Set([
+  'output',
+  'constants',
+  'pipeline',
+  'precision',
+  'loopMaxIterations',
+  'functions',
+  'immutable',
+  'dynamicOutput',
+  'dynamicArguments',
+]);
+
+/** The generated code of a kernel, for reading and debugging. */
+export interface KernelSource {
+  /** The JavaScript of the cpu backend (after the first cpu call). */
+  readonly javascript?: string;
+  /** The WGSL of the webgpu backend (after the first webgpu call). */
+  readonly wgsl?: string;
+}
+
+/** The methods every kernel has; `R` is what a call returns once resolved. */
+export interface KernelMethods<M extends GPUMode, R> {
+  /** Runs the kernel and always returns a Promise, in every mode (portable code uses this). */
+  run(...args: KernelArgument[]): Promise<R>;
+  /** Changes the output size (no recompilation). */
+  setOutput(output: OutputSize): this;
+  /** Replaces the constants (recompiles on the next call). */
+  setConstants(constants: KernelConstants): this;
+  /** Sets the cap for loops without a static bound (recompiles on the next call). */
+  setLoopMaxIterations(n: number): this;
+  /** Adds a helper function for this kernel (recompiles on the next call). */
+  addFunction(fn: HelperFunction): this;
+  /** The generated code of the most recent compilation per backend. */
+  getSource(): KernelSource;
+  /** Frees this kernel's device buffers and compiled code. The kernel cannot be called afterwards. */
+  destroy(): void;
+  /** The output size. */
+  readonly output: readonly number[];
+  /** The constants. */
+  readonly constants: KernelConstants;
+  /** Whether calls return {@link KernelResult} handles. */
+  readonly pipeline: boolean;
+  /** The mode of the GPU that made the kernel. */
+  readonly mode: M;
+}
+
+/** A kernel: call it like a function. In `cpu` mode the call returns the arrays, otherwise a Promise. */
+export type Kernel<M extends GPUMode = GPUMode> = ((
+  ...args: KernelArgument[]
+) => ModeResult<M, KernelOutput>) &
+  KernelMethods<M, KernelOutput>;
+
+/** A kernel created with `pipeline: true`: each call returns a {@link KernelResult} at once, in every mode. */
+export type PipelineKernel<M extends GPUMode = GPUMode> = ((...args: KernelArgument[]) => KernelResult<M>) &
+  KernelMethods<M, KernelResult<M>>;
+
+/** @internal What a kernel needs from its GPU. */
+export interface KernelHost extends ResultOwner {
+  readonly mode: GPUMode;
+  readonly backend: Backend | undefined;
+  readonly device: WebGpuDeviceLike | null;
+  readonly helpers: ReadonlyMap<string, KFunction>;
+  /** Bumped whenever the GPU's helper functions change. */
+  readonly helperVersion: number;
+  ready(): Promise<Backend>;
+  track(r: KernelResult<GPUMode>): void;
+  assertUsable(op: string): void;
+}
+
+/** @internal Marks kernel objects so combineKernels can find their implementation. */
+export const KERNEL_IMPL: unique symbol = Symbol('gradkit.kernel');
+
+interface GpuPlan {
+  readonly code: string;
+  readonly layout: WgslLayout;
+  pipeline: WebGpuPipelineLike | null;
+  pending: Promise<WebGpuPipelineLike> | null;
+  verdict: Promise<void>;
+}
+
+/** Parses a helper function and names it. */
+export function parseHelper(fn: HelperFunction, op: string, name?: string): KFunction {
+  const source = typeof fn === 'string' ? fn : fn.toString();
+  const parsed = parseKernelSource(source, op);
+  const resolved = name ?? (typeof fn === 'function' && fn.name ? fn.name : parsed.name);
+  if (!resolved || resolved === 'kernel' || !/^[A-Za-z_$][\w$]*$/.test(resolved)) {
+    throw new ArgumentError(
+      op,
+      'a helper function needs a name: use `function name(...) {...}` or pass { name }',
+    );
+  }
+  return { ...parsed, name: resolved };
+}
+
+function checkConstants(constants: unknown, op: string): Record<string, number> {
+  if (constants === undefined) return {};
+  if (constants === null || typeof constants !== 'object' || Array.isArray(constants)) {
+    throw new ArgumentError(op, `'constants' must be an object of numbers, got ${JSON.stringify(constants)}`);
+  }
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(constants)) {
+    if (typeof v !== 'number') {
+      throw new ArgumentError(
+        op,
+        `constant '${k}' must be a number, got ${typeof v} (only number constants are supported)`,
+      );
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+function checkLoopMax(n: unknown, op: string): number | undefined {
+  if (n === undefined) return undefined;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 2 ** 31 - 1) {
+    throw new ArgumentError(op, `'loopMaxIterations' must be a positive integer, got ${String(n)}`);
+  }
+  return n;
+}
+
+function hasUnboundedLoop(stmts: readonly KStmt[]): KStmt | null {
+  for (const s of stmts) {
+    if (s.k === 'loop') {
+      if (!s.bounded) return s;
+      const inner = hasUnboundedLoop(s.body);
+      if (inner) return inner;
+    } else if (s.k === 'if') {
+      const a = hasUnboundedLoop(s.consequent) ?? (s.otherwise ? hasUnboundedLoop(s.otherwise) : null);
+      if (a) return a;
+    } else if (s.k === 'block') {
+      const a = hasUnboundedLoop(s.body);
+      if (a) return a;
+    }
+  }
+  return null;
+}
+
+/** @internal The state and behaviour behind a kernel function object. */
+export class KernelImpl {
+  readonly fn: KFunction;
+  output: number[];
+  constants: Record<string, number>;
+  readonly pipeline: boolean;
+  readonly precision: 'single' | 'double';
+  loopMax: number | undefined;
+  readonly localHelpers = new Map<string, KFunction>();
+  /** > 0 while combineKernels runs: calls return results (pipeline mode). */
+  forcePipeline = 0;
+  collected: KernelResult<GPUMode>[] | null = null;
+  private readonly cpuPlans = new Map<string, { source: string; run: JsKernelRun }>();
+  private readonly gpuPlans = new Map<string, GpuPlan>();
+  private helperVersion = -1;
+  private destroyed = false;
+  private lastJs: string | undefined;
+  private lastWgsl: string | undefined;
+  private paramsBuffer: WebGpuBufferLike | null = null;
+  private outBuffer: WebGpuBufferLike | null = null;
+  private readonly inputBuffers = new Map<number, WebGpuBufferLike>();
+
+  constructor(
+    readonly host: KernelHost,
+    fn: KernelFunction,
+    settings: KernelSettings,
+    private readonly op = 'createKernel',
+  ) {
+    if (settings === null || typeof settings !== 'object') {
+      throw new ArgumentError(op, "the settings object with at least 'output' is required");
+    }
+    for (const k of Object.keys(settings)) {
+      if (!KNOWN_SETTINGS.has(k)) {
+        throw new ArgumentError(op, `unknown setting '${k}' (supported: ${[...KNOWN_SETTINGS].join(', ')})`);
+      }
+    }
+    if (typeof fn !== 'function' && typeof fn !== 'string') {
+      throw new ArgumentError(op, `the kernel must be a function or its source text, got ${typeof fn}`);
+    }
+    this.fn = parseKernelSource(typeof fn === 'string' ? fn : fn.toString(), op);
+    this.output = normalizeOutput(settings.output, op);
+    this.constants = checkConstants(settings.constants, op);
+    this.pipeline = settings.pipeline === true;
+    const precision = settings.precision ?? 'single';
+    if (precision !== 'single' && precision !== 'double') {
+      throw new ArgumentError(op, `'precision' must be 'single' or 'double', got ${String(precision)}`);
+    }
+    this.precision = precision;
+    if (precision === 'double' && host.mode === 'webgpu') {
+      throw new DtypeError(op, "precision 'double' needs the cpu backend: WGSL has no float64");
+    }
+    this.loopMax = checkLoopMax(settings.loopMaxIterations, op);
+    for (const h of settings.functions ?? []) this.addFunction(h);
+    if (host.mode === 'webgpu' && this.loopMax === undefined) {
+      const loop = hasUnboundedLoop(this.fn.body);
+      // Report it now rather than at the first call (the same error the WGSL emitter gives).
+      if (loop) throw unboundedLoopError(loop, op, 'kernel');
+    }
+  }
+
+  addFunction(fn: HelperFunction): void {
+    const h = parseHelper(fn, 'addFunction');
+    this.localHelpers.set(h.name, h);
+    this.invalidate();
+  }
+
+  invalidate(): void {
+    this.cpuPlans.clear();
+    this.gpuPlans.clear();
+  }
+
+  private helpers(): Map<string, KFunction> {
+    const all = new Map(this.host.helpers);
+    for (const [k, v] of this.localHelpers) all.set(k, v);
+    return all;
+  }
+
+  private checkUsable(op: string): void {
+    if (this.destroyed) throw new StateError(op, 'the kernel was destroyed');
+    this.host.assertUsable(op);
+  }
+
+  private normalize(args: readonly unknown[], op: string): ArgValue[] {
+    const params = this.fn.params;
+    if (args.length !== params.length) {
+      throw new ArgumentError(
+        op,
+        `the kernel takes ${params.length} argument(s) (${params.map((p) => p.name).join(', ')}), got ${args.length}`,
+      );
+    }
+    return args.map((a, i) => normalizeArgument(a, this.host, op, params[i]!.name));
+  }
+
+  getSource(): { javascript?: string; wgsl?: string } {
+    const out: { javascript?: string; wgsl?: string } = {};
+    if (this.lastJs !== undefined) out.javascript = this.lastJs;
+    if (this.lastWgsl !== undefined) out.wgsl = this.lastWgsl;
+    return out;
+  }
+
+  // ------------------------------------------------------------ calls
+
+  /** The call as the kernel function object performs it. */
+  call(args: readonly unknown[]): unknown {
+    const op = 'kernel';
+    this.checkUsable(op);
+    const pipeline = this.pipeline || this.forcePipeline > 0;
+    if (pipeline) {
+      const backend = this.host.backend;
+      if (backend === undefined) {
+        throw new StateError(
+          op,
+          `the GPU's backend is not chosen yet (mode '${this.host.mode}'); await gpu.ready() (or use GPU.create) before calling a pipeline kernel`,
+        );
+      }
+      const result = this.callPipeline(backend, this.normalize(args, op));
+      this.collected?.push(result);
+      return result;
+    }
+    if (this.host.mode === 'cpu') return this.cpuOutput(this.normalize(args, op));
+    return this.callAsync(args);
+  }
+
+  async callAsync(args: readonly unknown[]): Promise<KernelOutput> {
+    const backend = await this.host.ready();
+    this.checkUsable('kernel');
+    const values = this.normalize(args, 'kernel');
+    if (backend === 'cpu') return this.cpuOutput(values);
+    return this.gpuOutput(values);
+  }
+
+  /** `kernel.run(...)`: always a Promise. */
+  async run(args: readonly unknown[]): Promise<unknown> {
+    const backend = await this.host.ready();
+    this.checkUsable('kernel.run');
+    if (this.pipeline || this.forcePipeline > 0)
+      return this.callPipeline(backend, this.normalize(args, 'kernel.run'));
+    const values = this.normalize(args, 'kernel.run');
+    return backend === 'cpu' ? this.cpuOutput(values) : this.gpuOutput(values);
+  }
+
+  private callPipeline(backend: Backend, values: ArgValue[]): KernelResult<GPUMode> {
+    const syncRead = this.host.mode === 'cpu';
+    let result: KernelResult<GPUMode>;
+    if (backend === 'cpu') {
+      result = new KernelResult(
+        this.host,
+        [...this.output],
+        { kind: 'cpu', data: this.cpuFlat(values) },
+        syncRead,
+      );
+    } else {
+      const { buffer, ready } = this.gpuDispatch(values, true);
+      result = new KernelResult(this.host, [...this.output], { kind: 'webgpu', buffer, ready }, false);
+    }
+    this.host.track(result);
+    return result;
+  }
+
+  // ------------------------------------------------------------ cpu
+
+  private cpuPlan(values: readonly ArgValue[]): JsKernelRun {
+    this.refreshHelpers();
+    const key = signatureKey(values);
+    let plan = this.cpuPlans.get(key);
+    if (plan === undefined) {
+      const program = typeProgram(this.fn, paramTypes(values), this.constants, this.helpers(), this.op);
+      plan = emitJs(program, { loopMaxIterations: this.loopMax });
+      this.cpuPlans.set(key, plan);
+    }
+    this.lastJs = plan.source;
+    return plan.run;
+  }
+
+  private cpuFlat(values: readonly ArgValue[]): NumericArray {
+    const run = this.cpuPlan(values);
+    const [X, Y = 1, Z = 1] = this.output;
+    const n = X! * Y * Z;
+    const out = this.precision === 'double' ? new Float64Array(n) : new Float32Array(n);
+    const jsArgs: JsArgument[] = values.map((v) => {
+      if (v.kind === 'number') return v.value;
+      if (v.data === null) {
+        throw new ArgumentError(
+          'kernel',
+          'a webgpu result cannot be passed to a cpu kernel; read it first (await result.read())',
+        );
+      }
+      return { data: v.data, shape: v.shape };
+    });
+    run(jsArgs, out, X!, Y, Z);
+    return out;
+  }
+
+  private cpuOutput(values: readonly ArgValue[]): KernelOutput {
+    return shapeOutput(this.cpuFlat(values), this.output);
+  }
+
+  // ------------------------------------------------------------ webgpu
+
+  private refreshHelpers(): void {
+    const version = this.host.helperVersion;
+    if (version !== this.helperVersion) {
+      this.helperVersion = version;
+      this.invalidate();
+    }
+  }
+
+  private gpuPlan(values: readonly ArgValue[]): GpuPlan {
+    this.refreshHelpers();
+    if (this.precision === 'double') {
+      throw new DtypeError('kernel', "precision 'double' needs the cpu backend: WGSL has no float64");
+    }
+    const key = signatureKey(values);
+    let plan = this.gpuPlans.get(key);
+    if (plan === undefined) {
+      const program = typeProgram(this.fn, paramTypes(values), this.constants, this.helpers(), this.op);
+      const { code, layout } = emitWgsl(program, { loopMaxIterations: this.loopMax, op: this.op });
+      const device = this.device();
+      const bindings = layout.binding.size + 1;
+      if (bindings > device.limits.maxStorageBuffersPerShaderStage) {
+        throw new ArgumentError(
+          'kernel',
+          `the kernel needs ${bindings} storage buffers but the device allows ${device.limits.maxStorageBuffersPerShaderStage}`,
+        );
+      }
+      plan = { code, layout, pipeline: null, pending: null, verdict: Promise.resolve() };
+      this.gpuPlans.set(key, plan);
+    }
+    this.lastWgsl = plan.code;
+    return plan;
+  }
+
+  private device(): WebGpuDeviceLike {
+    const d = this.host.device;
+    if (d === null)
+      throw new StateError('kernel', 'no WebGPU device (the GPU was destroyed or is not ready)');
+    return d;
+  }
+
+  private async gpuOutput(values: readonly ArgValue[]): Promise<KernelOutput> {
+    const plan = this.gpuPlan(values);
+    if (plan.pipeline === null) {
+      plan.pending ??= createPipelineAsync(this.device(), plan.code, this.op);
+      plan.pipeline = await plan.pending;
+    }
+    const { buffer, encoder, ready } = this.gpuDispatch(values, false);
+    await ready;
+    const n = this.output.reduce((a, b) => a * b, 1);
+    const [flat] = await readBuffers(this.device(), [buffer], [n * 4], encoder ?? undefined);
+    return shapeOutput(flat!, this.output);
+  }
+
+  /**
+   * Encodes one dispatch. For pipeline results the work is submitted at once and the output buffer is new;
+   * otherwise the kernel's reusable output buffer is used and the caller submits (with the read-back copy).
+   */
+  private gpuDispatch(
+    values: readonly ArgValue[],
+    fresh: boolean,
+  ): { buffer: WebGpuBufferLike; encoder: WebGpuEncoderLike | null; ready: Promise<void> } {
+    const device = this.device();
+    const plan = this.gpuPlan(values);
+    if (plan.pipeline === null) {
+      const { pipeline, verdict } = createPipelineSync(device, plan.code, this.op);
+      plan.pipeline = pipeline;
+      plan.verdict = verdict;
+    }
+    const { layout } = plan;
+    const [X, Y = 1, Z = 1] = this.output;
+    const n = X! * Y * Z;
+    const params = new ArrayBuffer(layout.vec4s * 16);
+    const u32 = new Uint32Array(params);
+    const f32 = new Float32Array(params);
+    u32[0] = X!;
+    u32[1] = Y;
+    u32[2] = Z;
+    const waits: Promise<void>[] = [plan.verdict];
+    const entries: Array<{ binding: number; resource: { buffer: WebGpuBufferLike } }> = [];
+    values.forEach((v, i) => {
+      if (v.kind === 'number') {
+        const [slot, c] = layout.numberSlot.get(i)!;
+        f32[slot * 4 + c] = v.value;
+        return;
+      }
+      const slot = layout.dimsSlot.get(i)!;
+      v.shape.forEach((d, k) => {
+        u32[slot * 4 + k] = d;
+      });
+      let buffer: WebGpuBufferLike;
+      if (v.buffer !== null) {
+        buffer = v.buffer;
+        if (v.ready) waits.push(v.ready);
+      } else {
+        const data = v.data!;
+        const host = data instanceof Float32Array ? data : Float32Array.from(data);
+        buffer = this.inputBuffer(device, i, Math.max(4, host.byteLength));
+        device.queue.writeBuffer(buffer, 0, host);
+      }
+      entries.push({ binding: layout.binding.get(i)!, resource: { buffer } });
+    });
+    if (this.paramsBuffer === null || this.paramsBuffer.size !== params.byteLength) {
+      this.paramsBuffer?.destroy();
+      this.paramsBuffer = device.createBuffer({
+        size: params.byteLength,
+        usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
+      });
+    }
+    device.queue.writeBuffer(this.paramsBuffer, 0, u32);
+    entries.unshift({ binding: 0, resource: { buffer: this.paramsBuffer } });
+    const usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
+    let out: WebGpuBufferLike;
+    const bytes = Math.max(4, n * 4);
+    if (fresh) out = device.createBuffer({ size: bytes, usage });
+    else {
+      if (this.outBuffer === null || this.outBuffer.size !== bytes) {
+        this.outBuffer?.destroy();
+        this.outBuffer = device.createBuffer({ size: bytes, usage });
+      }
+      out = this.outBuffer;
+    }
+    entries.push({ binding: layout.outBinding, resource: { buffer: out } });
+    const pipeline = plan.pipeline!;
+    const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group);
+    const [wx, wy] = dispatchSize(
+      Math.ceil(n / WORKGROUP_SIZE),
+      device.limits.maxComputeWorkgroupsPerDimension,
+    );
+    pass.dispatchWorkgroups(wx, wy);
+    pass.end();
+    if (fresh) device.queue.submit([encoder.finish()]);
+    const ready = Promise.all(waits).then(() => undefined);
+    ready.catch(() => undefined);
+    return { buffer: out, encoder: fresh ? null : encoder, ready };
+  }
+
+  private inputBuffer(device: WebGpuDeviceLike, i: number, bytes: number): WebGpuBufferLike {
+    const old = this.inputBuffers.get(i);
+    if (old !== undefined && old.size === bytes) return old;
+    old?.destroy();
+    const b = device.createBuffer({ size: bytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
+    this.inputBuffers.set(i, b);
+    return b;
+  }
+
+  /** Frees device buffers and compiled code. */
+  release(): void {
+    this.paramsBuffer?.destroy();
+    this.outBuffer?.destroy();
+    for (const b of this.inputBuffers.values()) b.destroy();
+    this.paramsBuffer = null;
+    this.outBuffer = null;
+    this.inputBuffers.clear();
+    this.invalidate();
+  }
+
+  destroy(): void {
+    this.release();
+    this.destroyed = true;
+  }
+}
+
+/** Wraps a {@link KernelImpl} in the callable kernel object users receive. */
+export function kernelObject<M extends GPUMode>(impl: KernelImpl): Kernel<M> | PipelineKernel<M> {
+  const f = (...args: KernelArgument[]) => impl.call(args);
+  const obj = f as unknown as Record<string | symbol, unknown>;
+  obj[KERNEL_IMPL] = impl;
+  const methods: Record<string, unknown> = {
+    run: (...args: KernelArgument[]) => impl.run(args),
+    setOutput(this: unknown, output: OutputSize) {
+      impl.output = normalizeOutput(output, 'setOutput');
+      return f;
+    },
+    setConstants(constants: KernelConstants) {
+      impl.constants = checkConstants(constants, 'setConstants');
+      impl.invalidate();
+      return f;
+    },
+    setLoopMaxIterations(n: number) {
+      impl.loopMax = checkLoopMax(n, 'setLoopMaxIterations');
+      impl.invalidate();
+      return f;
+    },
+    addFunction(fn: HelperFunction) {
+      impl.addFunction(fn);
+      return f;
+    },
+    getSource: () => impl.getSource(),
+    destroy: () => impl.destroy(),
+  };
+  Object.assign(obj, methods);
+  Object.defineProperties(obj, {
+    output: { get: () => [...impl.output], enumerable: true },
+    constants: { get: () => ({ ...impl.constants }), enumerable: true },
+    pipeline: { get: () => impl.pipeline, enumerable: true },
+    mode: { get: () => impl.host.mode, enumerable: true },
+  });
+  return f as unknown as Kernel<M> | PipelineKernel<M>;
+}

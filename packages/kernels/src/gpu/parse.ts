@@ -1,0 +1,808 @@
+import {
+  type ArrowFunctionExpression,
+  type AssignmentExpression,
+  type Expression,
+  type ForStatement,
+  type FunctionExpression,
+  type Node,
+  type Pattern,
+  parseExpressionAt,
+  type Statement,
+  type UpdateExpression,
+  type VariableDeclaration,
+} from 'acorn';
+import { CompileError } from '../errors.js';
+import type { AssignOp, BinaryOp, KExpr, KFunction, KStmt, MathName, Pos, Sym } from './ir.js';
+
+/** The `Math` functions a kernel may call, with how many arguments each takes (`-1`: one or more). */
+export const MATH_ARITY: Readonly<Record<MathName, number>> = {
+  abs: 1,
+  acos: 1,
+  acosh: 1,
+  asin: 1,
+  asinh: 1,
+  atan: 1,
+  atan2: 2,
+  atanh: 1,
+  cbrt: 1,
+  ceil: 1,
+  cos: 1,
+  cosh: 1,
+  exp: 1,
+  expm1: 1,
+  floor: 1,
+  fround: 1,
+  hypot: -1,
+  log: 1,
+  log10: 1,
+  log1p: 1,
+  log2: 1,
+  max: -1,
+  min: -1,
+  pow: 2,
+  round: 1,
+  sign: 1,
+  sin: 1,
+  sinh: 1,
+  sqrt: 1,
+  tan: 1,
+  tanh: 1,
+  trunc: 1,
+};
+
+const MATH_CONSTANTS: Readonly<Record<string, number>> = {
+  E: Math.E,
+  LN2: Math.LN2,
+  LN10: Math.LN10,
+  LOG2E: Math.LOG2E,
+  LOG10E: Math.LOG10E,
+  PI: Math.PI,
+  SQRT1_2: Math.SQRT1_2,
+  SQRT2: Math.SQRT2,
+};
+
+const AXES: Readonly<Record<string, 0 | 1 | 2>> = { x: 0, y: 1, z: 2 };
+const INT_MAX = 2 ** 31 - 1;
+
+type AnyFunction = FunctionExpression | ArrowFunctionExpression;
+
+/**
+ * Parses a kernel or helper function (its `toString()` text) with acorn and lowers it to the kernel IR,
+ * refusing, with a {@link CompileError} that carries the line and column, everything outside the kernel
+ * language. Type questions (is this parameter an array?) are settled later, when argument types are known.
+ *
+ * @param source - the function's source text: a `function` expression or an arrow function
+ * @param op - the entry point named in error messages (e.g. `createKernel`, `addFunction`)
+ */
+export function parseKernelSource(source: string, op: string): KFunction {
+  let root: Expression;
+  try {
+    root = parseExpressionAt(source, 0, { ecmaVersion: 'latest', locations: true, sourceType: 'script' });
+  } catch (e) {
+    const loc = (e as { loc?: { line: number; column: number } }).loc;
+    throw new CompileError(
+      op,
+      `the function could not be parsed as a JavaScript function expression: ${(e as Error).message.replace(/ \(\d+:\d+\)$/, '')}`,
+      loc,
+    );
+  }
+  if (root.type !== 'FunctionExpression' && root.type !== 'ArrowFunctionExpression') {
+    throw new CompileError(
+      op,
+      'expected a function (`function (a, b) { ... }` or an arrow function); methods and classes are not kernels',
+      pos(root),
+    );
+  }
+  if (source.slice(root.end).trim() !== '') {
+    throw new CompileError(op, 'unexpected text after the function', pos(root));
+  }
+  return new Lowering(source, op).lowerFunction(root);
+}
+
+function pos(node: Node): Pos {
+  const loc = node.loc?.start;
+  return loc ? { line: loc.line, column: loc.column } : { line: 1, column: 0 };
+}
+
+class Lowering {
+  private readonly scopes: Array<Map<string, Sym>> = [];
+  private nextId = 0;
+  private readonly calls = new Set<string>();
+  private usesThis = false;
+  private loopDepth = 0;
+
+  constructor(
+    private readonly source: string,
+    private readonly op: string,
+  ) {}
+
+  private fail(node: Node, message: string): never {
+    throw new CompileError(this.op, message, pos(node));
+  }
+
+  lowerFunction(fn: AnyFunction): KFunction {
+    if (fn.async)
+      this.fail(fn, 'async functions cannot be kernels: a kernel runs synchronously on each thread');
+    if (fn.generator) this.fail(fn, 'generator functions cannot be kernels');
+    const scope = new Map<string, Sym>();
+    this.scopes.push(scope);
+    const params: Sym[] = [];
+    fn.params.forEach((p, i) => {
+      if (p.type !== 'Identifier') {
+        this.fail(p, 'parameters must be plain names (no defaults, destructuring or rest parameters)');
+      }
+      if (scope.has(p.name)) this.fail(p, `parameter '${p.name}' is declared twice`);
+      const sym = this.newSym(p.name, 'param', i, pos(p));
+      scope.set(p.name, sym);
+      params.push(sym);
+    });
+    let body: KStmt[];
+    if (fn.body.type === 'BlockStatement') {
+      body = this.block(fn.body.body as Statement[], true);
+    } else {
+      body = [{ k: 'return', value: this.expr(fn.body), pos: pos(fn.body) }];
+    }
+    this.scopes.pop();
+    if (!alwaysReturns(body)) {
+      const end = fn.loc?.end;
+      throw new CompileError(
+        this.op,
+        'the function must end with a `return` of a number on every path (a kernel writes one number per thread)',
+        end ? { line: end.line, column: end.column } : undefined,
+      );
+    }
+    const name = fn.id?.name ?? 'kernel';
+    return { name, params, body, calls: this.calls, usesThis: this.usesThis, source: this.source };
+  }
+
+  private newSym(name: string, kind: Sym['kind'], paramIndex: number, p: Pos): Sym {
+    return {
+      id: this.nextId++,
+      name,
+      kind,
+      paramIndex,
+      pos: p,
+      assigned: false,
+      indexed: false,
+      readAsValue: false,
+    };
+  }
+
+  private lookup(name: string): Sym | undefined {
+    for (let i = this.scopes.length - 1; i >= 0; i--) {
+      const s = this.scopes[i]!.get(name);
+      if (s !== undefined) return s;
+    }
+    return undefined;
+  }
+
+  private notDefined(node: Node, name: string): never {
+    this.fail(
+      node,
+      `'${name}' is not defined inside the kernel. Kernels cannot read variables from the surrounding scope ` +
+        '(closures); pass the value as an argument or put it in `constants` (this.constants.NAME)',
+    );
+  }
+
+  // ---------------------------------------------------------------- statements
+
+  private block(stmts: readonly Statement[], newScope: boolean): KStmt[] {
+    if (newScope) this.scopes.push(new Map());
+    const out: KStmt[] = [];
+    for (const s of stmts) this.stmt(s, out);
+    if (newScope) this.scopes.pop();
+    return out;
+  }
+
+  private body(s: Statement): KStmt[] {
+    if (s.type === 'BlockStatement') return this.block(s.body as Statement[], true);
+    this.scopes.push(new Map());
+    const out: KStmt[] = [];
+    this.stmt(s, out);
+    this.scopes.pop();
+    return out;
+  }
+
+  private stmt(s: Statement, out: KStmt[]): void {
+    switch (s.type) {
+      case 'EmptyStatement':
+        return;
+      case 'BlockStatement':
+        out.push({ k: 'block', body: this.block(s.body as Statement[], true), pos: pos(s) });
+        return;
+      case 'VariableDeclaration':
+        this.declaration(s, out);
+        return;
+      case 'ExpressionStatement':
+        this.effect(s.expression as Expression, out);
+        return;
+      case 'IfStatement':
+        out.push({
+          k: 'if',
+          test: this.expr(s.test),
+          consequent: this.body(s.consequent),
+          otherwise: s.alternate ? this.body(s.alternate) : null,
+          pos: pos(s),
+        });
+        return;
+      case 'ForStatement':
+        out.push(this.forLoop(s));
+        return;
+      case 'WhileStatement': {
+        const test = this.expr(s.test);
+        this.loopDepth++;
+        const body = this.body(s.body);
+        this.loopDepth--;
+        out.push({ k: 'loop', form: 'for', init: [], test, update: [], body, bounded: false, pos: pos(s) });
+        return;
+      }
+      case 'DoWhileStatement': {
+        this.loopDepth++;
+        const body = this.body(s.body);
+        this.loopDepth--;
+        const test = this.expr(s.test);
+        out.push({ k: 'loop', form: 'do', init: [], test, update: [], body, bounded: false, pos: pos(s) });
+        return;
+      }
+      case 'BreakStatement':
+      case 'ContinueStatement': {
+        const word = s.type === 'BreakStatement' ? 'break' : 'continue';
+        if (s.label) this.fail(s, `labelled ${word} is not supported; restructure the loops`);
+        if (this.loopDepth === 0) this.fail(s, `'${word}' outside a loop`);
+        out.push({ k: word, pos: pos(s) });
+        return;
+      }
+      case 'ReturnStatement':
+        if (!s.argument) this.fail(s, '`return` needs a number: a kernel writes one number per thread');
+        out.push({ k: 'return', value: this.expr(s.argument), pos: pos(s) });
+        return;
+      case 'FunctionDeclaration':
+        this.fail(
+          s,
+          'functions cannot be declared inside a kernel; add helper functions with gpu.addFunction(fn) ' +
+            'or the `functions` setting',
+        );
+        break;
+      case 'SwitchStatement':
+        this.fail(s, '`switch` is not supported; use if / else if');
+        break;
+      case 'LabeledStatement':
+        this.fail(s, 'labels are not supported; restructure the loops');
+        break;
+      case 'ForInStatement':
+      case 'ForOfStatement':
+        this.fail(
+          s,
+          `'${s.type === 'ForInStatement' ? 'for...in' : 'for...of'}' is not supported; use a counting for loop`,
+        );
+        break;
+      case 'ThrowStatement':
+      case 'TryStatement':
+        this.fail(s, 'exceptions (throw / try) are not supported in kernels');
+        break;
+      case 'ClassDeclaration':
+        this.fail(s, 'classes are not supported in kernels');
+        break;
+      default:
+        this.fail(s, `'${s.type}' is not supported in kernels`);
+    }
+  }
+
+  private declaration(d: VariableDeclaration, out: KStmt[]): void {
+    if (d.kind !== 'let' && d.kind !== 'const' && d.kind !== 'var') {
+      this.fail(d, `'${d.kind}' declarations are not supported; use let or const`);
+    }
+    const scope = this.scopes[this.scopes.length - 1]!;
+    for (const decl of d.declarations) {
+      if (decl.id.type !== 'Identifier') {
+        this.fail(decl.id, 'destructuring is not supported; declare one variable per name');
+      }
+      if (!decl.init) {
+        this.fail(decl, `'${decl.id.name}' needs an initial value (let ${decl.id.name} = 0;)`);
+      }
+      if (scope.has(decl.id.name))
+        this.fail(decl.id, `'${decl.id.name}' is declared twice in the same block`);
+      const init = this.expr(decl.init);
+      const sym = this.newSym(decl.id.name, d.kind === 'const' ? 'const' : 'let', -1, pos(decl.id));
+      scope.set(decl.id.name, sym);
+      out.push({ k: 'decl', sym, init, pos: pos(decl) });
+    }
+  }
+
+  /** An expression evaluated for its effect: an assignment, an update, a helper call, or a sequence of those. */
+  private effect(e: Expression, out: KStmt[]): void {
+    switch (e.type) {
+      case 'AssignmentExpression':
+        out.push(this.assignment(e));
+        return;
+      case 'UpdateExpression':
+        out.push(this.update(e));
+        return;
+      case 'SequenceExpression':
+        for (const x of e.expressions) this.effect(x, out);
+        return;
+      case 'CallExpression': {
+        const call = this.expr(e);
+        out.push({ k: 'call', call, pos: pos(e) });
+        return;
+      }
+      case 'Literal':
+        if (typeof e.value === 'string') return; // a directive such as 'use strict'
+        this.fail(e, 'this expression has no effect');
+        break;
+      default:
+        this.fail(
+          e,
+          'this expression has no effect; only assignments, ++/-- and helper calls can be statements',
+        );
+    }
+  }
+
+  private target(p: Pattern, node: Node): Sym {
+    if (p.type === 'MemberExpression') {
+      if (
+        p.object.type === 'ThisExpression' ||
+        (p.object.type === 'MemberExpression' && isThisChain(p.object))
+      ) {
+        this.fail(node, '`this` is read-only inside a kernel');
+      }
+      this.fail(
+        node,
+        'array arguments are read-only inside a kernel: each thread returns the value of its own output element',
+      );
+    }
+    if (p.type !== 'Identifier') this.fail(node, 'destructuring assignment is not supported');
+    const sym = this.lookup(p.name);
+    if (sym === undefined) this.notDefined(p, p.name);
+    if (sym.kind === 'const') this.fail(node, `cannot assign to const '${sym.name}'`);
+    sym.assigned = true;
+    return sym;
+  }
+
+  private assignment(e: AssignmentExpression): KStmt {
+    const ops: Record<string, AssignOp> = {
+      '=': '=',
+      '+=': '+=',
+      '-=': '-=',
+      '*=': '*=',
+      '/=': '/=',
+      '%=': '%=',
+      '**=': '**=',
+    };
+    const op = ops[e.operator];
+    if (op === undefined) {
+      this.fail(
+        e,
+        `the operator '${e.operator}' is not supported (bitwise and logical assignments are not part of the kernel language)`,
+      );
+    }
+    const value = this.expr(e.right);
+    const sym = this.target(e.left, e);
+    return { k: 'assign', sym, op, value, pos: pos(e) };
+  }
+
+  private update(e: UpdateExpression): KStmt {
+    const sym = this.target(e.argument as Pattern, e);
+    const one: KExpr = { k: 'num', value: 1, int: true, pos: pos(e) };
+    return { k: 'assign', sym, op: e.operator === '++' ? '+=' : '-=', value: one, pos: pos(e) };
+  }
+
+  private forLoop(s: ForStatement): KStmt {
+    this.scopes.push(new Map());
+    const init: KStmt[] = [];
+    if (s.init) {
+      if (s.init.type === 'VariableDeclaration') this.declaration(s.init, init);
+      else this.effect(s.init, init);
+    }
+    const test = s.test ? this.expr(s.test) : null;
+    const update: KStmt[] = [];
+    if (s.update) this.effect(s.update, update);
+    this.loopDepth++;
+    const body = this.body(s.body);
+    this.loopDepth--;
+    this.scopes.pop();
+    const bounded = isBounded(init, test, update, body);
+    return { k: 'loop', form: 'for', init, test, update, body, bounded, pos: pos(s) };
+  }
+
+  // ---------------------------------------------------------------- expressions
+
+  private expr(e: Expression | Node): KExpr {
+    const p = pos(e);
+    const x = e as Expression;
+    switch (x.type) {
+      case 'Literal':
+        return this.literal(x, p);
+      case 'Identifier': {
+        const sym = this.lookup(x.name);
+        if (sym !== undefined) {
+          sym.readAsValue = true;
+          return { k: 'var', sym, pos: p };
+        }
+        if (x.name === 'Infinity') return { k: 'num', value: Number.POSITIVE_INFINITY, int: false, pos: p };
+        if (x.name === 'NaN') return { k: 'num', value: Number.NaN, int: false, pos: p };
+        if (x.name === 'undefined') this.fail(x, '`undefined` is not a number; kernels compute numbers only');
+        if (x.name === 'Math') this.fail(x, '`Math` can only be used as Math.NAME(...) or a Math constant');
+        return this.notDefined(x, x.name);
+      }
+      case 'ParenthesizedExpression':
+        return this.expr(x.expression);
+      case 'UnaryExpression': {
+        if (x.operator === '-' || x.operator === '+' || x.operator === '!') {
+          const arg = this.expr(x.argument);
+          if (x.operator === '-' && arg.k === 'num') {
+            return { k: 'num', value: -arg.value, int: arg.int && arg.value !== 0, pos: p };
+          }
+          return { k: 'unary', op: x.operator, arg, pos: p };
+        }
+        if (x.operator === '~') this.fail(x, 'bitwise operators are not supported in kernels');
+        return this.fail(x, `the '${x.operator}' operator is not supported in kernels`);
+      }
+      case 'BinaryExpression':
+        return this.binary(x.operator, x.left as Expression, x.right, p, x);
+      case 'LogicalExpression':
+        if (x.operator === '??')
+          this.fail(x, '`??` is not supported: values in a kernel are never null or undefined');
+        return { k: 'logical', op: x.operator, left: this.expr(x.left), right: this.expr(x.right), pos: p };
+      case 'ConditionalExpression':
+        return {
+          k: 'cond',
+          test: this.expr(x.test),
+          consequent: this.expr(x.consequent),
+          otherwise: this.expr(x.alternate),
+          pos: p,
+        };
+      case 'MemberExpression':
+        return this.member(x, p);
+      case 'CallExpression':
+        return this.call(x, p);
+      case 'ThisExpression':
+        return this.fail(
+          x,
+          '`this` alone is not a value; use this.thread.x, this.output.x or this.constants.NAME',
+        );
+      case 'TemplateLiteral':
+      case 'TaggedTemplateExpression':
+        return this.fail(x, 'strings are not supported in kernels; kernels compute numbers only');
+      case 'ObjectExpression':
+        return this.fail(x, 'objects cannot be created inside a kernel; kernels compute numbers only');
+      case 'ArrayExpression':
+        return this.fail(x, 'arrays cannot be created inside a kernel; pass arrays as arguments');
+      case 'FunctionExpression':
+      case 'ArrowFunctionExpression':
+        return this.fail(
+          x,
+          'functions cannot be created inside a kernel; add helper functions with gpu.addFunction(fn)',
+        );
+      case 'NewExpression':
+        return this.fail(x, '`new` creates objects, which kernels cannot do');
+      case 'AssignmentExpression':
+      case 'UpdateExpression':
+        return this.fail(x, 'assignments and ++/-- can only be statements, not parts of an expression');
+      case 'SequenceExpression':
+        return this.fail(x, 'the comma operator is only supported in a for-loop update');
+      case 'AwaitExpression':
+      case 'YieldExpression':
+        return this.fail(
+          x,
+          `'${x.type === 'AwaitExpression' ? 'await' : 'yield'}' is not supported in kernels`,
+        );
+      default:
+        return this.fail(x, `'${x.type}' is not supported in kernels`);
+    }
+  }
+
+  private literal(x: Extract<Expression, { type: 'Literal' }>, p: Pos): KExpr {
+    const v = x.value;
+    if (typeof v === 'number') {
+      const raw = x.raw ?? String(v);
+      const looksInt = !/[.eE]/.test(raw) || /^0[xXoObB]/.test(raw);
+      return { k: 'num', value: v, int: looksInt && Number.isInteger(v) && Math.abs(v) <= INT_MAX, pos: p };
+    }
+    if (typeof v === 'boolean') return { k: 'bool', value: v, pos: p };
+    if (typeof v === 'string')
+      this.fail(x, 'strings are not supported in kernels; kernels compute numbers only');
+    if (typeof v === 'bigint') this.fail(x, 'BigInt literals are not supported; use ordinary numbers');
+    if (v === null && x.regex === undefined && x.bigint === undefined) {
+      this.fail(x, '`null` is not a number; kernels compute numbers only');
+    }
+    return this.fail(x, 'this literal is not supported in kernels; kernels compute numbers only');
+  }
+
+  private binary(operator: string, left: Expression, right: Expression, p: Pos, node: Node): KExpr {
+    const map: Record<string, BinaryOp> = {
+      '+': '+',
+      '-': '-',
+      '*': '*',
+      '/': '/',
+      '%': '%',
+      '**': '**',
+      '<': '<',
+      '<=': '<=',
+      '>': '>',
+      '>=': '>=',
+      '==': '==',
+      '===': '==',
+      '!=': '!=',
+      '!==': '!=',
+    };
+    const op = map[operator];
+    if (op === undefined) {
+      if (['&', '|', '^', '<<', '>>', '>>>'].includes(operator)) {
+        this.fail(node, `bitwise operator '${operator}' is not supported in kernels`);
+      }
+      this.fail(node, `the '${operator}' operator is not supported in kernels`);
+    }
+    return { k: 'binary', op, left: this.expr(left), right: this.expr(right), pos: p };
+  }
+
+  private member(x: Extract<Expression, { type: 'MemberExpression' }>, p: Pos): KExpr {
+    const name = propertyName(x);
+    // this.thread.x / this.output.x / this.constants.NAME
+    if (x.object.type === 'MemberExpression' && x.object.object.type === 'ThisExpression') {
+      const group = propertyName(x.object);
+      this.usesThis = true;
+      if (group === 'thread' || group === 'output') {
+        const axis = name === undefined ? undefined : AXES[name];
+        if (axis === undefined) {
+          this.fail(x, `this.${group} has only the members x, y and z`);
+        }
+        return { k: group === 'thread' ? 'thread' : 'outsize', axis, pos: p };
+      }
+      if (group === 'constants') {
+        if (name === undefined) this.fail(x, 'constants must be read by name: this.constants.NAME');
+        return { k: 'constant', name, pos: p };
+      }
+      this.fail(x.object, thisMessage(group));
+    }
+    if (x.object.type === 'ThisExpression') {
+      if (name === 'thread' || name === 'output' || name === 'constants') {
+        this.fail(x, `this.${name} is not a number; use this.${name}.${name === 'constants' ? 'NAME' : 'x'}`);
+      }
+      this.fail(x, thisMessage(name));
+    }
+    if (x.object.type === 'Identifier' && x.object.name === 'Math' && this.lookup('Math') === undefined) {
+      if (name !== undefined && Object.hasOwn(MATH_CONSTANTS, name)) {
+        return { k: 'num', value: MATH_CONSTANTS[name]!, int: false, pos: p };
+      }
+      if (name !== undefined && Object.hasOwn(MATH_ARITY, name)) {
+        this.fail(x, `Math.${name} is a function; call it`);
+      }
+      this.fail(x, `Math.${name ?? '?'} is not part of the kernel language`);
+    }
+    if (x.computed) {
+      // a[i][j][k]: collect the chain down to the array name.
+      const indices: KExpr[] = [];
+      let node: Expression = x;
+      while (node.type === 'MemberExpression' && node.computed) {
+        indices.unshift(this.expr(node.property));
+        node = node.object as Expression;
+      }
+      if (node.type !== 'Identifier') {
+        this.fail(node, 'only array arguments can be indexed (a[i], a[i][j], a[i][j][k])');
+      }
+      const sym = this.lookup(node.name);
+      if (sym === undefined) this.notDefined(node, node.name);
+      if (sym.kind !== 'param') {
+        this.fail(
+          node,
+          `'${sym.name}' is a local number, not an array argument; only array arguments can be indexed`,
+        );
+      }
+      if (indices.length > 3) this.fail(x, 'arrays have at most 3 dimensions');
+      sym.indexed = true;
+      return { k: 'index', sym, indices, pos: p };
+    }
+    if (name === 'length') {
+      this.fail(
+        x,
+        '`.length` is not supported in kernels; pass sizes as number arguments or constants, or use this.output',
+      );
+    }
+    return this.fail(
+      x,
+      `property access '.${name ?? '?'}' is not supported: kernels work on numbers and arrays only`,
+    );
+  }
+
+  private call(x: Extract<Expression, { type: 'CallExpression' }>, p: Pos): KExpr {
+    if (x.optional) this.fail(x, 'optional calls (?.) are not supported');
+    for (const a of x.arguments) {
+      if (a.type === 'SpreadElement') this.fail(a, 'spread arguments are not supported');
+    }
+    const callee = x.callee;
+    if (
+      callee.type === 'MemberExpression' &&
+      callee.object.type === 'Identifier' &&
+      callee.object.name === 'Math'
+    ) {
+      const name = propertyName(callee);
+      if (name === 'random') {
+        this.fail(
+          x,
+          'Math.random is not supported: kernels are deterministic; pass random numbers as an argument',
+        );
+      }
+      if (name === undefined || !Object.hasOwn(MATH_ARITY, name)) {
+        this.fail(x, `Math.${name ?? '?'} is not supported in kernels`);
+      }
+      const fn = name as MathName;
+      const arity = MATH_ARITY[fn];
+      const n = x.arguments.length;
+      if (arity === -1 ? n < 1 : n !== arity) {
+        this.fail(
+          x,
+          `Math.${fn} takes ${arity === -1 ? 'one or more arguments' : `${arity} argument(s)`}, got ${n}`,
+        );
+      }
+      return { k: 'math', fn, args: x.arguments.map((a) => this.expr(a)), pos: p };
+    }
+    if (callee.type === 'Identifier') {
+      const shadow = this.lookup(callee.name);
+      if (shadow !== undefined) this.fail(callee, `'${callee.name}' is a variable, not a function`);
+      this.calls.add(callee.name);
+      const args = x.arguments.map((a) => {
+        const arg = a as Expression;
+        // An array argument passed through to a helper is a plain identifier.
+        if (arg.type === 'Identifier') {
+          const s = this.lookup(arg.name);
+          if (s !== undefined) return { k: 'var', sym: s, pos: pos(arg) } as KExpr;
+        }
+        return this.expr(arg);
+      });
+      return { k: 'call', name: callee.name, args, pos: p };
+    }
+    if (callee.type === 'MemberExpression' && callee.object.type === 'ThisExpression') {
+      this.fail(x, thisMessage(propertyName(callee)));
+    }
+    return this.fail(
+      x,
+      'only Math functions and helper functions (gpu.addFunction) can be called in kernels',
+    );
+  }
+}
+
+function thisMessage(name: string | undefined): string {
+  return (
+    `this.${name ?? '?'} is not part of the kernel language; a kernel can read only this.thread.x/y/z, ` +
+    'this.output.x/y/z and this.constants.NAME'
+  );
+}
+
+function isThisChain(e: Expression | Node): boolean {
+  let n = e as Expression;
+  while (n.type === 'MemberExpression') n = n.object as Expression;
+  return n.type === 'ThisExpression';
+}
+
+function propertyName(x: Extract<Expression, { type: 'MemberExpression' }>): string | undefined {
+  if (!x.computed && x.property.type === 'Identifier') return x.property.name;
+  if (x.computed && x.property.type === 'Literal' && typeof x.property.value === 'string')
+    return x.property.value;
+  return undefined;
+}
+
+/** True when every path through `body` ends in a `return`. */
+export function alwaysReturns(body: readonly KStmt[]): boolean {
+  for (const s of body) {
+    if (s.k === 'return') return true;
+    if (s.k === 'block' && alwaysReturns(s.body)) return true;
+    if (s.k === 'if' && s.otherwise !== null && alwaysReturns(s.consequent) && alwaysReturns(s.otherwise))
+      return true;
+  }
+  return false;
+}
+
+/** The variables assigned anywhere in `stmts`. */
+export function assignedIn(stmts: readonly KStmt[], into = new Set<Sym>()): Set<Sym> {
+  for (const s of stmts) {
+    switch (s.k) {
+      case 'assign':
+        into.add(s.sym);
+        break;
+      case 'decl':
+        into.add(s.sym);
+        break;
+      case 'if':
+        assignedIn(s.consequent, into);
+        if (s.otherwise) assignedIn(s.otherwise, into);
+        break;
+      case 'loop':
+        assignedIn(s.init, into);
+        assignedIn(s.update, into);
+        assignedIn(s.body, into);
+        break;
+      case 'block':
+        assignedIn(s.body, into);
+        break;
+      default:
+        break;
+    }
+  }
+  return into;
+}
+
+/** The variables an expression reads. */
+export function symsOf(e: KExpr, into = new Set<Sym>()): Set<Sym> {
+  switch (e.k) {
+    case 'var':
+      into.add(e.sym);
+      break;
+    case 'index':
+      for (const i of e.indices) symsOf(i, into);
+      break;
+    case 'unary':
+      symsOf(e.arg, into);
+      break;
+    case 'binary':
+    case 'logical':
+      symsOf(e.left, into);
+      symsOf(e.right, into);
+      break;
+    case 'cond':
+      symsOf(e.test, into);
+      symsOf(e.consequent, into);
+      symsOf(e.otherwise, into);
+      break;
+    case 'math':
+    case 'call':
+      for (const a of e.args) symsOf(a, into);
+      break;
+    default:
+      break;
+  }
+  return into;
+}
+
+/**
+ * A `for` loop is bounded when its test compares one counter against a limit that the loop does not change,
+ * and the update moves the counter towards the limit by a positive literal step (`i++`, `i += 2`, `i--` with
+ * `>`), with the counter not assigned in the body. Such a loop's trip count is known when it starts.
+ */
+function isBounded(
+  init: readonly KStmt[],
+  test: KExpr | null,
+  update: readonly KStmt[],
+  body: readonly KStmt[],
+): boolean {
+  if (test === null || test.k !== 'binary' || update.length !== 1) return false;
+  const u = update[0]!;
+  if (u.k !== 'assign') return false;
+  const counter = u.sym;
+  let step: number;
+  if ((u.op === '+=' || u.op === '-=') && u.value.k === 'num' && Number.isFinite(u.value.value)) {
+    step = u.op === '+=' ? u.value.value : -u.value.value;
+  } else {
+    return false;
+  }
+  if (step === 0 || !Number.isFinite(step)) return false;
+  let op = test.op;
+  let limit: KExpr;
+  if (test.left.k === 'var' && test.left.sym === counter) {
+    limit = test.right;
+  } else if (test.right.k === 'var' && test.right.sym === counter) {
+    limit = test.left;
+    const flip: Partial<Record<BinaryOp, BinaryOp>> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
+    const f = flip[op];
+    if (f === undefined) return false;
+    op = f;
+  } else {
+    return false;
+  }
+  const upward = op === '<' || op === '<=';
+  const downward = op === '>' || op === '>=';
+  if (!((upward && step > 0) || (downward && step < 0))) return false;
+  const changed = assignedIn(body);
+  if (changed.has(counter)) return false;
+  for (const s of symsOf(limit)) if (changed.has(s) || s === counter) return false;
+  if (containsNonFinite(limit)) return false;
+  void init;
+  return true;
+}
+
+function containsNonFinite(e: KExpr): boolean {
+  if (e.k === 'num') return !Number.isFinite(e.value);
+  if (e.k === 'unary') return containsNonFinite(e.arg);
+  if (e.k === 'binary') return containsNonFinite(e.left) || containsNonFinite(e.right);
+  return false;
+}

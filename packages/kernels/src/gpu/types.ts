@@ -1,0 +1,407 @@
+import { CompileError } from '../errors.js';
+import type { BinaryOp, KExpr, KFunction, KStmt, MathName, Pos, ScalarType, Sym } from './ir.js';
+
+/** How a kernel argument (or helper parameter) is passed: one number, or an array of 1-3 dimensions. */
+export type ParamType =
+  | { readonly kind: 'scalar'; readonly type: ScalarType }
+  /** `arg` is the kernel argument the array is bound to (helpers are specialised per binding). */
+  | { readonly kind: 'array'; readonly dims: 1 | 2 | 3; readonly arg: number };
+
+/** A function (the kernel or a helper) typed for one set of parameter types. */
+export interface Specialization {
+  /** Unique name for generated code. */
+  readonly id: string;
+  readonly fn: KFunction;
+  readonly params: readonly ParamType[];
+  readonly exprTypes: ReadonlyMap<KExpr, ScalarType>;
+  readonly symTypes: ReadonlyMap<Sym, ScalarType>;
+  readonly returnType: ScalarType;
+  /** The specialization each helper call resolves to. */
+  readonly targets: ReadonlyMap<KExpr, Specialization>;
+  /** Whether the function (or a helper it calls) reads this.thread. */
+  readonly usesThread: boolean;
+}
+
+/** Everything the backends need to emit one kernel. */
+export interface TypedProgram {
+  readonly kernel: Specialization;
+  /** Helper specializations, callees before callers. */
+  readonly helpers: readonly Specialization[];
+  readonly constants: Readonly<Record<string, number>>;
+}
+
+const INT_MAX = 2 ** 31 - 1;
+
+/** The type of a numeric constant: `int` for integers that fit 32 bits, else `float`. */
+export function constantType(v: number): ScalarType {
+  return Number.isInteger(v) && Math.abs(v) <= INT_MAX ? 'int' : 'float';
+}
+
+/** The least type holding both (`bool` < `int` < `float`). */
+export function join(a: ScalarType, b: ScalarType): ScalarType {
+  if (a === b) return a;
+  if (a === 'float' || b === 'float') return 'float';
+  return 'int';
+}
+
+function numeric(t: ScalarType): 'int' | 'float' {
+  return t === 'float' ? 'float' : 'int';
+}
+
+const INT_PRESERVING: ReadonlySet<MathName> = new Set([
+  'abs',
+  'sign',
+  'floor',
+  'ceil',
+  'round',
+  'trunc',
+  'min',
+  'max',
+]);
+
+/** The result type of a Math function given its argument types. */
+export function mathType(fn: MathName, args: readonly ScalarType[]): ScalarType {
+  if (INT_PRESERVING.has(fn) && args.every((a) => a !== 'float')) return 'int';
+  return 'float';
+}
+
+/** Whether the divisor of an integer `%` is a known non-zero integer (then `%` stays an integer operation). */
+export function nonZeroIntDivisor(e: KExpr, constants: Readonly<Record<string, number>>): boolean {
+  if (e.k === 'num') return e.int && e.value !== 0;
+  if (e.k === 'constant') {
+    const v = constants[e.name];
+    return v !== undefined && constantType(v) === 'int' && v !== 0;
+  }
+  return false;
+}
+
+/** The result type of a binary operator. */
+export function binaryType(op: BinaryOp, l: ScalarType, r: ScalarType, intDivisor: boolean): ScalarType {
+  switch (op) {
+    case '+':
+    case '-':
+    case '*':
+      return numeric(l) === 'int' && numeric(r) === 'int' ? 'int' : 'float';
+    case '%':
+      return numeric(l) === 'int' && numeric(r) === 'int' && intDivisor ? 'int' : 'float';
+    case '/':
+    case '**':
+      return 'float';
+    default:
+      return 'bool';
+  }
+}
+
+/** Looks up helper functions by name. */
+export type HelperTable = ReadonlyMap<string, KFunction>;
+
+/**
+ * Types a kernel for given argument types: infers each local's type (a fixpoint over assignments), checks
+ * every use of arrays, constants and helpers, and specialises each helper for the types it is called with.
+ *
+ * @throws CompileError with the source position of the offending construct
+ */
+export function typeProgram(
+  kernel: KFunction,
+  params: readonly ParamType[],
+  constants: Readonly<Record<string, number>>,
+  helpers: HelperTable,
+  op: string,
+): TypedProgram {
+  const ctx = new Context(constants, helpers, op);
+  const spec = ctx.specialize(kernel, params, [], undefined);
+  return { kernel: spec, helpers: ctx.order, constants };
+}
+
+class Context {
+  readonly cache = new Map<string, Specialization>();
+  readonly order: Specialization[] = [];
+  private counter = 0;
+
+  constructor(
+    readonly constants: Readonly<Record<string, number>>,
+    readonly helpers: HelperTable,
+    readonly op: string,
+  ) {}
+
+  fail(p: Pos | undefined, message: string, fn?: KFunction): never {
+    const where = fn && fn.name !== 'kernel' ? ` (in helper '${fn.name}')` : '';
+    throw new CompileError(this.op, `${message}${where}`, p);
+  }
+
+  specialize(
+    fn: KFunction,
+    params: readonly ParamType[],
+    stack: readonly KFunction[],
+    at: Pos | undefined,
+  ): Specialization {
+    const key = `${fn.name}(${params.map((p) => (p.kind === 'scalar' ? p.type : `a${p.dims}@${p.arg}`)).join(',')})`;
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    if (stack.includes(fn)) {
+      this.fail(
+        at,
+        `'${fn.name}' calls itself (directly or through other helpers): recursion is not supported because GPU ` +
+          'threads have no call stack; rewrite it as a loop',
+        stack[stack.length - 1],
+      );
+    }
+    const typer = new FunctionTyper(this, fn, params, [...stack, fn]);
+    const spec = typer.run(
+      stack.length === 0 ? 'kernel' : `h${this.counter++}_${fn.name.replace(/[^A-Za-z0-9_]/g, '_')}`,
+    );
+    this.cache.set(key, spec);
+    if (stack.length > 0) this.order.push(spec);
+    return spec;
+  }
+}
+
+class FunctionTyper {
+  private readonly symTypes = new Map<Sym, ScalarType>();
+  private readonly exprTypes = new Map<KExpr, ScalarType>();
+  private readonly targets = new Map<KExpr, Specialization>();
+  private returnType: ScalarType | undefined;
+  private changed = false;
+  private final = false;
+  private usesThread = false;
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly fn: KFunction,
+    private readonly params: readonly ParamType[],
+    private readonly stack: readonly KFunction[],
+  ) {}
+
+  private fail(p: Pos, message: string): never {
+    return this.ctx.fail(p, message, this.fn);
+  }
+
+  run(id: string): Specialization {
+    const { fn, params } = this;
+    if (params.length !== fn.params.length) {
+      this.fail(
+        fn.params[0]?.pos ?? { line: 1, column: 0 },
+        `'${fn.name}' takes ${fn.params.length} argument(s), got ${params.length}`,
+      );
+    }
+    fn.params.forEach((sym, i) => {
+      const p = params[i]!;
+      if (p.kind === 'scalar') {
+        if (sym.indexed) {
+          this.fail(sym.pos, `'${sym.name}' is a number argument but is indexed like an array`);
+        }
+        this.symTypes.set(sym, p.type);
+      } else if (sym.assigned) {
+        this.fail(sym.pos, `'${sym.name}' is an array argument and cannot be assigned`);
+      }
+    });
+    // Fixpoint: a variable's type is the join of everything assigned to it.
+    for (let round = 0; round < 10; round++) {
+      this.changed = false;
+      this.returnType = undefined;
+      this.stmts(fn.body);
+      if (!this.changed) break;
+    }
+    this.final = true;
+    this.returnType = undefined;
+    this.stmts(fn.body);
+    return {
+      id,
+      fn,
+      params,
+      exprTypes: this.exprTypes,
+      symTypes: this.symTypes,
+      returnType: this.returnType ?? 'float',
+      targets: this.targets,
+      usesThread: this.usesThread,
+    };
+  }
+
+  private bind(sym: Sym, t: ScalarType): void {
+    const old = this.symTypes.get(sym);
+    const next = old === undefined ? t : join(old, t);
+    if (next !== old) {
+      this.symTypes.set(sym, next);
+      this.changed = true;
+    }
+  }
+
+  private stmts(list: readonly KStmt[]): void {
+    for (const s of list) this.stmt(s);
+  }
+
+  private stmt(s: KStmt): void {
+    switch (s.k) {
+      case 'decl':
+        this.bind(s.sym, this.value(s.init));
+        break;
+      case 'assign': {
+        if (s.sym.kind === 'param' && this.params[s.sym.paramIndex]?.kind === 'array') {
+          this.fail(s.pos, `'${s.sym.name}' is an array argument and cannot be assigned`);
+        }
+        const v = this.value(s.value);
+        const cur = this.symTypes.get(s.sym) ?? v;
+        let t: ScalarType;
+        if (s.op === '=') t = v;
+        else if (s.op === '/=' || s.op === '**=') t = 'float';
+        else if (s.op === '%=') t = binaryType('%', cur, v, nonZeroIntDivisor(s.value, this.ctx.constants));
+        else t = binaryType(s.op[0] as BinaryOp, cur, v, false);
+        this.bind(s.sym, t);
+        break;
+      }
+      case 'if':
+        this.cond(s.test);
+        this.stmts(s.consequent);
+        if (s.otherwise) this.stmts(s.otherwise);
+        break;
+      case 'loop':
+        this.stmts(s.init);
+        if (s.test) this.cond(s.test);
+        this.stmts(s.body);
+        this.stmts(s.update);
+        break;
+      case 'block':
+        this.stmts(s.body);
+        break;
+      case 'return': {
+        const t = this.value(s.value);
+        this.returnType = this.returnType === undefined ? t : join(this.returnType, t);
+        break;
+      }
+      case 'call':
+        this.expr(s.call, false);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Types an expression whose value is used as a number or stored. */
+  private value(e: KExpr): ScalarType {
+    return this.expr(e, false);
+  }
+
+  /** Types an expression used as a condition. */
+  private cond(e: KExpr): ScalarType {
+    return this.expr(e, true);
+  }
+
+  private expr(e: KExpr, boolContext: boolean): ScalarType {
+    const t = this.infer(e, boolContext);
+    if (this.final) this.exprTypes.set(e, t);
+    return t;
+  }
+
+  private infer(e: KExpr, boolContext: boolean): ScalarType {
+    switch (e.k) {
+      case 'num':
+        return e.int ? 'int' : 'float';
+      case 'bool':
+        return 'bool';
+      case 'var': {
+        const { sym } = e;
+        if (sym.kind === 'param' && this.params[sym.paramIndex]?.kind === 'array') {
+          this.fail(e.pos, `'${sym.name}' is an array argument; read its elements (${sym.name}[i]) instead`);
+        }
+        const t = this.symTypes.get(sym);
+        if (t === undefined) this.fail(e.pos, `'${sym.name}' is used before it has a value`);
+        return t;
+      }
+      case 'thread':
+        this.usesThread = true;
+        return 'int';
+      case 'outsize':
+        return 'int';
+      case 'constant': {
+        const v = this.ctx.constants[e.name];
+        if (v === undefined) {
+          const known = Object.keys(this.ctx.constants);
+          this.fail(
+            e.pos,
+            `this.constants.${e.name} is not set (constants: ${known.length ? known.join(', ') : 'none'}); ` +
+              'pass it in the `constants` setting',
+          );
+        }
+        return constantType(v);
+      }
+      case 'index': {
+        const p = this.params[e.sym.paramIndex];
+        if (p === undefined || p.kind !== 'array') {
+          this.fail(e.pos, `'${e.sym.name}' is a number argument but is indexed like an array`);
+        }
+        if (e.indices.length !== p.dims) {
+          this.fail(
+            e.pos,
+            `'${e.sym.name}' is a ${p.dims}-D array but is read with ${e.indices.length} index(es); ` +
+              `index all ${p.dims} dimensions to read one number`,
+          );
+        }
+        for (const i of e.indices) this.value(i);
+        return 'float';
+      }
+      case 'unary': {
+        if (e.op === '!') {
+          this.cond(e.arg);
+          return 'bool';
+        }
+        return numeric(this.value(e.arg));
+      }
+      case 'binary': {
+        const l = this.value(e.left);
+        const r = this.value(e.right);
+        return binaryType(e.op, l, r, nonZeroIntDivisor(e.right, this.ctx.constants));
+      }
+      case 'logical': {
+        const l = this.cond(e.left);
+        const r = this.cond(e.right);
+        if (!boolContext && (l !== 'bool' || r !== 'bool')) {
+          this.fail(
+            e.pos,
+            `'${e.op}' on numbers gives one of the numbers in JavaScript, which kernels do not support; use it in ` +
+              'conditions, or on comparisons (a !== 0 && b !== 0)',
+          );
+        }
+        return 'bool';
+      }
+      case 'cond': {
+        this.cond(e.test);
+        const a = this.expr(e.consequent, boolContext);
+        const b = this.expr(e.otherwise, boolContext);
+        return join(a, b);
+      }
+      case 'math':
+        return mathType(
+          e.fn,
+          e.args.map((a) => this.value(a)),
+        );
+      case 'call':
+        return this.call(e);
+    }
+  }
+
+  private call(e: Extract<KExpr, { k: 'call' }>): ScalarType {
+    const target = this.ctx.helpers.get(e.name);
+    if (target === undefined) {
+      this.fail(
+        e.pos,
+        `'${e.name}' is not a known function; add it with gpu.addFunction(${e.name}) (kernels cannot call ` +
+          'functions from the surrounding scope)',
+      );
+    }
+    if (target.params.length !== e.args.length) {
+      this.fail(e.pos, `'${e.name}' takes ${target.params.length} argument(s), got ${e.args.length}`);
+    }
+    const types: ParamType[] = e.args.map((a) => {
+      if (a.k === 'var' && a.sym.kind === 'param') {
+        const p = this.params[a.sym.paramIndex];
+        if (p?.kind === 'array') return p;
+      }
+      const t = this.value(a);
+      return { kind: 'scalar', type: t };
+    });
+    const spec = this.ctx.specialize(target, types, this.stack, e.pos);
+    if (spec.usesThread) this.usesThread = true;
+    if (this.final) this.targets.set(e, spec);
+    return spec.returnType;
+  }
+}

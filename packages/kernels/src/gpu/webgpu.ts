@@ -1,0 +1,284 @@
+import { CompileError, StateError } from '../errors.js';
+
+/**
+ * The slice of the WebGPU API that gradkit uses, typed structurally so that the package needs no WebGPU
+ * type declarations: a browser's `GPUDevice` or the `webgpu` npm package's device satisfies it.
+ */
+export interface WebGpuBufferLike {
+  readonly size: number;
+  mapAsync(mode: number, offset?: number, size?: number): Promise<void>;
+  getMappedRange(offset?: number, size?: number): ArrayBuffer;
+  unmap(): void;
+  destroy(): void;
+}
+
+/** A compute pipeline (opaque apart from its bind group layout). */
+export interface WebGpuPipelineLike {
+  getBindGroupLayout(index: number): unknown;
+}
+
+/** A shader module, whose compilation messages can be read. */
+export interface WebGpuShaderModuleLike {
+  getCompilationInfo(): Promise<{
+    readonly messages: ReadonlyArray<{
+      readonly type: string;
+      readonly message: string;
+      readonly lineNum: number;
+      readonly linePos: number;
+    }>;
+  }>;
+}
+
+/** A compute pass encoder. */
+export interface WebGpuComputePassLike {
+  setPipeline(p: WebGpuPipelineLike): void;
+  setBindGroup(index: number, group: unknown): void;
+  dispatchWorkgroups(x: number, y?: number, z?: number): void;
+  end(): void;
+}
+
+/** A command encoder. */
+export interface WebGpuEncoderLike {
+  beginComputePass(): WebGpuComputePassLike;
+  copyBufferToBuffer(
+    src: WebGpuBufferLike,
+    srcOffset: number,
+    dst: WebGpuBufferLike,
+    dstOffset: number,
+    size: number,
+  ): void;
+  finish(): unknown;
+}
+
+/** A WebGPU device, as much of it as gradkit calls. */
+export interface WebGpuDeviceLike {
+  readonly limits: {
+    readonly maxComputeWorkgroupsPerDimension: number;
+    readonly maxStorageBuffersPerShaderStage: number;
+  };
+  readonly queue: {
+    writeBuffer(buffer: WebGpuBufferLike, offset: number, data: ArrayBufferView): void;
+    submit(commands: unknown[]): void;
+    onSubmittedWorkDone(): Promise<void>;
+  };
+  readonly lost: Promise<{ readonly reason: string; readonly message: string }>;
+  createBuffer(d: { size: number; usage: number; label?: string }): WebGpuBufferLike;
+  createShaderModule(d: { code: string; label?: string }): WebGpuShaderModuleLike;
+  createComputePipeline(d: {
+    layout: 'auto';
+    compute: { module: WebGpuShaderModuleLike; entryPoint: string };
+  }): WebGpuPipelineLike;
+  createComputePipelineAsync(d: {
+    layout: 'auto';
+    compute: { module: WebGpuShaderModuleLike; entryPoint: string };
+  }): Promise<WebGpuPipelineLike>;
+  createBindGroup(d: {
+    layout: unknown;
+    entries: Array<{ binding: number; resource: { buffer: WebGpuBufferLike } }>;
+  }): unknown;
+  createCommandEncoder(): WebGpuEncoderLike;
+  pushErrorScope(filter: 'validation' | 'out-of-memory' | 'internal'): void;
+  popErrorScope(): Promise<{ readonly message: string } | null>;
+  destroy(): void;
+}
+
+interface AdapterLike {
+  readonly limits: Readonly<Record<string, number>>;
+  requestDevice(d?: { requiredLimits?: Record<string, number> }): Promise<WebGpuDeviceLike>;
+}
+
+interface NavigatorGpuLike {
+  requestAdapter(options?: { powerPreference?: string }): Promise<AdapterLike | null>;
+}
+
+/** WebGPU's buffer usage flags (from the specification). */
+export const BufferUsage = {
+  MAP_READ: 0x0001,
+  COPY_SRC: 0x0004,
+  COPY_DST: 0x0008,
+  UNIFORM: 0x0040,
+  STORAGE: 0x0080,
+} as const;
+
+/** WebGPU's map mode for reading. */
+export const MAP_MODE_READ = 0x0001;
+
+/** The line printed (and the reason given) when no WebGPU adapter exists in Node. */
+export const HOW_TO_ENABLE_WEBGPU =
+  'in Node on a machine without a GPU, install Mesa lavapipe >= 24 (on Debian 12: run .ci/install-webgpu.sh as root)';
+
+// The object returned by the `webgpu` package's create() must outlive every device made from it, or the
+// process crashes; it is kept here for the life of the process.
+let nodeGpu: NavigatorGpuLike | null = null;
+let nodeGpuFailure: string | null = null;
+
+function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === 'string';
+}
+
+async function navigatorGpu(): Promise<{ gpu: NavigatorGpuLike | null; reason: string }> {
+  const nav = (globalThis as { navigator?: { gpu?: NavigatorGpuLike } }).navigator;
+  if (nav?.gpu) return { gpu: nav.gpu, reason: '' };
+  if (!isNode()) return { gpu: null, reason: 'navigator.gpu is not available in this environment' };
+  if (nodeGpu !== null) return { gpu: nodeGpu, reason: '' };
+  if (nodeGpuFailure !== null) return { gpu: null, reason: nodeGpuFailure };
+  try {
+    // A variable specifier keeps bundlers from pulling the native package into browser builds.
+    const specifier = 'webgpu';
+    const mod = (await import(/* @vite-ignore */ specifier)) as {
+      create(options: string[]): NavigatorGpuLike;
+    };
+    nodeGpu = mod.create([]);
+    return { gpu: nodeGpu, reason: '' };
+  } catch (e) {
+    nodeGpuFailure = `the optional dependency 'webgpu' could not be loaded (${(e as Error).message})`;
+    return { gpu: null, reason: nodeGpuFailure };
+  }
+}
+
+/** Whether WebGPU can be used here, and if not, why. */
+export interface WebGpuAvailability {
+  /** True when an adapter was found. */
+  readonly available: boolean;
+  /** Why not (empty when available). */
+  readonly reason: string;
+}
+
+let availability: Promise<WebGpuAvailability> | null = null;
+
+/**
+ * Probes (once per process) whether a WebGPU adapter exists: `navigator.gpu` in browsers, the `webgpu` npm
+ * package in Node.
+ */
+export function webgpuAvailability(): Promise<WebGpuAvailability> {
+  availability ??= (async () => {
+    const { gpu, reason } = await navigatorGpu();
+    if (gpu === null) return { available: false, reason };
+    const adapter = await gpu.requestAdapter().catch(() => null);
+    if (adapter === null) {
+      return { available: false, reason: `no WebGPU adapter was found; ${HOW_TO_ENABLE_WEBGPU}` };
+    }
+    return { available: true, reason: '' };
+  })();
+  return availability;
+}
+
+/**
+ * Requests a WebGPU device with the adapter's own limits for storage buffers (the defaults allow only 8 per
+ * shader stage).
+ *
+ * @throws StateError when there is no adapter, with the reason and how to enable one
+ */
+export async function requestWebGpuDevice(op: string): Promise<WebGpuDeviceLike> {
+  const { gpu, reason } = await navigatorGpu();
+  if (gpu === null) throw new StateError(op, `WebGPU is not available: ${reason}`);
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (adapter === null)
+    throw new StateError(op, `WebGPU is not available: no adapter was found; ${HOW_TO_ENABLE_WEBGPU}`);
+  const wanted = ['maxStorageBuffersPerShaderStage', 'maxStorageBufferBindingSize', 'maxBufferSize'];
+  const requiredLimits: Record<string, number> = {};
+  for (const k of wanted) {
+    const v = adapter.limits[k];
+    if (typeof v === 'number') requiredLimits[k] = v;
+  }
+  return adapter.requestDevice({ requiredLimits });
+}
+
+/**
+ * Compiles WGSL into a compute pipeline and waits for the verdict, turning shader errors into a
+ * {@link CompileError} (these indicate a bug in the generator; the message carries the WGSL line).
+ */
+export async function createPipelineAsync(
+  device: WebGpuDeviceLike,
+  code: string,
+  op: string,
+): Promise<WebGpuPipelineLike> {
+  device.pushErrorScope('validation');
+  const module = device.createShaderModule({ code });
+  const info = await module.getCompilationInfo();
+  const errors = info.messages.filter((m) => m.type === 'error');
+  let pipeline: WebGpuPipelineLike | null = null;
+  let failure: string | null = null;
+  if (errors.length === 0) {
+    try {
+      pipeline = await device.createComputePipelineAsync({
+        layout: 'auto',
+        compute: { module, entryPoint: 'main' },
+      });
+    } catch (e) {
+      failure = (e as Error).message;
+    }
+  }
+  const scope = await device.popErrorScope();
+  if (errors.length > 0 || failure !== null || scope !== null || pipeline === null) {
+    const detail = errors.length
+      ? errors.map((m) => `line ${m.lineNum}:${m.linePos}: ${m.message}`).join('; ')
+      : (failure ?? scope?.message ?? 'unknown error');
+    throw new CompileError(op, `the generated WGSL was rejected by the WebGPU implementation (${detail})`);
+  }
+  return pipeline;
+}
+
+/**
+ * Compiles WGSL into a compute pipeline synchronously (for pipeline-mode kernel calls, which return their
+ * handle at once). The returned promise settles with the validation verdict.
+ */
+export function createPipelineSync(
+  device: WebGpuDeviceLike,
+  code: string,
+  op: string,
+): { pipeline: WebGpuPipelineLike; verdict: Promise<void> } {
+  device.pushErrorScope('validation');
+  const module = device.createShaderModule({ code });
+  const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const scope = device.popErrorScope();
+  const verdict = scope.then((err) => {
+    if (err !== null) {
+      throw new CompileError(
+        op,
+        `the generated WGSL was rejected by the WebGPU implementation (${err.message})`,
+      );
+    }
+  });
+  // The verdict is awaited before any result is read; this keeps an early rejection from going unhandled.
+  verdict.catch(() => undefined);
+  return { pipeline, verdict };
+}
+
+/** Workgroup counts (x, y) covering `groups` workgroups within the per-dimension limit. */
+export function dispatchSize(groups: number, limit: number): [number, number] {
+  if (groups <= limit) return [Math.max(groups, 1), 1];
+  const y = Math.ceil(groups / limit);
+  return [Math.ceil(groups / y), y];
+}
+
+/** Copies `byteLength` bytes of `buffer` into a fresh Float32Array (through a mappable staging buffer). */
+export async function readBuffers(
+  device: WebGpuDeviceLike,
+  buffers: readonly WebGpuBufferLike[],
+  byteLengths: readonly number[],
+  encoder?: WebGpuEncoderLike,
+): Promise<Float32Array[]> {
+  const enc = encoder ?? device.createCommandEncoder();
+  const staging = buffers.map((b, i) => {
+    const size = Math.max(4, byteLengths[i]!);
+    const s = device.createBuffer({ size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    enc.copyBufferToBuffer(b, 0, s, 0, size);
+    return s;
+  });
+  device.queue.submit([enc.finish()]);
+  try {
+    return await Promise.all(
+      staging.map(async (s, i) => {
+        await s.mapAsync(MAP_MODE_READ);
+        const out = new Float32Array(byteLengths[i]! / 4);
+        out.set(new Float32Array(s.getMappedRange(), 0, out.length));
+        s.unmap();
+        return out;
+      }),
+    );
+  } finally {
+    for (const s of staging) s.destroy();
+  }
+}
