@@ -139,3 +139,11 @@ export {
   sigmoid as sigmoidNumber,
   softplus as softplusNumber,
 } from './runtime.js';
+export {
+  compileFusedReduce,
+  compileStridedReduce,
+  type FusedReduceKernel,
+  type FusedReduceOptions,
+  fusedStraightLine,
+  type StridedReduceKernel,
+} from './codegen/reduce.js';

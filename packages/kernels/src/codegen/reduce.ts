@@ -1,0 +1,260 @@
+import { ArgumentError } from '../errors.js';
+import { type Expr, freeVariables, topoSort } from '../expr/node.js';
+import { PRIMITIVES, type PrimitiveName } from '../expr/primitives.js';
+import { runtime } from '../runtime.js';
+import type { InputKind, NumericArray } from './js.js';
+import { jsLiteral, type StraightLine } from './schedule.js';
+
+/** What a fused reduce kernel does with each of its output expressions. */
+export interface FusedReduceOptions {
+  /** For each output: write its value per element into `outputs[k]` (default false). */
+  readonly store?: readonly boolean[];
+  /** For each output: add its values up (in float64) into `sums[k]` (default false). */
+  readonly sum?: readonly boolean[];
+}
+
+/**
+ * A fused elementwise loop over `n` elements that stores some outputs per element and sums others, in ONE
+ * pass: `outputs[k]` receives output `k` where it is stored (pass null for the others) and `sums[k]` the
+ * float64 sum of output `k` where it is summed.
+ */
+export type FusedReduceKernel = (
+  inputs: ReadonlyArray<NumericArray | number>,
+  outputs: ReadonlyArray<NumericArray | null>,
+  n: number,
+  sums: Float64Array,
+) => void;
+
+/**
+ * {@link FusedReduceKernel} over broadcast inputs: the element at multi-index `idx` (row-major over `shape`)
+ * reads input `k` at `sum_d idx[d] * strides[k][d]` (stride 0 repeats an input along a dimension).
+ */
+export type StridedReduceKernel = (
+  inputs: readonly NumericArray[],
+  strides: readonly (readonly number[])[],
+  outputs: ReadonlyArray<NumericArray | null>,
+  shape: readonly number[],
+  sums: Float64Array,
+) => void;
+
+const SHARED = new Set<string>(['sigmoid', 'softplus', 'logSigmoid']);
+
+/**
+ * Lowers expressions to straight-line JavaScript like `straightLine`, with one extra optimization:
+ * `sigmoid`, `softplus` and `logSigmoid` of `a` and of `-a` share ONE `Math.exp(-Math.abs(a))` (and one
+ * `Math.log1p` of it), computed exactly as the runtime functions compute them, so results are bit-for-bit
+ * those of the interpreter. Nodes used more than once become temporaries; others are inlined.
+ */
+export function fusedStraightLine(
+  outputs: readonly Expr[],
+  variable: (name: string) => string,
+): StraightLine {
+  const order = topoSort(outputs);
+  const uses = new Map<Expr, number>();
+  const bump = (e: Expr, k: number) => uses.set(e, (uses.get(e) ?? 0) + k);
+  for (const n of order) {
+    if (SHARED.has(n.op)) {
+      // The shared code reads the base operand several times: make it a temporary.
+      const a = n.args[0]!;
+      bump(a.op === 'neg' ? a.args[0]! : a, 2);
+    } else for (const a of n.args) bump(a, 1);
+  }
+  for (const o of outputs) bump(o, 2);
+  const code = new Map<Expr, string>();
+  const statements: string[] = [];
+  const expOf = new Map<Expr, string>();
+  const logOf = new Map<Expr, string>();
+  const denOf = new Map<Expr, string>();
+  let k = 0;
+  const temp = (c: string): string => {
+    const name = `t${k++}`;
+    statements.push(`const ${name} = ${c};`);
+    return name;
+  };
+  const shared = (cache: Map<Expr, string>, base: Expr, make: () => string): string => {
+    let s = cache.get(base);
+    if (s === undefined) {
+      s = temp(make());
+      cache.set(base, s);
+    }
+    return s;
+  };
+  const e = (base: Expr): string => shared(expOf, base, () => `Math.exp(-Math.abs(${code.get(base)!}))`);
+  const l = (base: Expr): string => shared(logOf, base, () => `Math.log1p(${e(base)})`);
+  const d = (base: Expr): string => shared(denOf, base, () => `1 + ${e(base)}`);
+  for (const n of order) {
+    let c: string;
+    if (n.isConst) c = jsLiteral(n.value);
+    else if (n.isVar) c = variable(n.name);
+    else if (SHARED.has(n.op)) {
+      const arg = n.args[0]!;
+      const negated = arg.op === 'neg';
+      const base = negated ? arg.args[0]! : arg;
+      const b = code.get(base)!;
+      // The value the runtime function receives, and its sign test, written on the base operand.
+      const a = negated ? `(-${b})` : b;
+      const nonNeg = negated ? `${b} <= 0` : `${b} >= 0`;
+      if (n.op === 'sigmoid') c = `(${nonNeg} ? 1 / ${d(base)} : ${e(base)} / ${d(base)})`;
+      else if (n.op === 'softplus') c = `(Math.max(${a}, 0) + ${l(base)})`;
+      else c = `(Math.min(${a}, 0) - ${l(base)})`;
+    } else {
+      c = PRIMITIVES[n.op as PrimitiveName].js(...n.args.map((x) => code.get(x)!));
+    }
+    if (!n.isConst && !n.isVar && (uses.get(n) ?? 0) > 1) c = temp(c);
+    code.set(n, c);
+  }
+  return { statements, results: outputs.map((o) => code.get(o)!) };
+}
+
+function checkVariables(
+  op: string,
+  outputs: readonly Expr[],
+  variables: readonly string[],
+): Map<string, number> {
+  const index = new Map<string, number>();
+  variables.forEach((v, i) => {
+    index.set(v, i);
+  });
+  for (const name of freeVariables(outputs)) {
+    if (!index.has(name))
+      throw new ArgumentError(op, `variable '${name}' appears in the expression but is not listed`);
+  }
+  return index;
+}
+
+function flags(op: string, name: string, given: readonly boolean[] | undefined, n: number): boolean[] {
+  if (given === undefined) return new Array<boolean>(n).fill(false);
+  if (given.length !== n) {
+    throw new ArgumentError(op, `option '${name}' has ${given.length} entries for ${n} output expression(s)`);
+  }
+  return [...given];
+}
+
+function outputCode(flagsStore: boolean[], flagsSum: boolean[], results: string[], index: string): string[] {
+  const lines: string[] = [];
+  results.forEach((r, j) => {
+    if (flagsStore[j] && flagsSum[j]) lines.push(`{ const r = ${r}; o${j}[${index}] = r; s${j} += r; }`);
+    else if (flagsStore[j]) lines.push(`o${j}[${index}] = ${r};`);
+    else if (flagsSum[j]) lines.push(`s${j} += ${r};`);
+  });
+  return lines;
+}
+
+function key(
+  outputs: readonly Expr[],
+  variables: readonly string[],
+  extra: string,
+  st: boolean[],
+  sm: boolean[],
+) {
+  return `${outputs.map((o) => o.id).join(',')}|${variables.join(',')}|${extra}|${st.map(Number).join('')}|${sm.map(Number).join('')}`;
+}
+
+const cache = new Map<string, FusedReduceKernel | StridedReduceKernel>();
+const LIMIT = 1024;
+
+function remember<T extends FusedReduceKernel | StridedReduceKernel>(k: string, kernel: T): T {
+  if (cache.size >= LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(k, kernel);
+  return kernel;
+}
+
+/**
+ * Compiles expressions into ONE loop over `n` elements that writes the outputs marked `store` and adds up
+ * (in float64, one accumulator per output) the outputs marked `sum` — e.g. an elementwise loss and its sum
+ * for a 'mean' reduction, plus per-element gradients, in a single pass. `sigmoid`/`softplus`/`logSigmoid` of
+ * the same operand share one exponential (see {@link fusedStraightLine}). Cached by expressions, variables,
+ * input kinds and options.
+ *
+ * @param variables - the variable names, in the order of the kernel's `inputs`
+ * @param kinds - for each variable, whether it is read per element or as one scalar
+ * @throws ArgumentError when an expression uses a variable that is not listed, or an option has the wrong length
+ */
+export function compileFusedReduce(
+  outputs: readonly Expr[],
+  variables: readonly string[],
+  kinds: readonly InputKind[],
+  options: FusedReduceOptions = {},
+): FusedReduceKernel {
+  const op = 'compileFusedReduce';
+  const st = flags(op, 'store', options.store, outputs.length);
+  const sm = flags(op, 'sum', options.sum, outputs.length);
+  const k = key(outputs, variables, `flat:${kinds.join(',')}`, st, sm);
+  const hit = cache.get(k);
+  if (hit !== undefined) return hit as FusedReduceKernel;
+  if (kinds.length !== variables.length) {
+    throw new ArgumentError(op, `got ${kinds.length} input kinds for ${variables.length} variables`);
+  }
+  const index = checkVariables(op, outputs, variables);
+  const body = fusedStraightLine(outputs, (name) => `v${index.get(name)!}`);
+  const src = [
+    'return function fusedReduce(ins, outs, n, sums) {',
+    ...variables.map((_, i) =>
+      kinds[i] === 'scalar' ? `  const v${i} = +ins[${i}];` : `  const a${i} = ins[${i}];`,
+    ),
+    ...outputs.map((_, j) => (st[j] ? `  const o${j} = outs[${j}];` : '')).filter((s) => s !== ''),
+    ...outputs.map((_, j) => (sm[j] ? `  let s${j} = 0;` : '')).filter((s) => s !== ''),
+    '  for (let i = 0; i < n; i++) {',
+    ...variables
+      .map((_, i) => (kinds[i] === 'array' ? `    const v${i} = a${i}[i];` : ''))
+      .filter((s) => s !== ''),
+    ...body.statements.map((s) => `    ${s}`),
+    ...outputCode(st, sm, body.results, 'i').map((s) => `    ${s}`),
+    '  }',
+    ...outputs.map((_, j) => (sm[j] ? `  sums[${j}] = s${j};` : '')).filter((s) => s !== ''),
+    '};',
+  ].join('\n');
+  return remember(k, new Function('R', src)(runtime) as FusedReduceKernel);
+}
+
+/**
+ * {@link compileFusedReduce} for inputs broadcast to a common `shape` (read through strides, 0 where an
+ * input repeats): the odometer walks every dimension but the last, the inner loop steps each input by its
+ * last stride. Outputs are written contiguously over `shape`.
+ *
+ * @throws ArgumentError when an expression uses a variable that is not listed, or an option has the wrong length
+ */
+export function compileStridedReduce(
+  outputs: readonly Expr[],
+  variables: readonly string[],
+  options: FusedReduceOptions = {},
+): StridedReduceKernel {
+  const op = 'compileStridedReduce';
+  const st = flags(op, 'store', options.store, outputs.length);
+  const sm = flags(op, 'sum', options.sum, outputs.length);
+  const k = key(outputs, variables, 'strided', st, sm);
+  const hit = cache.get(k);
+  if (hit !== undefined) return hit as StridedReduceKernel;
+  const index = checkVariables(op, outputs, variables);
+  const body = fusedStraightLine(outputs, (name) => `v${index.get(name)!}`);
+  const ks = [...variables.keys()];
+  const src = [
+    'return function stridedReduce(ins, strides, outs, shape, sums) {',
+    '  const rank = shape.length;',
+    '  let total = 1; for (let d = 0; d < rank; d++) total *= shape[d];',
+    ...outputs.map((_, j) => (st[j] ? `  const o${j} = outs[${j}];` : '')).filter((s) => s !== ''),
+    ...outputs.map((_, j) => (sm[j] ? `  let s${j} = 0;` : '')).filter((s) => s !== ''),
+    '  if (total > 0) {',
+    '    const inner = rank === 0 ? 1 : shape[rank - 1];',
+    '    const rows = total / inner;',
+    '    const idx = new Int32Array(Math.max(rank - 1, 1));',
+    ...ks.map(
+      (i) =>
+        `    const a${i} = ins[${i}]; const z${i} = strides[${i}]; const l${i} = rank === 0 ? 0 : z${i}[rank - 1];`,
+    ),
+    '    let o = 0;',
+    '    for (let r = 0; r < rows; r++) {',
+    ...ks.map((i) => `      let b${i} = 0; for (let d = 0; d < rank - 1; d++) b${i} += idx[d] * z${i}[d];`),
+    '      for (let j = 0; j < inner; j++, o++) {',
+    ...ks.map((i) => `        const v${i} = a${i}[b${i}]; b${i} += l${i};`),
+    ...body.statements.map((s) => `        ${s}`),
+    ...outputCode(st, sm, body.results, 'o').map((s) => `        ${s}`),
+    '      }',
+    '      for (let d = rank - 2; d >= 0; d--) { if (++idx[d] < shape[d]) break; idx[d] = 0; }',
+    '    }',
+    '  }',
+    ...outputs.map((_, j) => (sm[j] ? `  sums[${j}] = s${j};` : '')).filter((s) => s !== ''),
+    '};',
+  ].join('\n');
+  return remember(k, new Function('R', src)(runtime) as StridedReduceKernel);
+}

@@ -1,0 +1,92 @@
+import { DomainError, type Tensor } from '@gradkit/autograd';
+import { add, detach, div, type Expr, log, log1p, max, mul, neg, sub } from '@gradkit/kernels';
+import { checkLossTensors, checkReduction, type LossOptions } from './options.js';
+import { arg, type LossProgram } from './program.js';
+import { runLoss } from './run.js';
+
+/** PyTorch's `EPSILON` of the BCE backward: a C++ `float` 1e-12, so 9.999999960041972e-13 in every dtype. */
+export const BCE_GRAD_EPSILON = Math.fround(1e-12);
+
+/** The epsilon of PyTorch's BCE double backward (a C++ double). */
+const DOUBLE_BACKWARD_EPSILON = 1e-12;
+
+const programs = new Map<string, LossProgram>();
+
+/**
+ * The BCE program. Its forward is PyTorch's: each log term clamped at −100. Its first derivatives are
+ * PyTorch's backward formulas, which are NOT the derivatives of that clamped forward:
+ *   d/dx = (x − y) / max(x(1 − x), EPSILON)      (about ±1e12·g at x ∈ {0, 1}, not 0)
+ *   d/dy = −logit(x) = log(1 − x) − log(x)       (unclamped: ±inf at x ∈ {0, 1})
+ * and its second derivative in x is PyTorch's double backward (x² − 2xy + y) / ((x + 1e-12)²(1 − x + 1e-12)²),
+ * attached to the first derivative as a detached second-order term (value unchanged, derivative = that
+ * formula); d²/dx dy = −1/max(x(1 − x), 1e-12). Derivatives of d/dx of order 3 and more are taken as 0.
+ */
+function bceProgram(weighted: boolean): LossProgram {
+  const x = arg(0);
+  const y = arg(1);
+  const arity = weighted ? 3 : 2;
+  const g = arg(arity);
+  const oneMinusX = sub(1, x);
+  const loss = sub(mul(sub(y, 1), max(log1p(neg(x)), -100)), mul(y, max(log(x), -100)));
+  const gradX = div(sub(x, y), max(mul(x, oneMinusX), BCE_GRAD_EPSILON));
+  const sq = (e: Expr) => mul(e, e);
+  const hessXX = div(
+    add(sub(mul(x, x), mul(mul(2, x), y)), y),
+    mul(sq(add(x, DOUBLE_BACKWARD_EPSILON)), sq(add(oneMinusX, DOUBLE_BACKWARD_EPSILON))),
+  );
+  const hessXY = div(-1, max(mul(oneMinusX, x), DOUBLE_BACKWARD_EPSILON));
+  const jetX = add(
+    add(detach(gradX), mul(detach(hessXX), sub(x, detach(x)))),
+    mul(detach(hessXY), sub(y, detach(y))),
+  );
+  const gradY = sub(log1p(neg(x)), log(x));
+  const gw = weighted ? mul(g, arg(2)) : g;
+  return {
+    name: 'bce',
+    arity,
+    value: weighted ? mul(arg(2), loss) : loss,
+    grads: weighted ? [mul(gw, jetX), mul(gw, gradY), mul(g, loss)] : [mul(gw, jetX), mul(gw, gradY)],
+  };
+}
+
+/**
+ * Binary cross entropy on probabilities, PyTorch's `F.binary_cross_entropy`:
+ *
+ *   loss = weight · [(y − 1)·max(log(1 − x), −100) − y·max(log(x), −100)]
+ *
+ * reduced by `reduction` (default 'mean'). `log(1 − x)` is computed as log1p(−x) (exact for tiny x, where
+ * PyTorch loses digits). Gradients follow PyTorch's BCE backward exactly — d/dx = (x − y)/max(x(1 − x), 1e-12
+ * as float32) and d/dy = −logit(x), unclamped — because that is what PyTorch (and its golden vectors) define,
+ * although it is not the derivative of the clamped forward at x ∈ {0, 1}; the Hessian in x is PyTorch's double
+ * backward. Derivatives w.r.t. the weight are the unweighted loss. Prefer {@link bceWithLogits} on logits: it
+ * is exact everywhere.
+ *
+ * Source: PyTorch 1.13 `binary_cross_entropy` (ATen Loss.cpp, FunctionsManual.cpp) for definition, clamps
+ * and gradient formulas.
+ *
+ * @param input - probabilities in [0, 1]
+ * @param target - targets, same shape as `input` (not range-checked, as in PyTorch)
+ * @throws DomainError when an input element is outside [0, 1] or NaN
+ * @throws ShapeError when target or weight do not fit the input's shape
+ * @throws DtypeError when the dtypes differ
+ */
+export function bce(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+  const op = 'bce';
+  const reduction = checkReduction(op, options.reduction ?? 'mean');
+  const weighted = options.weight !== undefined;
+  checkLossTensors(op, input, target, weighted ? [{ name: 'weight', tensor: options.weight! }] : []);
+  const data = input.data;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (!(v >= 0 && v <= 1)) {
+      throw new DomainError(op, `all elements of input should be between 0 and 1; element ${i} is ${v}`);
+    }
+  }
+  const key = weighted ? 'w' : '-';
+  let program = programs.get(key);
+  if (program === undefined) {
+    program = bceProgram(weighted);
+    programs.set(key, program);
+  }
+  return runLoss(program, weighted ? [input, target, options.weight!] : [input, target], reduction);
+}

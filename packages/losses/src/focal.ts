@@ -1,0 +1,154 @@
+import { type Tensor, type Value, whereValue } from '@gradkit/autograd';
+import {
+  defineModulatedLoss,
+  type ModulatedLoss,
+  type ModulatedLossOptions,
+  type ParamValues,
+} from './modulated.js';
+import type { Quantities } from './quantities.js';
+
+/**
+ * YOLOv5's `FocalLoss` (utils/loss.py) as a function: the BCE-with-logits loss elementwise, times
+ * `alpha_t · (1 − p_t)^gamma`, then reduced:
+ *
+ *   loss = weight · ce · alpha_t · (1 − p_t)^gamma,
+ *   p_t = y·p + (1 − y)·(1 − p),  alpha_t = y·alpha + (1 − y)·(1 − alpha),  p = sigmoid(x),
+ *
+ * with `ce` the BCE with logits (including `posWeight`). Defaults: gamma 1.5, alpha 0.25, reduction 'mean'
+ * (YOLOv5's defaults). `1 − p_t` is computed without cancellation and the power in logit space, so the loss,
+ * its gradients and Hessian-vector products stay finite and exact where PyTorch gives NaN (gamma < 1 at
+ * saturated logits, second derivatives at gamma = 1.5 for |x| ≳ 17 in float32). Defined with
+ * {@link defineModulatedLoss}.
+ *
+ * Options: `gamma`, `alpha` (number, per-class tensor, or negative/null to disable), `posWeight`, `weight`,
+ * `reduction`.
+ */
+export const focal: ModulatedLoss<{ gamma: number }> = defineModulatedLoss({
+  name: 'focal',
+  factor: ({ pt }, { gamma }) => pt.neg().add(1).pow(gamma),
+  params: { gamma: 1.5 },
+  alpha: 0.25,
+  reduction: 'mean',
+});
+
+/**
+ * torchvision's `sigmoid_focal_loss` (torchvision.ops.focal_loss): the same formula as {@link focal},
+ *
+ *   loss = ce · (1 − p_t)^gamma, times alpha_t when alpha ≥ 0,
+ *
+ * with torchvision's defaults: gamma 2, alpha 0.25 (a negative alpha disables the alpha_t factor), reduction
+ * 'none'. `weight` and `posWeight` are accepted too (torchvision has neither).
+ */
+export const sigmoidFocal: ModulatedLoss<{ gamma: number }> = defineModulatedLoss({
+  name: 'sigmoidFocal',
+  factor: ({ pt }, { gamma }) => pt.neg().add(1).pow(gamma),
+  params: { gamma: 2 },
+  alpha: 0.25,
+  reduction: 'none',
+});
+
+/**
+ * YOLOv5's `QFocalLoss` (quality focal loss, Li et al. 2020, "Generalized Focal Loss"):
+ *
+ *   loss = weight · ce · alpha_t · |y − p|^gamma
+ *
+ * Defaults: gamma 1.5, alpha 0.25, reduction 'mean'. `y − p` is computed exactly for hard targets
+ * (as y·sigmoid(−x) − (1 − y)·sigmoid(x)); the power is kept as a power because |y − p| can be exactly 0 for
+ * soft targets, where (as in PyTorch) gamma < 1 gives an infinite derivative.
+ */
+export const qfocal: ModulatedLoss<{ gamma: number }> = defineModulatedLoss({
+  name: 'qfocal',
+  factor: ({ y, p }, { gamma }) => y.sub(p).abs().pow(gamma),
+  params: { gamma: 1.5 },
+  alpha: 0.25,
+  reduction: 'mean',
+});
+
+/**
+ * Varifocal loss (Zhang et al. 2021, "VarifocalNet"; mmdetection's `varifocal_loss` with
+ * `iou_weighted=True`): the BCE with logits against an IoU-aware soft target `y`, weighted by `y` for
+ * positives (y > 0) and by `alpha·|p − y|^gamma` for negatives:
+ *
+ *   loss = weight · ce · (y > 0 ? y : alpha·|p − y|^gamma)
+ *
+ * Defaults: alpha 0.75 (a parameter of the factor here, not alpha_t), gamma 2, reduction 'mean'. As in
+ * mmdetection, the weight is not detached.
+ */
+export const varifocal: ModulatedLoss<{ alpha: number; gamma: number }> = defineModulatedLoss({
+  name: 'varifocal',
+  factor: ({ y, p }, { alpha, gamma }) => whereValue(y.gt(0), y, p.sub(y).abs().pow(gamma).mul(alpha)),
+  params: { alpha: 0.75, gamma: 2 },
+  reduction: 'mean',
+});
+
+/** Parameters of {@link asymmetric}: focusing exponents of the positive and negative parts, probability margin. */
+export type AslParams = { gammaPos: number; gammaNeg: number; clip: number };
+
+function aslFactor({ y, p }: Quantities, { gammaPos, gammaNeg, clip }: ParamValues<AslParams>): Value {
+  // 1 − pt with the negative probability shifted: y·(1 − p) + (1 − y)·max(p − m, 0).
+  const oneMinusPt = y.mul(p.neg().add(1)).add(y.neg().add(1).mul(p.sub(clip).max(0)));
+  const exponent = gammaPos.mul(y).add(gammaNeg.mul(y.neg().add(1)));
+  return oneMinusPt.pow(exponent);
+}
+
+function aslDefinition(name: string, detachWeight: boolean) {
+  return defineModulatedLoss<AslParams>({
+    name,
+    factor: (q, params) => {
+      const w = aslFactor(q, params);
+      return detachWeight ? w.detach() : w;
+    },
+    // The official loss uses log(min(1 − p + m, 1)) for negatives instead of log(1 − p): the difference,
+    // weighted like the rest, is the additive term.
+    additive: (q, params) => {
+      if (params.clip.data === 0) return 0;
+      const w = aslFactor(q, params);
+      const shifted = q.p.neg().add(1).add(params.clip).min(1).log();
+      const diff = q.p.neg().add(1).log().sub(shifted);
+      return (detachWeight ? w.detach() : w).mul(q.y.neg().add(1)).mul(diff);
+    },
+    params: { gammaPos: 1, gammaNeg: 4, clip: 0.05 },
+    reduction: 'sum',
+  });
+}
+
+const aslDetached = aslDefinition('asymmetric', true);
+const aslAttached = aslDefinition('asymmetric', false);
+
+/** Options of {@link asymmetric}. */
+export type AsymmetricOptions = ModulatedLossOptions<AslParams> & {
+  /** Stop gradients through the focusing weight, as the reference code does by default (default true). */
+  detachWeight?: boolean;
+};
+
+/**
+ * Asymmetric loss (ASL; Ridnik et al. 2021, "Asymmetric Loss For Multi-Label Classification"), as in the
+ * authors' `AsymmetricLoss`:
+ *
+ *   p_m = max(p − clip, 0),  1 − p_t = y·(1 − p) + (1 − y)·p_m,  gamma_t = gammaPos·y + gammaNeg·(1 − y)
+ *   loss = −weight · (1 − p_t)^gamma_t · [y·log(p) + (1 − y)·log(1 − p_m)]
+ *
+ * Defaults: gammaPos 1, gammaNeg 4, clip 0.05, reduction 'sum', focusing weight detached (`detachWeight`,
+ * the reference's `disable_torch_grad_focal_loss=True`). Logs are taken in logit space, so the reference's
+ * eps clamp (1e-8) is not needed and not applied.
+ */
+export function asymmetric(input: Tensor, target: Tensor, options: AsymmetricOptions = {}): Tensor {
+  const { detachWeight = true, ...rest } = options;
+  return (detachWeight ? aslDetached : aslAttached)(input, target, rest);
+}
+
+/**
+ * Poly-1 loss for binary classification (Leng et al. 2022, "PolyLoss"): the cross entropy plus
+ * `epsilon·(1 − p_t)`:
+ *
+ *   loss = weight · (ce + epsilon·(1 − p_t))
+ *
+ * Defaults: epsilon 1, reduction 'mean', no alpha_t (pass `alpha` to add one to the ce term).
+ */
+export const poly1: ModulatedLoss<{ epsilon: number }> = defineModulatedLoss({
+  name: 'poly1',
+  factor: () => 1,
+  additive: ({ pt }, { epsilon }) => pt.neg().add(1).mul(epsilon),
+  params: { epsilon: 1 },
+  reduction: 'mean',
+});

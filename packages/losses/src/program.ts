@@ -1,0 +1,79 @@
+import { add, adjoints, type Expr, mul, neg, softplus, sub, variable } from '@gradkit/kernels';
+import { mulOrZero } from './quantities.js';
+
+/**
+ * A loss as data: its per-element value and the per-element gradient of each tensor input, all expressions
+ * of the primitive table over positional variables `x0 … x{arity-1}` (the call's tensors, in order: input,
+ * target, then the optional ones) and `x{arity}` (the upstream gradient).
+ */
+export interface LossProgram {
+  /** The op name used in messages and in the graph. */
+  readonly name: string;
+  /** Number of tensor inputs. */
+  readonly arity: number;
+  /** The elementwise loss (weighted), as computed by the forward pass. */
+  readonly value: Expr;
+  /** For each input: upstream gradient times d(loss)/d(input), or null where that is structurally zero. */
+  readonly grads: ReadonlyArray<Expr | null>;
+}
+
+/** The positional variable of input `i`. */
+export const arg = (i: number): Expr => variable(`x${i}`);
+
+/** The parts a logit-based loss is assembled from (all over positional variables). */
+export interface LogitLossParts {
+  /** The op name. */
+  readonly name: string;
+  /** Number of tensor inputs (the upstream gradient is `x{arity}`). */
+  readonly arity: number;
+  /** The modulating factor (null: 1). */
+  readonly factor: Expr | null;
+  /** An additive term (null: none). */
+  readonly additive: Expr | null;
+  /** The class-balance alpha (null: no alpha_t factor). */
+  readonly alpha: Expr | null;
+  /** The posWeight variable (null: none). */
+  readonly posWeight: Expr | null;
+  /** The index of the weight input (null: none). */
+  readonly weightIndex: number | null;
+}
+
+/**
+ * Assembles `w · (alpha_t · factor · ce + additive)` with the binary cross entropy on logits written in its
+ * cancellation-free form `ce = (1 − y)·softplus(x) + pw·y·softplus(−x)` (equal to PyTorch's
+ * `(1 − y)·x − lw·logSigmoid(x)`, `lw = (pw − 1)·y + 1`, but exact also where PyTorch's loses digits), and
+ * `alpha_t = y·alpha + (1 − y)·(1 − alpha)`. The gradient of every input is derived symbolically from that
+ * expression. The forward value differs only in treating a coefficient of exactly 0 as removing its term, so
+ * that infinite logits give the limit (e.g. x = −inf, y = 0 gives 0 where PyTorch gives NaN); the weight's
+ * gradient is that value.
+ */
+export function logitProgram(parts: LogitLossParts): LossProgram {
+  const x = arg(0);
+  const y = arg(1);
+  const g = arg(parts.arity);
+  const oneMinusY = sub(1, y);
+  const posCoef = parts.posWeight === null ? y : mul(parts.posWeight, y);
+  const spPos = softplus(x);
+  const spNeg = softplus(neg(x));
+  const ceDiff = add(mul(oneMinusY, spPos), mul(posCoef, spNeg));
+  const ceValue = add(mulOrZero(oneMinusY, spPos), mulOrZero(posCoef, spNeg));
+  let m: Expr | null = parts.factor;
+  if (parts.alpha !== null) {
+    const alphaT = add(mul(y, parts.alpha), mul(oneMinusY, sub(1, parts.alpha)));
+    m = m === null ? alphaT : mul(alphaT, m);
+  }
+  let lossDiff = m === null ? ceDiff : mul(m, ceDiff);
+  let lossValue = m === null ? ceValue : mulOrZero(m, ceValue);
+  if (parts.additive !== null) {
+    lossDiff = add(lossDiff, parts.additive);
+    lossValue = add(lossValue, parts.additive);
+  }
+  const w = parts.weightIndex === null ? null : arg(parts.weightIndex);
+  const value = w === null ? lossValue : mulOrZero(w, lossValue);
+  const adj = adjoints(mul(w === null ? g : mul(g, w), lossDiff));
+  const grads = Array.from({ length: parts.arity }, (_, i) => {
+    if (i === parts.weightIndex) return mul(g, lossValue);
+    return adj.get(arg(i)) ?? null;
+  });
+  return { name: parts.name, arity: parts.arity, value, grads };
+}

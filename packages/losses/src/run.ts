@@ -1,0 +1,153 @@
+import {
+  allocate,
+  applyElementwise,
+  broadcastStrides,
+  type DType,
+  elementwiseSpec,
+  type Grads,
+  isGradEnabled,
+  record,
+  type Storage,
+  sameShape,
+  sumTo,
+  Tensor,
+} from '@gradkit/autograd';
+import { compileFusedReduce, compileStridedReduce, type Expr, type InputKind } from '@gradkit/kernels';
+import type { Reduction } from './options.js';
+import type { LossProgram } from './program.js';
+
+/** Per-element gradients computed during the forward pass, kept for a backward pass that needs no graph. */
+interface Saved {
+  /** For each input: the gradient for an upstream gradient of 1 (already divided by n for 'mean'), or null. */
+  readonly grads: Array<Storage | null>;
+  /** Whether the array of input `i` was already handed out once (then later uses copy it). */
+  readonly used: boolean[];
+}
+
+/** Runs one fused pass over the broadcast inputs; returns the stored arrays and the sums. */
+function runFused(
+  outputs: readonly Expr[],
+  store: readonly boolean[],
+  sums: readonly boolean[],
+  tensors: readonly Tensor[],
+  gScale: number,
+  dtype: DType,
+): { arrays: Array<Storage | null>; totals: Float64Array } {
+  const x = tensors[0]!;
+  const shape = x.shape;
+  const n = x.size;
+  const arrays = outputs.map((_, k) => (store[k] ? allocate(dtype, n) : null));
+  const totals = new Float64Array(outputs.length);
+  const variables = Array.from({ length: tensors.length + 1 }, (_, i) => `x${i}`);
+  if (n === 0) return { arrays, totals };
+  const flat = tensors.every((t) => t.size === 1 || sameShape(t.shape, shape));
+  if (flat) {
+    const kinds: InputKind[] = tensors.map((t) => (t.size === 1 && n !== 1 ? 'scalar' : 'array'));
+    kinds.push('scalar');
+    const ins = tensors.map((t, i) => (kinds[i] === 'scalar' ? t.data[0]! : t.data));
+    compileFusedReduce(outputs, variables, kinds, { store, sum: sums })([...ins, gScale], arrays, n, totals);
+  } else {
+    const strides = tensors.map((t) => broadcastStrides(t.shape, shape));
+    strides.push(shape.map(() => 0));
+    compileStridedReduce(outputs, variables, { store, sum: sums })(
+      [...tensors.map((t) => t.data), Float64Array.of(gScale)],
+      strides,
+      arrays,
+      shape,
+      totals,
+    );
+  }
+  return { arrays, totals };
+}
+
+/** `saved * g` elementwise (g of the same size) or by a scalar, into new storage; reuses `saved` once for g = 1. */
+function scale(saved: Saved, i: number, g: Tensor, dtype: DType): Storage {
+  const d = saved.grads[i]!;
+  if (g.size === 1 && d.length !== 1) {
+    const s = g.data[0]!;
+    if (s === 1 && !saved.used[i]) {
+      saved.used[i] = true;
+      return d;
+    }
+    const out = allocate(dtype, d.length);
+    for (let k = 0; k < d.length; k++) out[k] = d[k]! * s;
+    return out;
+  }
+  const gd = g.data;
+  const out = allocate(dtype, d.length);
+  for (let k = 0; k < d.length; k++) out[k] = d[k]! * gd[k]!;
+  return out;
+}
+
+/**
+ * Runs a loss as ONE graph node. The forward pass is one fused loop that computes the elementwise loss and,
+ * for 'mean'/'sum', its float64 sum in the same pass; when the inputs will need gradients it also computes
+ * them in that loop (for an upstream gradient of 1), sharing every subexpression with the loss.
+ *
+ * The backward pass scales those saved gradients by the upstream gradient (one multiply per element), or,
+ * when a graph of the backward is requested (`createGraph`) or an input was not covered, runs the program's
+ * gradient expressions as ONE fused elementwise op (`applyElementwise`), which is itself a differentiable
+ * node — so double backward needs nothing else. Gradients of broadcast inputs are summed back to their shape.
+ */
+export function runLoss(program: LossProgram, tensors: readonly Tensor[], reduction: Reduction): Tensor {
+  const x = tensors[0]!;
+  const dtype = x.dtype;
+  const n = x.size;
+  const track = isGradEnabled() && tensors.some((t) => t.requiresGrad);
+  const eager = tensors.map((t, i) => track && t.requiresGrad && program.grads[i] !== null);
+  const outputs: Expr[] = [program.value];
+  const store = [reduction === 'none'];
+  const sums = [reduction !== 'none'];
+  eager.forEach((e, i) => {
+    if (!e) return;
+    outputs.push(program.grads[i]!);
+    store.push(true);
+    sums.push(false);
+  });
+  const gScale = reduction === 'mean' ? 1 / n : 1;
+  const { arrays, totals } = runFused(outputs, store, sums, tensors, gScale, dtype);
+  let data: Storage;
+  let shape: readonly number[];
+  if (reduction === 'none') {
+    data = arrays[0]!;
+    shape = x.shape;
+  } else {
+    data = allocate(dtype, 1);
+    data[0] = reduction === 'mean' ? totals[0]! / n : totals[0]!;
+    shape = [];
+  }
+  const saved: Saved = { grads: tensors.map(() => null), used: tensors.map(() => false) };
+  let k = 1;
+  eager.forEach((e, i) => {
+    if (e) saved.grads[i] = arrays[k++]!;
+  });
+  const inShape = x.shape;
+  return record(program.name, tensors, [{ data, shape }], (grads: Grads): Grads => {
+    const g = grads[0];
+    const result: Grads = tensors.map(() => null);
+    if (g === null || g === undefined) return result;
+    const need = tensors.map((t, i) => t.requiresGrad && program.grads[i] !== null);
+    const fast = !isGradEnabled() && need.every((nd, i) => !nd || saved.grads[i] !== null);
+    if (fast) {
+      need.forEach((nd, i) => {
+        if (!nd) return;
+        const raw = new Tensor(scale(saved, i, g, dtype), inShape);
+        result[i] = sumTo(raw, tensors[i]!.shape);
+      });
+      return result;
+    }
+    const which = need.flatMap((nd, i) => (nd ? [i] : []));
+    if (which.length === 0) return result;
+    const spec = elementwiseSpec(
+      `${program.name}_backward`,
+      which.map((i) => program.grads[i]!),
+      program.arity + 1,
+    );
+    const upstream = reduction === 'mean' ? g.mul(1 / n) : g;
+    const raw = applyElementwise(spec, [...tensors, upstream], dtype);
+    which.forEach((i, j) => {
+      result[i] = sumTo(raw[j]!, tensors[i]!.shape);
+    });
+    return result;
+  })[0]!;
+}
