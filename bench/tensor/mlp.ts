@@ -16,7 +16,7 @@ import {
 } from '@gradkit/autograd';
 import { jit, nn, numpy as np, tree, valueAndGrad } from '@jax-js/jax';
 import { type BenchConfig, randomData, sink } from './common.js';
-import { measure } from './harness.js';
+import { measureInterleaved } from './harness.js';
 import { tf, useTf } from './peers.js';
 import { type Measured, type Row, row } from './report.js';
 
@@ -158,23 +158,34 @@ export async function benchMlp(cfg: BenchConfig): Promise<{
   const init = makeInit();
   const size = `${IN}-${HIDDEN}-${OUT} b${BATCH}`;
   const losses: Record<string, number[]> = {};
-  const t = (impl: string, make: () => Trainer): Measured => {
-    // The first three losses from the common starting point, for the cross-library check.
-    const first = make();
-    losses[impl] = [first.step(), first.step(), first.step()];
-    first.dispose();
-    const tr = make();
-    const timing = measure(`mlp ${impl}`, () => sink(tr.step()), cfg.timing);
-    tr.dispose();
-    return { impl, value: timing.medianMs, timing };
+  /** Times the trainers (several: in alternating rounds), after recording each one's first three losses. */
+  const time = (cases: ReadonlyArray<[string, () => Trainer]>): Measured[] => {
+    const trainers = cases.map(([impl, make]) => {
+      const first = make();
+      losses[impl] = [first.step(), first.step(), first.step()];
+      first.dispose();
+      return make();
+    });
+    const timings = measureInterleaved(
+      trainers.map((tr, i) => ({ name: `mlp ${cases[i]![0]}`, fn: () => sink(tr.step()) })),
+      cfg.timing,
+      cases.length > 1 ? 3 : 1,
+    );
+    for (const tr of trainers) tr.dispose();
+    return timings.map((timing, i) => ({ impl: cases[i]![0], value: timing.medianMs, timing }));
   };
-  const mine = t('gradkit', () => gradkitTrainer(init));
-  const peers: Measured[] = [];
-  for (const backend of ['cpu', 'wasm'] as const) {
-    await useTf(backend);
-    peers.push(t(`tfjs-${backend}`, () => tfTrainer(init)));
-  }
-  peers.push(t('jax-js-wasm jit', () => jaxTrainer(init)));
+  await useTf('cpu');
+  // gradkit alternates with tfjs-cpu, so load changes hit both alike.
+  const [mine, cpu] = time([
+    ['gradkit', () => gradkitTrainer(init)],
+    ['tfjs-cpu', () => tfTrainer(init)],
+  ]) as [Measured, Measured];
+  await useTf('wasm');
+  const peers = [
+    cpu,
+    ...time([['tfjs-wasm', () => tfTrainer(init)]]),
+    ...time([['jax-js-wasm jit', () => jaxTrainer(init)]]),
+  ];
   const ref = losses['gradkit']!;
   const checks: Record<string, number> = {};
   for (const [impl, ls] of Object.entries(losses)) {
