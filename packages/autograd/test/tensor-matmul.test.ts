@@ -12,8 +12,10 @@ import {
   linear,
   manualSeed,
   matmul,
+  matmulKernel,
   randn,
   ShapeError,
+  setMatmulKernel,
   type Tensor,
   tensor,
 } from '@gradkit/autograd';
@@ -25,7 +27,7 @@ import {
   tensorOf,
 } from '@gradkit/testing';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const SEED = 0x3a7_3a7;
 
@@ -159,66 +161,6 @@ describe('matmul values', () => {
     );
   });
 
-  it('runs the blocked kernel and the skinny paths correctly on every operand layout (forward and both grads)', () => {
-    manualSeed(11);
-    // [m, k, n]: edges of the 8×4 register block, k beyond one 256-deep slice, n beyond one 512-wide panel,
-    // skinny products (m < 4, n < 4, n = 1), and the small unpacked path.
-    const cases: Array<[number, number, number]> = [
-      [70, 130, 37],
-      [9, 257, 33],
-      [129, 300, 6],
-      [8, 600, 530],
-      [3, 300, 50],
-      [40, 300, 1],
-      [300, 40, 1],
-      [5, 3, 2],
-      [2, 2, 2],
-      [1, 70, 90],
-    ];
-    for (const [m, k, n] of cases) {
-      const a = randn([m, k], { dtype: 'float64', requiresGrad: true });
-      const b = randn([k, n], { dtype: 'float64', requiresGrad: true });
-      const c = matmul(a, b);
-      const A = dense(a);
-      const B = dense(b);
-      const tol = 1e-12 * k;
-      expect(maxAbsDiff(c.data, ref2d(A, B)), `forward ${m}x${k}x${n}`).toBeLessThanOrEqual(tol);
-      const g = randn([m, n], { dtype: 'float64' });
-      const [ga, gb] = grad(c, [a, b], { gradOutputs: [g] });
-      // grad_a = g·bᵀ reads b transposed; grad_b = aᵀ·g reads a transposed.
-      expect(
-        maxAbsDiff(ga!.data, ref2d(dense(g), transpose2(B))),
-        `grad a ${m}x${k}x${n}`,
-      ).toBeLessThanOrEqual(1e-12 * n);
-      expect(
-        maxAbsDiff(gb!.data, ref2d(transpose2(A), dense(g))),
-        `grad b ${m}x${k}x${n}`,
-      ).toBeLessThanOrEqual(1e-12 * m);
-    }
-  });
-
-  it('folds a shared right operand over the batch (forward and grad_b summed over the batch)', () => {
-    manualSeed(12);
-    const a = randn([2, 3, 20, 17], { dtype: 'float64', requiresGrad: true });
-    const b = randn([1, 17, 9], { dtype: 'float64', requiresGrad: true });
-    const c = matmul(a, b);
-    expect(c.shape).toEqual([2, 3, 20, 9]);
-    expect(maxAbsDiff(c.data, refMatmul(dense(a), dense(b)).data)).toBeLessThanOrEqual(1e-12);
-    const g = randn(c.shape, { dtype: 'float64' });
-    const gb = grad(c, b, { gradOutputs: [g] })[0]!;
-    expect(gb.shape).toEqual([1, 17, 9]);
-    // Reference: sum over the 6 batch entries of aᵢᵀ·gᵢ.
-    const ref = new Float64Array(17 * 9);
-    for (let e = 0; e < 6; e++) {
-      const ai = { shape: [20, 17], data: Array.from(a.data.slice(e * 340, (e + 1) * 340)) };
-      const gi = { shape: [20, 9], data: Array.from(g.data.slice(e * 180, (e + 1) * 180)) };
-      refMatmul(transpose2(ai), gi).data.forEach((v, i) => {
-        ref[i] += v;
-      });
-    }
-    expect(maxAbsDiff(gb.data, ref)).toBeLessThanOrEqual(1e-12);
-  });
-
   it('handles empty products: k = 0 gives zeros, m = 0 or n = 0 gives an empty result', () => {
     const a = tensor([[], []], { dtype: 'float64', requiresGrad: true }); // [2, 0]
     const b = fromArray([], [0, 3], { dtype: 'float64', requiresGrad: true });
@@ -254,7 +196,7 @@ describe('matmul values', () => {
 });
 
 describe('matmul dtypes', () => {
-  it('float32 results are the float64 results rounded (one rounding: float64 accumulation)', () => {
+  it('small products: float32 results are the float64 results rounded once (float64 accumulation)', () => {
     fc.assert(
       fc.property(pairOf(matmulShapes(5, 8), 'float32'), ([a, b]) => {
         const c32 = matmul(a, b);
@@ -266,16 +208,6 @@ describe('matmul dtypes', () => {
       }),
       { seed: SEED + 1, numRuns: 100 },
     );
-    manualSeed(5);
-    // Large enough for the blocked kernel (one k slice, so still a single rounding).
-    const a = randn([37, 200]);
-    const b = randn([200, 45]);
-    const c64 = matmul(
-      fromArray(a.data, a.shape, { dtype: 'float64' }),
-      fromArray(b.data, b.shape, { dtype: 'float64' }),
-    );
-    const c32 = matmul(a, b);
-    for (let i = 0; i < c64.size; i++) expect(c32.data[i]).toBe(Math.fround(c64.data[i]!));
   });
 
   it('promotes float32 with float64 to float64, and each gradient keeps its input dtype', () => {
@@ -375,16 +307,128 @@ describe('linear', () => {
       { seed: SEED + 4, numRuns: 60 },
     );
   });
+});
 
-  it('float32 matches float64 within float32 rounding, also through the blocked kernel', () => {
-    manualSeed(9);
+describe.each(['wasm', 'js'] as const)('large products on the %s kernel', (kernel) => {
+  beforeAll(() => setMatmulKernel(kernel));
+  afterAll(() => setMatmulKernel('auto'));
+
+  it('runs the blocked kernel and the skinny paths correctly on every operand layout (forward and both grads)', () => {
+    manualSeed(11);
+    // [m, k, n]: edges of the 8×4 register block, k beyond one 256-deep slice, n beyond one 512-wide panel,
+    // skinny products (m < 4, n < 4, n = 1), and the small unpacked path.
+    const cases: Array<[number, number, number]> = [
+      [70, 130, 37],
+      [9, 257, 33],
+      [129, 300, 6],
+      [8, 600, 530],
+      [3, 300, 50],
+      [40, 300, 1],
+      [300, 40, 1],
+      [5, 3, 2],
+      [2, 2, 2],
+      [1, 70, 90],
+    ];
+    for (const [m, k, n] of cases) {
+      const a = randn([m, k], { dtype: 'float64', requiresGrad: true });
+      const b = randn([k, n], { dtype: 'float64', requiresGrad: true });
+      const c = matmul(a, b);
+      const A = dense(a);
+      const B = dense(b);
+      const tol = 1e-12 * k;
+      expect(maxAbsDiff(c.data, ref2d(A, B)), `forward ${m}x${k}x${n}`).toBeLessThanOrEqual(tol);
+      const g = randn([m, n], { dtype: 'float64' });
+      const [ga, gb] = grad(c, [a, b], { gradOutputs: [g] });
+      // grad_a = g·bᵀ reads b transposed; grad_b = aᵀ·g reads a transposed.
+      expect(
+        maxAbsDiff(ga!.data, ref2d(dense(g), transpose2(B))),
+        `grad a ${m}x${k}x${n}`,
+      ).toBeLessThanOrEqual(1e-12 * n);
+      expect(
+        maxAbsDiff(gb!.data, ref2d(transpose2(A), dense(g))),
+        `grad b ${m}x${k}x${n}`,
+      ).toBeLessThanOrEqual(1e-12 * m);
+    }
+  });
+
+  it('folds a shared right operand over the batch (forward and grad_b summed over the batch)', () => {
+    manualSeed(12);
+    const a = randn([2, 3, 20, 17], { dtype: 'float64', requiresGrad: true });
+    const b = randn([1, 17, 9], { dtype: 'float64', requiresGrad: true });
+    const c = matmul(a, b);
+    expect(c.shape).toEqual([2, 3, 20, 9]);
+    expect(maxAbsDiff(c.data, refMatmul(dense(a), dense(b)).data)).toBeLessThanOrEqual(1e-12);
+    const g = randn(c.shape, { dtype: 'float64' });
+    const gb = grad(c, b, { gradOutputs: [g] })[0]!;
+    expect(gb.shape).toEqual([1, 17, 9]);
+    // Reference: sum over the 6 batch entries of aᵢᵀ·gᵢ.
+    const ref = new Float64Array(17 * 9);
+    for (let e = 0; e < 6; e++) {
+      const ai = { shape: [20, 17], data: Array.from(a.data.slice(e * 340, (e + 1) * 340)) };
+      const gi = { shape: [20, 9], data: Array.from(g.data.slice(e * 180, (e + 1) * 180)) };
+      refMatmul(transpose2(ai), gi).data.forEach((v, i) => {
+        ref[i] += v;
+      });
+    }
+    expect(maxAbsDiff(gb.data, ref)).toBeLessThanOrEqual(1e-12);
+  });
+
+  it('batched products with broadcast batch dims read every entry at its offset (forward and grads)', () => {
+    manualSeed(13);
+    const a = randn([2, 1, 20, 30], { dtype: 'float64', requiresGrad: true });
+    const b = randn([3, 30, 12], { dtype: 'float64', requiresGrad: true });
+    const c = matmul(a, b);
+    expect(c.shape).toEqual([2, 3, 20, 12]);
+    expect(maxAbsDiff(c.data, refMatmul(dense(a), dense(b)).data)).toBeLessThanOrEqual(1e-12);
+    const g = randn(c.shape, { dtype: 'float64' });
+    const [ga, gb] = grad(c, [a, b], { gradOutputs: [g] });
+    // grad_a[i] = sum_j g[i, j]·b[j]ᵀ; grad_b[j] = sum_i a[i]ᵀ·g[i, j].
+    const slice = (t: Tensor, e: number, r: number, q: number) => ({
+      shape: [r, q],
+      data: Array.from(t.data.slice(e * r * q, (e + 1) * r * q)),
+    });
+    const refA = new Float64Array(2 * 600);
+    const refB = new Float64Array(3 * 360);
+    for (let i = 0; i < 2; i++) {
+      for (let j = 0; j < 3; j++) {
+        const gij = slice(g, i * 3 + j, 20, 12);
+        ref2d(gij, transpose2(slice(b, j, 30, 12))).forEach((v, e) => {
+          refA[i * 600 + e] += v;
+        });
+        ref2d(transpose2(slice(a, i, 20, 30)), gij).forEach((v, e) => {
+          refB[j * 360 + e] += v;
+        });
+      }
+    }
+    expect(maxAbsDiff(ga!.data, refA)).toBeLessThanOrEqual(1e-12);
+    expect(maxAbsDiff(gb!.data, refB)).toBeLessThanOrEqual(1e-12);
+  });
+
+  it('float32 agrees with float64 within float32 rounding (js: exactly one rounding)', () => {
+    manualSeed(5);
+    const to64 = (t: Tensor) => fromArray(t.data, t.shape, { dtype: 'float64' });
+    const abs = (t: Tensor) => fromArray(Float64Array.from(t.data, Math.abs), t.shape, { dtype: 'float64' });
+    // Products with several k slices; linear adds its bias inside the kernel.
+    const a = randn([37, 300]);
+    const b = randn([300, 45]);
     const x = randn([4, 5, 70]);
     const w = randn([33, 70]);
-    const b = randn([33]);
-    const y32 = linear(x, w, b);
-    const to64 = (t: Tensor) => fromArray(t.data, t.shape, { dtype: 'float64' });
-    const y64 = linear(to64(x), to64(w), to64(b));
-    for (let i = 0; i < y64.size; i++) expect(y32.data[i]).toBe(Math.fround(y64.data[i]!));
+    const bias = randn([33]);
+    const pairs: Array<[Tensor, Tensor, Tensor, number]> = [
+      [matmul(a, b), matmul(to64(a), to64(b)), matmul(abs(a), abs(b)), 300],
+      [linear(x, w, bias), linear(to64(x), to64(w), to64(bias)), linear(abs(x), abs(w), abs(bias)), 71],
+    ];
+    for (const [c32, c64, scale, k] of pairs) {
+      expect(c32.dtype).toBe('float32');
+      for (let i = 0; i < c64.size; i++) {
+        if (kernel === 'js' && k <= 256) expect(c32.data[i]).toBe(Math.fround(c64.data[i]!));
+        // float32 accumulation: |error| <= (k + 1)·2^-24·sum|a||b|
+        else
+          expect(Math.abs(c32.data[i]! - c64.data[i]!)).toBeLessThanOrEqual(
+            (k + 1) * 2 ** -24 * scale.data[i]!,
+          );
+      }
+    }
   });
 });
 
@@ -430,6 +474,15 @@ describe('errors', () => {
     ]);
     expectError(() => matmul(randn([2, 3]), [1, 2] as unknown as Tensor), ArgumentError, ['matmul', "'b'"]);
     expectError(() => (randn([2]) as Tensor).matmul(null as unknown as Tensor), ArgumentError, ['matmul']);
+  });
+
+  it('setMatmulKernel rejects unknown kernels; the default here is WebAssembly SIMD', () => {
+    expect(matmulKernel()).toBe('wasm');
+    expectError(() => setMatmulKernel('gpu' as 'js'), ArgumentError, ['setMatmulKernel', '"gpu"']);
+    setMatmulKernel('js');
+    expect(matmulKernel()).toBe('js');
+    setMatmulKernel('auto');
+    expect(matmulKernel()).toBe('wasm');
   });
 
   it('linear names the op and the shapes', () => {

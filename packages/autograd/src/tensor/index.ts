@@ -76,6 +76,6 @@ export {
   transpose,
   unsqueeze,
 } from './shape-ops/index.js';
-export { linear, matmul } from './matmul.js';
+export { linear, type MatmulKernel, matmul, matmulKernel, setMatmulKernel } from './matmul.js';
 export { argmax, argmin, type Axis, logSumExp, max, mean, min, prod } from './reduce.js';
 export { logSoftmax, softmax } from './softmax.js';

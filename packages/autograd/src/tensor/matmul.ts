@@ -1,5 +1,6 @@
-import { ShapeError } from '@gradkit/kernels';
+import { ArgumentError, ShapeError, StateError } from '@gradkit/kernels';
 import { allocate, type DType, promoteTypes, type Storage } from './dtype.js';
+import { createWasmGemm, type GemmOperand } from './matmul-wasm.js';
 import type { Grads } from './node.js';
 import { sumTo } from './reduce-sum.js';
 import { broadcastStrides, fmt, type Shape, sizeOf } from './shape.js';
@@ -29,11 +30,46 @@ const packB = new Float64Array(NC * KC);
 let rowAcc = new Float64Array(256);
 const edgeTile = new Float64Array(MR * NR);
 
-/** One matrix operand of gemm: a row-major matrix at `data[off …]`, read transposed when `t` is set. */
-interface Operand {
-  data: Storage;
-  off: number;
-  t: boolean;
+type Operand = GemmOperand;
+
+/** The WebAssembly SIMD kernel, or null where it cannot run. */
+const wasmGemm = createWasmGemm();
+let useWasm = wasmGemm !== null;
+
+/** The forward kernels large products can run on (see {@link setMatmulKernel}). */
+export type MatmulKernel = 'wasm' | 'js';
+
+/**
+ * Chooses the forward kernel of large matrix products: `'wasm'` (WebAssembly SIMD, the default wherever it
+ * is available; float32 products accumulate in float32, like BLAS), `'js'` (packed, register-blocked
+ * JavaScript loops accumulating in float64 — the fallback where WebAssembly or its SIMD extension is
+ * unavailable), or `'auto'` (the default choice). Small and skinny products always use JavaScript loops.
+ *
+ * @throws StateError when `'wasm'` is asked for where it cannot run
+ * @throws ArgumentError on an unknown kernel name
+ */
+export function setMatmulKernel(kernel: MatmulKernel | 'auto'): void {
+  if (kernel === 'auto') useWasm = wasmGemm !== null;
+  else if (kernel === 'js') useWasm = false;
+  else if (kernel === 'wasm') {
+    if (wasmGemm === null) {
+      throw new StateError(
+        'setMatmulKernel',
+        'WebAssembly SIMD is not available in this environment; use "js"',
+      );
+    }
+    useWasm = true;
+  } else {
+    throw new ArgumentError(
+      'setMatmulKernel',
+      `unknown kernel ${JSON.stringify(kernel)}; expected 'wasm', 'js' or 'auto'`,
+    );
+  }
+}
+
+/** The forward kernel large matrix products currently run on. */
+export function matmulKernel(): MatmulKernel {
+  return useWasm ? 'wasm' : 'js';
 }
 
 /** The MR×NR micro-kernel over packed panels; stores a full tile, or the h×w corner of an edge tile. */
@@ -248,6 +284,7 @@ function gemm(
     }
     return;
   }
+  if (useWasm && wasmGemm!(M, N, K, a, b, C, cOff, beta)) return;
   for (let jc = 0; jc < N; jc += NC) {
     const nc = Math.min(NC, N - jc);
     for (let pc = 0; pc < K; pc += KC) {

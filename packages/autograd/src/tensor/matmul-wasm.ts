@@ -1,0 +1,466 @@
+/**
+ * The WebAssembly SIMD forward kernel of matmul: C (+)= op(A) · op(B) for one matrix pair, where op reads a
+ * stored matrix as is or transposed.
+ *
+ * JavaScript packs both operands into the module's linear memory — A into panels of MR rows, B into panels
+ * of NR columns, each panel k-major and zero-padded — and one exported function walks cache blocks (KC deep,
+ * MC rows, NC columns) of those panels, running an MR×NR register-blocked micro-kernel of 128-bit SIMD
+ * multiply-adds (4×8 with f32x4 lanes, 4×4 with f64x2 lanes) into a padded C that is copied out at the end.
+ * Float32 products accumulate in float32 (as in BLAS, PyTorch and TensorFlow.js); anything involving a
+ * float64 operand runs in float64.
+ *
+ * The module (a few hundred bytes) is emitted here, byte by byte, and compiled synchronously once. Where
+ * WebAssembly or its SIMD extension is unavailable (or compilation is refused, e.g. by a Content Security
+ * Policy without 'wasm-unsafe-eval'), {@link createWasmGemm} returns null and matmul uses its JavaScript
+ * kernel.
+ */
+import type { Storage } from './dtype.js';
+
+/** One matrix operand of a product: a row-major matrix at `data[off …]`, read transposed when `t` is set. */
+export interface GemmOperand {
+  data: Storage;
+  off: number;
+  t: boolean;
+}
+
+/**
+ * C[cOff …] (+)= op(A) · op(B) for an M×K by K×N pair (C row-major M×N; `beta` adds into C). Returns false
+ * (having done nothing) when the operands do not fit in WebAssembly memory.
+ */
+export type WasmGemm = (
+  M: number,
+  N: number,
+  K: number,
+  a: GemmOperand,
+  b: GemmOperand,
+  C: Storage,
+  cOff: number,
+  beta: boolean,
+) => boolean;
+
+// ---------------------------------------------------------------------------------------------------------
+// A minimal WebAssembly binary emitter: only what the kernel needs.
+// ---------------------------------------------------------------------------------------------------------
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  let v = n >>> 0;
+  do {
+    let byte = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  let v = n | 0;
+  for (;;) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+function name(s: string): number[] {
+  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+}
+
+function section(id: number, bytes: readonly number[]): number[] {
+  return [id, ...uleb(bytes.length), ...bytes];
+}
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+const VOID = 0x40;
+const OP = {
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  else: 0x05,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  localGet: 0x20,
+  localSet: 0x21,
+  i32Const: 0x41,
+  i32Eqz: 0x45,
+  i32LtS: 0x48,
+  i32Add: 0x6a,
+  i32Sub: 0x6b,
+  i32Mul: 0x6c,
+} as const;
+/** SIMD opcodes (after the 0xfd prefix). */
+const SIMD = {
+  load: 0x00,
+  load32Splat: 0x09,
+  load64Splat: 0x0a,
+  store: 0x0b,
+  const: 0x0c,
+  f32x4Add: 0xe4,
+  f32x4Mul: 0xe6,
+  f64x2Add: 0xf0,
+  f64x2Mul: 0xf2,
+} as const;
+
+/** Register block rows. */
+const MR = 4;
+/** B vectors (of 16 bytes) per register block row. */
+const NV = 2;
+const KC = 256;
+const MC = 96; // a multiple of MR
+const NC = 512; // a multiple of NR for both precisions
+
+/**
+ * The module: imports memory `m.mem`, exports
+ * `block(aPtr, bPtr, cPtr, mPanels, nPanels, kc, aStride, bStride, ldc, accumulate)`, which runs the
+ * micro-kernel for every (B panel, A panel) pair of one cache block (all addresses in bytes; kc >= 1).
+ */
+function kernelModule(f64: boolean): Uint8Array<ArrayBuffer> {
+  const es = f64 ? 8 : 4;
+  const nr = NV * (16 / es);
+  const add = f64 ? SIMD.f64x2Add : SIMD.f32x4Add;
+  const mul = f64 ? SIMD.f64x2Mul : SIMD.f32x4Mul;
+  const splat = f64 ? SIMD.load64Splat : SIMD.load32Splat;
+  const P = {
+    aPtr: 0,
+    bPtr: 1,
+    cPtr: 2,
+    mPanels: 3,
+    nPanels: 4,
+    kc: 5,
+    aStride: 6,
+    bStride: 7,
+    ldc: 8,
+    acc: 9,
+  };
+  const nParams = 10;
+  let next = nParams;
+  const L = { jp: next++, ip: next++, k: next++, pa: next++, pb: next++, pc: next++, b0: next++ };
+  const i32Locals = next - nParams;
+  const firstVector = next;
+  const acc = Array.from({ length: MR * NV }, () => next++);
+  const bv = Array.from({ length: NV }, () => next++);
+  const av = next++;
+  const vectorLocals = next - firstVector;
+
+  const c: number[] = [];
+  const get = (l: number) => c.push(OP.localGet, ...uleb(l));
+  const set = (l: number) => c.push(OP.localSet, ...uleb(l));
+  const i32 = (v: number) => c.push(OP.i32Const, ...sleb(v));
+  const simd = (code: number, ...imm: number[]) => c.push(0xfd, ...uleb(code), ...imm);
+  const memarg = (alignLog2: number, offset: number) => [...uleb(alignLog2), ...uleb(offset)];
+  const incr = (l: number, by: number) => {
+    get(l);
+    i32(by);
+    c.push(OP.i32Add);
+    set(l);
+  };
+  /** `for (; l < limit; l++) { body }` as block/loop. */
+  const countedLoop = (l: number, limit: number, body: () => void) => {
+    i32(0);
+    set(l);
+    c.push(OP.block, VOID, OP.loop, VOID);
+    get(l);
+    get(limit);
+    c.push(OP.i32LtS, OP.i32Eqz, OP.brIf, 1);
+    body();
+    incr(l, 1);
+    c.push(OP.br, 0, OP.end, OP.end);
+  };
+
+  countedLoop(L.jp, P.nPanels, () => {
+    get(P.bPtr);
+    get(L.jp);
+    get(P.bStride);
+    c.push(OP.i32Mul, OP.i32Add);
+    set(L.b0);
+    countedLoop(L.ip, P.mPanels, () => {
+      get(P.aPtr);
+      get(L.ip);
+      get(P.aStride);
+      c.push(OP.i32Mul, OP.i32Add);
+      set(L.pa);
+      get(L.b0);
+      set(L.pb);
+      // pc = cPtr + ip·MR·ldc + jp·NR·es
+      get(P.cPtr);
+      get(L.ip);
+      i32(MR);
+      c.push(OP.i32Mul);
+      get(P.ldc);
+      c.push(OP.i32Mul, OP.i32Add);
+      get(L.jp);
+      i32(nr * es);
+      c.push(OP.i32Mul, OP.i32Add);
+      set(L.pc);
+      for (const l of acc) {
+        simd(SIMD.const, ...new Array<number>(16).fill(0));
+        set(l);
+      }
+      get(P.kc);
+      set(L.k);
+      // do { …; k-- } while (k != 0)
+      c.push(OP.loop, VOID);
+      for (let j = 0; j < NV; j++) {
+        get(L.pb);
+        simd(SIMD.load, ...memarg(4, 16 * j));
+        set(bv[j]!);
+      }
+      for (let i = 0; i < MR; i++) {
+        get(L.pa);
+        simd(splat, ...memarg(f64 ? 3 : 2, es * i));
+        set(av);
+        for (let j = 0; j < NV; j++) {
+          get(acc[i * NV + j]!);
+          get(av);
+          get(bv[j]!);
+          simd(mul);
+          simd(add);
+          set(acc[i * NV + j]!);
+        }
+      }
+      incr(L.pa, MR * es);
+      incr(L.pb, nr * es);
+      get(L.k);
+      i32(1);
+      c.push(OP.i32Sub);
+      set(L.k);
+      get(L.k);
+      c.push(OP.brIf, 0, OP.end);
+      // Store the tile: C = acc, or C += acc.
+      const store = (accumulate: boolean) => {
+        for (let i = 0; i < MR; i++) {
+          for (let j = 0; j < NV; j++) {
+            get(L.pc);
+            if (accumulate) {
+              get(L.pc);
+              simd(SIMD.load, ...memarg(4, 16 * j));
+              get(acc[i * NV + j]!);
+              simd(add);
+            } else {
+              get(acc[i * NV + j]!);
+            }
+            simd(SIMD.store, ...memarg(4, 16 * j));
+          }
+          get(L.pc);
+          get(P.ldc);
+          c.push(OP.i32Add);
+          set(L.pc);
+        }
+      };
+      get(P.acc);
+      c.push(OP.if, VOID);
+      store(true);
+      c.push(OP.else);
+      store(false);
+      c.push(OP.end);
+    });
+  });
+  c.push(OP.end);
+
+  const body = [2, ...uleb(i32Locals), I32, ...uleb(vectorLocals), V128, ...c];
+  const bytes = [
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, [1, 0x60, nParams, ...new Array<number>(nParams).fill(I32), 0]),
+    ...section(2, [1, ...name('m'), ...name('mem'), 0x02, 0x00, 0x01]),
+    ...section(3, [1, 0]),
+    ...section(7, [1, ...name('block'), 0x00, 0]),
+    ...section(10, [1, ...uleb(body.length), ...body]),
+  ];
+  return new Uint8Array(bytes);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The driver: packing, blocking, copy-out.
+// ---------------------------------------------------------------------------------------------------------
+
+type BlockFn = (
+  aPtr: number,
+  bPtr: number,
+  cPtr: number,
+  mPanels: number,
+  nPanels: number,
+  kc: number,
+  aStride: number,
+  bStride: number,
+  ldc: number,
+  accumulate: number,
+) => void;
+
+/** Largest linear memory the driver asks for (addresses must stay below 2^31). */
+const MAX_BYTES = 2 ** 31 - 2 ** 16;
+
+/**
+ * Packs op(A) (M×K) into MR-row panels at `w[base …]`: panel p holds rows p·MR … p·MR+MR−1, k-major
+ * (K × MR), rows beyond M zero.
+ */
+function packA(w: Storage, base: number, a: GemmOperand, M: number, K: number, Mp: number): void {
+  const A = a.data;
+  const panel = K * MR;
+  if (!a.t) {
+    for (let i = 0; i < Mp; i++) {
+      const d0 = base + Math.floor(i / MR) * panel + (i % MR);
+      if (i < M) {
+        const src = a.off + i * K;
+        for (let k = 0, d = d0; k < K; k++, d += MR) w[d] = A[src + k]!;
+      } else {
+        for (let k = 0, d = d0; k < K; k++, d += MR) w[d] = 0;
+      }
+    }
+  } else {
+    // Stored K×M: row k of the storage is column k of op(A).
+    for (let k = 0; k < K; k++) {
+      const src = a.off + k * M;
+      for (let i = 0; i < Mp; i++)
+        w[base + Math.floor(i / MR) * panel + k * MR + (i % MR)] = i < M ? A[src + i]! : 0;
+    }
+  }
+}
+
+/** Packs op(B) (K×N) into NR-column panels at `w[base …]`, k-major (K × NR), columns beyond N zero. */
+function packB(w: Storage, base: number, b: GemmOperand, K: number, N: number, Np: number, nr: number): void {
+  const B = b.data;
+  const panel = K * nr;
+  if (!b.t) {
+    for (let k = 0; k < K; k++) {
+      const src = b.off + k * N;
+      for (let j0 = 0; j0 < Np; j0 += nr) {
+        const d = base + (j0 / nr) * panel + k * nr;
+        for (let jj = 0; jj < nr; jj++) {
+          const j = j0 + jj;
+          w[d + jj] = j < N ? B[src + j]! : 0;
+        }
+      }
+    }
+  } else {
+    // Stored N×K: row j of the storage is column j of op(B).
+    for (let j = 0; j < Np; j++) {
+      const d0 = base + Math.floor(j / nr) * panel + (j % nr);
+      if (j < N) {
+        const src = b.off + j * K;
+        for (let k = 0, d = d0; k < K; k++, d += nr) w[d] = B[src + k]!;
+      } else {
+        for (let k = 0, d = d0; k < K; k++, d += nr) w[d] = 0;
+      }
+    }
+  }
+}
+
+/**
+ * Compiles the kernel (float32 and float64 variants over one shared memory) and returns the product
+ * function, or null where WebAssembly SIMD cannot be used.
+ */
+export function createWasmGemm(): WasmGemm | null {
+  if (typeof WebAssembly !== 'object') return null;
+  let memory: WebAssembly.Memory;
+  let block32: BlockFn;
+  let block64: BlockFn;
+  let view32: Float32Array;
+  let view64: Float64Array;
+  try {
+    memory = new WebAssembly.Memory({ initial: 1 });
+    view32 = new Float32Array(memory.buffer);
+    view64 = new Float64Array(memory.buffer);
+    const instance = (f64: boolean) =>
+      new WebAssembly.Instance(new WebAssembly.Module(kernelModule(f64)), { m: { mem: memory } }).exports
+        .block as BlockFn;
+    block32 = instance(false);
+    block64 = instance(true);
+    // Self-test once: [1 2; 3 4]·[5 6; 7 8] padded to one block.
+    const probe = new Float64Array(4);
+    const ok = (f64: boolean) => {
+      const data = f64 ? new Float64Array([1, 2, 3, 4]) : new Float32Array([1, 2, 3, 4]);
+      const other = f64 ? new Float64Array([5, 6, 7, 8]) : new Float32Array([5, 6, 7, 8]);
+      gemm(2, 2, 2, { data, off: 0, t: false }, { data: other, off: 0, t: false }, probe, 0, false, f64);
+      return probe[0] === 19 && probe[1] === 22 && probe[2] === 43 && probe[3] === 50;
+    };
+    if (!ok(false) || !ok(true)) return null;
+  } catch {
+    return null;
+  }
+
+  function reserve(bytes: number): boolean {
+    const have = memory.buffer.byteLength;
+    if (bytes <= have) return true;
+    if (bytes > MAX_BYTES) return false;
+    try {
+      memory.grow(Math.ceil((bytes - have) / 65536));
+    } catch {
+      return false;
+    }
+    view32 = new Float32Array(memory.buffer);
+    view64 = new Float64Array(memory.buffer);
+    return true;
+  }
+
+  function gemm(
+    M: number,
+    N: number,
+    K: number,
+    a: GemmOperand,
+    b: GemmOperand,
+    C: Storage,
+    cOff: number,
+    beta: boolean,
+    f64: boolean,
+  ): boolean {
+    const es = f64 ? 8 : 4;
+    const nr = NV * (16 / es);
+    const Mp = Math.ceil(M / MR) * MR;
+    const Np = Math.ceil(N / nr) * nr;
+    const aLen = Mp * K;
+    const bLen = K * Np;
+    const cLen = Mp * Np;
+    if (!reserve((aLen + bLen + cLen) * es)) return false;
+    const w = f64 ? view64 : view32;
+    const block = f64 ? block64 : block32;
+    const aBase = 0;
+    const bBase = aLen;
+    const cBase = aLen + bLen;
+    packA(w, aBase, a, M, K, Mp);
+    packB(w, bBase, b, K, N, Np, nr);
+    if (beta) {
+      for (let i = 0; i < M; i++) {
+        w.set(C.subarray(cOff + i * N, cOff + (i + 1) * N), cBase + i * Np);
+      }
+    }
+    const ldc = Np * es;
+    for (let jc = 0; jc < Np; jc += NC) {
+      const nc = Math.min(NC, Np - jc);
+      for (let pc = 0; pc < K; pc += KC) {
+        const kc = Math.min(KC, K - pc);
+        const accumulate = beta || pc > 0 ? 1 : 0;
+        for (let ic = 0; ic < Mp; ic += MC) {
+          const mc = Math.min(MC, Mp - ic);
+          block(
+            (aBase + (ic / MR) * K * MR + pc * MR) * es,
+            (bBase + (jc / nr) * K * nr + pc * nr) * es,
+            (cBase + ic * Np + jc) * es,
+            mc / MR,
+            nc / nr,
+            kc,
+            K * MR * es,
+            K * nr * es,
+            ldc,
+            accumulate,
+          );
+        }
+      }
+    }
+    for (let i = 0; i < M; i++) C.set(w.subarray(cBase + i * Np, cBase + i * Np + N), cOff + i * N);
+    return true;
+  }
+
+  return (M, N, K, a, b, C, cOff, beta) => {
+    if (M === 0 || N === 0 || K === 0) return false;
+    const f64 = a.data instanceof Float64Array || b.data instanceof Float64Array || C instanceof Float64Array;
+    return gemm(M, N, K, a, b, C, cOff, beta, f64);
+  };
+}
