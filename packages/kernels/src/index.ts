@@ -24,19 +24,6 @@ export {
 } from './codegen/reduce.js';
 export { type Dialect, jsDialect, jsLiteral, type StraightLine, straightLine } from './codegen/schedule.js';
 export { compileStrided, type StridedKernel } from './codegen/strided.js';
-// ---------------------------------------------------------------------------------------------------------
-// GPU.js-style kernels (cpu: generated JavaScript; webgpu: generated WGSL) and WGSL for the expression IR.
-// ---------------------------------------------------------------------------------------------------------
-export {
-  compileElementwiseWgsl,
-  WGSL_HELPER_NAMES,
-  type WgslElementwise,
-  WORKGROUP_SIZE as WGSL_WORKGROUP_SIZE,
-  wgslDialect,
-  wgslIntLiteral,
-  wgslLiteral,
-  wgslSupport,
-} from './codegen/wgsl.js';
 export {
   ArgumentError,
   ArityError,
@@ -99,30 +86,35 @@ export {
   type PrimitiveName,
   type RuleBuilder,
 } from './expr/primitives.js';
-export { Input, input, type KernelArgument } from './gpu/args.js';
-export type { ElementwiseInputs, ElementwiseRunner } from './gpu/elementwise.js';
-export { GPU, type GPUSettings } from './gpu/gpu.js';
-export type {
-  HelperFunction,
-  Kernel,
-  KernelConstants,
-  KernelFunction,
-  KernelMethods,
-  KernelSettings,
-  KernelSource,
-  KernelThis,
-  OutputSize,
-  PipelineKernel,
-} from './gpu/kernel.js';
+// ---------------------------------------------------------------------------------------------------------
+// GPU.js-style kernels (cpu: generated JavaScript; webgpu: generated WGSL) and WGSL for the expression IR,
+// gathered in gpu/index.ts and re-exported here in this one statement.
+// ---------------------------------------------------------------------------------------------------------
 export {
   type Backend,
+  compileElementwiseWgsl,
+  type ElementwiseInputs,
+  type ElementwiseRunner,
+  GPU,
   type GPUMode,
+  type GPUSettings,
+  type HelperFunction,
+  HOW_TO_ENABLE_WEBGPU,
+  Input,
+  input,
+  type Kernel,
+  type KernelArgument,
+  type KernelConstants,
+  type KernelFunction,
+  type KernelMethods,
   type KernelOutput,
   KernelResult,
+  type KernelSettings,
+  type KernelSource,
+  type KernelThis,
   type ModeResult,
-} from './gpu/result.js';
-export {
-  HOW_TO_ENABLE_WEBGPU,
+  type OutputSize,
+  type PipelineKernel,
   type WebGpuAvailability,
   type WebGpuBufferLike,
   type WebGpuComputePassLike,
@@ -130,8 +122,15 @@ export {
   type WebGpuEncoderLike,
   type WebGpuPipelineLike,
   type WebGpuShaderModuleLike,
+  WGSL_HELPER_NAMES,
+  WGSL_WORKGROUP_SIZE,
+  type WgslElementwise,
   webgpuAvailability,
-} from './gpu/webgpu.js';
+  wgslDialect,
+  wgslIntLiteral,
+  wgslLiteral,
+  wgslSupport,
+} from './gpu/index.js';
 export {
   logSigmoid as logSigmoidNumber,
   type Runtime,
@@ -139,11 +138,3 @@ export {
   sigmoid as sigmoidNumber,
   softplus as softplusNumber,
 } from './runtime.js';
-export {
-  compileFusedReduce,
-  compileStridedReduce,
-  type FusedReduceKernel,
-  type FusedReduceOptions,
-  fusedStraightLine,
-  type StridedReduceKernel,
-} from './codegen/reduce.js';
