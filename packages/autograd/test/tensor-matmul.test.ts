@@ -414,9 +414,19 @@ describe.each(['wasm', 'js'] as const)('large products on the %s kernel', (kerne
     const x = randn([4, 5, 70]);
     const w = randn([33, 70]);
     const bias = randn([33]);
+    // Several row and column cache blocks, with the bias accumulated into each.
+    const x2 = randn([130, 40]);
+    const w2 = randn([530, 40]);
+    const bias2 = randn([530]);
     const pairs: Array<[Tensor, Tensor, Tensor, number]> = [
       [matmul(a, b), matmul(to64(a), to64(b)), matmul(abs(a), abs(b)), 300],
       [linear(x, w, bias), linear(to64(x), to64(w), to64(bias)), linear(abs(x), abs(w), abs(bias)), 71],
+      [
+        linear(x2, w2, bias2),
+        linear(to64(x2), to64(w2), to64(bias2)),
+        linear(abs(x2), abs(w2), abs(bias2)),
+        41,
+      ],
     ];
     for (const [c32, c64, scale, k] of pairs) {
       expect(c32.dtype).toBe('float32');

@@ -3,9 +3,10 @@
  * stored matrix as is or transposed.
  *
  * JavaScript packs both operands into the module's linear memory — A into panels of MR rows, B into panels
- * of NR columns, each panel k-major and zero-padded — and one exported function walks cache blocks (KC deep,
- * MC rows, NC columns) of those panels, running an MR×NR register-blocked micro-kernel of 128-bit SIMD
- * multiply-adds (4×8 with f32x4 lanes, 4×4 with f64x2 lanes) into a padded C that is copied out at the end.
+ * of NR columns, each panel k-major and zero-padded, one cache block at a time (NC columns of B, MC rows of
+ * A, so memory stays bounded by K) — and one exported function runs an MR×NR register-blocked micro-kernel
+ * of 128-bit SIMD multiply-adds (4×8 with f32x4 lanes, 4×4 with f64x2 lanes) over every panel pair of a
+ * KC-deep slice, into a padded block of C that is copied out once the block is complete.
  * Float32 products accumulate in float32 (as in BLAS, PyTorch and TensorFlow.js); anything involving a
  * float64 operand runs in float64.
  *
@@ -298,15 +299,16 @@ type BlockFn = (
 const MAX_BYTES = 2 ** 31 - 2 ** 16;
 
 /**
- * Packs op(A) (M×K) into MR-row panels at `w[base …]`: panel p holds rows p·MR … p·MR+MR−1, k-major
- * (K × MR), rows beyond M zero.
+ * Packs rows i0 … i0+mc−1 of op(A) (M×K) into MR-row panels at `w[base …]`, each panel k-major (K × MR);
+ * rows beyond M are zero.
  */
-function packA(w: Storage, base: number, a: GemmOperand, M: number, K: number, Mp: number): void {
+function packA(w: Storage, base: number, a: GemmOperand, M: number, K: number, i0: number, mc: number): void {
   const A = a.data;
   const panel = K * MR;
   if (!a.t) {
-    for (let i = 0; i < Mp; i++) {
-      const d0 = base + Math.floor(i / MR) * panel + (i % MR);
+    for (let r = 0; r < mc; r++) {
+      const i = i0 + r;
+      const d0 = base + ((r / MR) | 0) * panel + (r % MR);
       if (i < M) {
         const src = a.off + i * K;
         for (let k = 0, d = d0; k < K; k++, d += MR) w[d] = A[src + k]!;
@@ -316,33 +318,45 @@ function packA(w: Storage, base: number, a: GemmOperand, M: number, K: number, M
     }
   } else {
     // Stored K×M: row k of the storage is column k of op(A).
-    for (let k = 0; k < K; k++) {
-      const src = a.off + k * M;
-      for (let i = 0; i < Mp; i++)
-        w[base + Math.floor(i / MR) * panel + k * MR + (i % MR)] = i < M ? A[src + i]! : 0;
+    for (let p = 0; p < mc; p += MR) {
+      const h = Math.min(MR, M - i0 - p);
+      const d0 = base + (p / MR) * panel;
+      for (let k = 0, d = d0, src = a.off + i0 + p; k < K; k++, d += MR, src += M) {
+        for (let r = 0; r < MR; r++) w[d + r] = r < h ? A[src + r]! : 0;
+      }
     }
   }
 }
 
-/** Packs op(B) (K×N) into NR-column panels at `w[base …]`, k-major (K × NR), columns beyond N zero. */
-function packB(w: Storage, base: number, b: GemmOperand, K: number, N: number, Np: number, nr: number): void {
+/**
+ * Packs columns j0 … j0+nc−1 of op(B) (K×N) into nr-column panels at `w[base …]`, each panel k-major
+ * (K × nr); columns beyond N are zero.
+ */
+function packB(
+  w: Storage,
+  base: number,
+  b: GemmOperand,
+  K: number,
+  N: number,
+  j0: number,
+  nc: number,
+  nr: number,
+): void {
   const B = b.data;
   const panel = K * nr;
   if (!b.t) {
-    for (let k = 0; k < K; k++) {
-      const src = b.off + k * N;
-      for (let j0 = 0; j0 < Np; j0 += nr) {
-        const d = base + (j0 / nr) * panel + k * nr;
-        for (let jj = 0; jj < nr; jj++) {
-          const j = j0 + jj;
-          w[d + jj] = j < N ? B[src + j]! : 0;
-        }
+    for (let p = 0; p < nc; p += nr) {
+      const wd = Math.min(nr, N - j0 - p);
+      const d0 = base + (p / nr) * panel;
+      for (let k = 0, d = d0, src = b.off + j0 + p; k < K; k++, d += nr, src += N) {
+        for (let c = 0; c < nr; c++) w[d + c] = c < wd ? B[src + c]! : 0;
       }
     }
   } else {
     // Stored N×K: row j of the storage is column j of op(B).
-    for (let j = 0; j < Np; j++) {
-      const d0 = base + Math.floor(j / nr) * panel + (j % nr);
+    for (let c = 0; c < nc; c++) {
+      const j = j0 + c;
+      const d0 = base + ((c / nr) | 0) * panel + (c % nr);
       if (j < N) {
         const src = b.off + j * K;
         for (let k = 0, d = d0; k < K; k++, d += nr) w[d] = B[src + k]!;
@@ -415,46 +429,54 @@ export function createWasmGemm(): WasmGemm | null {
     const nr = NV * (16 / es);
     const Mp = Math.ceil(M / MR) * MR;
     const Np = Math.ceil(N / nr) * nr;
-    const aLen = Mp * K;
-    const bLen = K * Np;
-    const cLen = Mp * Np;
+    // Memory holds one column block of B (K × NC), one row block of A (MC × K) and one block of C (MC × NC),
+    // so it stays bounded by K whatever M and N are.
+    const ncMax = Math.min(NC, Np);
+    const mcMax = Math.min(MC, Mp);
+    const bLen = K * ncMax;
+    const aLen = mcMax * K;
+    const cLen = mcMax * ncMax;
     if (!reserve((aLen + bLen + cLen) * es)) return false;
     const w = f64 ? view64 : view32;
     const block = f64 ? block64 : block32;
-    const aBase = 0;
-    const bBase = aLen;
-    const cBase = aLen + bLen;
-    packA(w, aBase, a, M, K, Mp);
-    packB(w, bBase, b, K, N, Np, nr);
-    if (beta) {
-      for (let i = 0; i < M; i++) {
-        w.set(C.subarray(cOff + i * N, cOff + (i + 1) * N), cBase + i * Np);
-      }
-    }
-    const ldc = Np * es;
+    const bBase = 0;
+    const aBase = bLen;
+    const cBase = bLen + aLen;
+    const ldc = ncMax * es;
     for (let jc = 0; jc < Np; jc += NC) {
       const nc = Math.min(NC, Np - jc);
-      for (let pc = 0; pc < K; pc += KC) {
-        const kc = Math.min(KC, K - pc);
-        const accumulate = beta || pc > 0 ? 1 : 0;
-        for (let ic = 0; ic < Mp; ic += MC) {
-          const mc = Math.min(MC, Mp - ic);
+      const ncReal = Math.min(nc, N - jc);
+      packB(w, bBase, b, K, N, jc, nc, nr);
+      for (let ic = 0; ic < Mp; ic += MC) {
+        const mc = Math.min(MC, Mp - ic);
+        const mcReal = Math.min(mc, M - ic);
+        packA(w, aBase, a, M, K, ic, mc);
+        if (beta) {
+          for (let r = 0; r < mcReal; r++) {
+            const src = cOff + (ic + r) * N + jc;
+            w.set(C.subarray(src, src + ncReal), cBase + r * ncMax);
+          }
+        }
+        for (let pc = 0; pc < K; pc += KC) {
           block(
-            (aBase + (ic / MR) * K * MR + pc * MR) * es,
-            (bBase + (jc / nr) * K * nr + pc * nr) * es,
-            (cBase + ic * Np + jc) * es,
+            (aBase + pc * MR) * es,
+            (bBase + pc * nr) * es,
+            cBase * es,
             mc / MR,
             nc / nr,
-            kc,
+            Math.min(KC, K - pc),
             K * MR * es,
             K * nr * es,
             ldc,
-            accumulate,
+            beta || pc > 0 ? 1 : 0,
           );
+        }
+        for (let r = 0; r < mcReal; r++) {
+          const src = cBase + r * ncMax;
+          C.set(w.subarray(src, src + ncReal), cOff + (ic + r) * N + jc);
         }
       }
     }
-    for (let i = 0; i < M; i++) C.set(w.subarray(cBase + i * Np, cBase + i * Np + N), cOff + i * N);
     return true;
   }
 

@@ -10,11 +10,13 @@ import { reshape } from './view.js';
 // ---------------------------------------------------------------------------------------------------------
 // Forward kernel: C (+)= op(A) · op(B) on one matrix pair, op = identity or transpose.
 //
-// Large products follow the classic GotoBLAS/BLIS scheme: B is packed (converted to float64) into panels of
-// NR columns, A into panels of MR rows, both cut into KC-deep slices so a B micro-panel stays in L1 and the
-// packed A block in L2; an MR×NR register-blocked micro-kernel keeps 32 accumulators in locals. All paths
-// accumulate in float64 and round once when storing (float32 results are therefore at least as accurate as
-// a float32 BLAS). Small or skinny products take simpler loops that need no packing.
+// Large products run on the WebAssembly SIMD kernel of matmul-wasm.ts where it is available. The JavaScript
+// kernel below is the fallback (and `setMatmulKernel('js')`); it follows the same GotoBLAS/BLIS scheme: B is
+// packed (converted to float64) into panels of NR columns, A into panels of MR rows, both cut into KC-deep
+// slices so a B micro-panel stays in L1 and the packed A block in L2; an MR×NR register-blocked
+// micro-kernel keeps 32 accumulators in locals. The JavaScript paths accumulate in float64 and round once
+// when storing. Small or skinny products (fewer than 4 rows or columns, or few multiply-adds) always take
+// the simpler JavaScript loops below, which need no packing.
 // ---------------------------------------------------------------------------------------------------------
 
 const MR = 8;
@@ -448,8 +450,10 @@ function gradOfB(a: Tensor, b: Tensor, ta: boolean, tb: boolean, g: Tensor): Ten
  * - N-D · N-D (N > 2): a batched product over the last two dimensions, the batch (leading) dimensions
  *   broadcasting NumPy-style, e.g. [j, 1, n, k] · [l, k, m] → [j, l, n, m].
  *
- * The result's dtype is `promoteTypes(a.dtype, b.dtype)`; products accumulate in float64 and round once.
- * The forward pass runs a cache-blocked, register-blocked kernel over packed operands. Gradients are
+ * The result's dtype is `promoteTypes(a.dtype, b.dtype)`. The forward pass runs a cache-blocked,
+ * register-blocked kernel over packed operands: WebAssembly SIMD where available (float32 products then
+ * accumulate in float32, as in BLAS and PyTorch; float64 in float64), else JavaScript loops accumulating in
+ * float64 (see {@link setMatmulKernel}); small products always use the JavaScript loops. Gradients are
  * `grad_a = g·bᵀ`, `grad_b = aᵀ·g` (summed over broadcast batch dimensions), computed with matmul itself, so
  * gradients of any order work.
  *
