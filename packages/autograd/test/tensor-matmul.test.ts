@@ -223,6 +223,11 @@ describe('matmul dtypes', () => {
     expect(gb!.dtype).toBe('float64');
     expect(linear(randn([2, 3]), randn([4, 3], { dtype: 'float64' })).dtype).toBe('float64');
     expect(linear(randn([2, 3]), randn([4, 3]), randn([4], { dtype: 'float64' })).dtype).toBe('float64');
+    const x = randn([2, 3], { requiresGrad: true });
+    const w = randn([4, 3], { dtype: 'float64', requiresGrad: true });
+    const bias = randn([4], { requiresGrad: true });
+    const gs = grad(linear(x, w, bias).sum(), [x, w, bias]);
+    expect(gs.map((t) => t!.dtype)).toEqual(['float32', 'float64', 'float32']);
   });
 });
 

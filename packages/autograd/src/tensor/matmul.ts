@@ -1,4 +1,5 @@
 import { ArgumentError, ShapeError, StateError } from '@gradkit/kernels';
+import { toDtype } from './cast.js';
 import { allocate, type DType, promoteTypes, type Storage } from './dtype.js';
 import { createWasmGemm, type GemmOperand } from './matmul-wasm.js';
 import type { Grads } from './node.js';
@@ -555,7 +556,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       x.requiresGrad ? reshape(mmCore(g2, weight, false, false, x.dtype), x.shape) : null,
       weight.requiresGrad ? mmCore(g2, reshape(x, [rows, inF]), true, false, weight.dtype) : null,
     ];
-    if (hasBias) grads.push(bias.requiresGrad ? sumTo(g2, bias.shape) : null);
+    if (hasBias) grads.push(bias.requiresGrad ? toDtype(sumTo(g2, bias.shape), bias.dtype) : null);
     return grads;
   });
 }
