@@ -12,3 +12,9 @@ test('broadcast mul/sigmoid gradcheck and gradgradcheck', () => {
   const r2 = gradgradcheckTensor(f, [a, b]);
   expect(r2.ok, describeWorst(r2)).toBe(true);
 });
+
+test('gradgradcheck of an op whose gradient is constant (second derivative zero)', () => {
+  const x = randn([3, 2], { dtype: 'float64', requiresGrad: true });
+  const r = gradgradcheckTensor((t: Tensor) => t.sum(), [x]);
+  expect(r.ok, describeWorst(r)).toBe(true);
+});
