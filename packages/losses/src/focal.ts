@@ -94,18 +94,15 @@ function aslFactor({ y, p }: Quantities, { gammaPos, gammaNeg, clip }: ParamValu
 function aslDefinition(name: string, detachWeight: boolean) {
   return defineModulatedLoss<AslParams>({
     name,
-    factor: (q, params) => {
-      const w = aslFactor(q, params);
-      return detachWeight ? w.detach() : w;
-    },
-    // The official loss uses log(min(1 − p + m, 1)) for negatives instead of log(1 − p): the difference,
-    // weighted like the rest, is the additive term.
+    // The base is not the cross entropy (the negative part uses the shifted probability), so the whole loss
+    // is the additive term: w·[y·(−log p) + (1 − y)·(−log(1 − p_m))], 1 − p_m = min(1 − p + m, 1).
+    factor: () => 0,
     additive: (q, params) => {
-      if (params.clip.data === 0) return 0;
       const w = aslFactor(q, params);
-      const shifted = q.p.neg().add(1).add(params.clip).min(1).log();
-      const diff = q.p.neg().add(1).log().sub(shifted);
-      return (detachWeight ? w.detach() : w).mul(q.y.neg().add(1)).mul(diff);
+      const oneMinusP = q.p.neg().add(1);
+      const logNeg = params.clip.data === 0 ? oneMinusP.log() : oneMinusP.add(params.clip).min(1).log();
+      const loss = q.y.mul(q.p.log().neg()).add(q.y.neg().add(1).mul(logNeg.neg()));
+      return (detachWeight ? w.detach() : w).mul(loss);
     },
     params: { gammaPos: 1, gammaNeg: 4, clip: 0.05 },
     reduction: 'sum',
@@ -130,7 +127,7 @@ export type AsymmetricOptions = ModulatedLossOptions<AslParams> & {
  *
  * Defaults: gammaPos 1, gammaNeg 4, clip 0.05, reduction 'sum', focusing weight detached (`detachWeight`,
  * the reference's `disable_torch_grad_focal_loss=True`). Logs are taken in logit space, so the reference's
- * eps clamp (1e-8) is not needed and not applied.
+ * eps clamp (1e-8) is not needed and not applied. ASL has no posWeight or alpha_t (passing them throws).
  */
 export function asymmetric(input: Tensor, target: Tensor, options: AsymmetricOptions = {}): Tensor {
   const { detachWeight = true, ...rest } = options;

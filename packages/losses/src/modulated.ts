@@ -82,7 +82,8 @@ function toExpr(name: string, what: string, v: Value | number): Expr {
  *
  * where `factor` and `additive` are expressions over the per-element quantities `x, y, p, pt, logPt, log1mPt`
  * (see {@link Quantities}) built with Value methods — `detach()` stops gradients through a part (ASL/EFL
- * style). The result is ONE graph node with one fused forward loop and one fused backward loop; its gradients
+ * style). A factor of 0 leaves the cross entropy out: the loss is then the additive term alone (for losses
+ * whose base is not the cross entropy, like ASL's shifted negative part). The result is ONE graph node with one fused forward loop and one fused backward loop; its gradients
  * (input, target, weight, posWeight, per-class parameter tensors) and every higher derivative are derived
  * symbolically from the expression: no derivative is written by hand.
  *
@@ -201,6 +202,16 @@ export function defineModulatedLoss<P extends FactorParams = Record<never, numbe
             `the factor uses symbol(s) ${stray.join(', ')} that are neither quantities nor parameters of the loss`,
           );
         }
+      }
+      if (
+        factorExpr.isConst &&
+        factorExpr.value === 0 &&
+        (posWeightIndex !== null || alphaIndex !== null || alpha !== null)
+      ) {
+        throw new ArgumentError(
+          name,
+          "'posWeight' and 'alpha' apply to the cross-entropy term, which this loss does not have (its factor is 0)",
+        );
       }
       program = logitProgram({
         name,

@@ -1,4 +1,23 @@
-import { add, adjoints, type Expr, mul, neg, softplus, sub, variable } from '@gradkit/kernels';
+import {
+  abs,
+  add,
+  adjoints,
+  and,
+  constant,
+  detach,
+  type Expr,
+  eq,
+  gt,
+  lt,
+  mul,
+  ne,
+  neg,
+  softplus,
+  sub,
+  substitute,
+  variable,
+  where,
+} from '@gradkit/kernels';
 import { mulOrZero } from './quantities.js';
 
 /**
@@ -42,34 +61,59 @@ export interface LogitLossParts {
  * Assembles `w · (alpha_t · factor · ce + additive)` with the binary cross entropy on logits written in its
  * cancellation-free form `ce = (1 − y)·softplus(x) + pw·y·softplus(−x)` (equal to PyTorch's
  * `(1 − y)·x − lw·logSigmoid(x)`, `lw = (pw − 1)·y + 1`, but exact also where PyTorch's loses digits), and
- * `alpha_t = y·alpha + (1 − y)·(1 − alpha)`. The gradient of every input is derived symbolically from that
- * expression. The forward value differs only in treating a coefficient of exactly 0 as removing its term, so
- * that infinite logits give the limit (e.g. x = −inf, y = 0 gives 0 where PyTorch gives NaN); the weight's
- * gradient is that value.
+ * `alpha_t = y·alpha + (1 − y)·(1 − alpha)`. A factor of constant 0 leaves out the cross-entropy term (the
+ * loss is then the additive term alone). The gradient of every input is derived symbolically from that
+ * expression.
+ *
+ * At infinite logits the forward value is the limit: a coefficient of exactly 0 removes its cross-entropy
+ * term, and where the expression still gives NaN (0·inf inside a factor or additive term) it is evaluated at
+ * ±Number.MAX_VALUE instead; so x = −inf, y = 0 gives 0 where PyTorch gives NaN, and a loss that tends to
+ * infinity gives +inf. The weight's gradient is that value.
  */
 export function logitProgram(parts: LogitLossParts): LossProgram {
   const x = arg(0);
   const y = arg(1);
   const g = arg(parts.arity);
   const oneMinusY = sub(1, y);
-  const posCoef = parts.posWeight === null ? y : mul(parts.posWeight, y);
-  const spPos = softplus(x);
-  const spNeg = softplus(neg(x));
-  const ceDiff = add(mul(oneMinusY, spPos), mul(posCoef, spNeg));
-  const ceValue = add(mulOrZero(oneMinusY, spPos), mulOrZero(posCoef, spNeg));
-  let m: Expr | null = parts.factor;
-  if (parts.alpha !== null) {
-    const alphaT = add(mul(y, parts.alpha), mul(oneMinusY, sub(1, parts.alpha)));
-    m = m === null ? alphaT : mul(alphaT, m);
+  const withCe = !(parts.factor !== null && parts.factor.isConst && parts.factor.value === 0);
+  let lossDiff: Expr | null = null;
+  let lossLimit: Expr | null = null;
+  if (withCe) {
+    const posCoef = parts.posWeight === null ? y : mul(parts.posWeight, y);
+    const spPos = softplus(x);
+    const spNeg = softplus(neg(x));
+    const ceDiff = add(mul(oneMinusY, spPos), mul(posCoef, spNeg));
+    const ceValue = add(mulOrZero(oneMinusY, spPos), mulOrZero(posCoef, spNeg));
+    let m: Expr | null = parts.factor;
+    if (parts.alpha !== null) {
+      const alphaT = add(mul(y, parts.alpha), mul(oneMinusY, sub(1, parts.alpha)));
+      m = m === null ? alphaT : mul(alphaT, m);
+    }
+    lossDiff = m === null ? ceDiff : mul(m, ceDiff);
+    lossLimit = m === null ? ceValue : mulOrZero(m, ceValue);
   }
-  let lossDiff = m === null ? ceDiff : mul(m, ceDiff);
-  let lossValue = m === null ? ceValue : mulOrZero(m, ceValue);
   if (parts.additive !== null) {
-    lossDiff = add(lossDiff, parts.additive);
-    lossValue = add(lossValue, parts.additive);
+    lossDiff = lossDiff === null ? parts.additive : add(lossDiff, parts.additive);
+    lossLimit = lossLimit === null ? parts.additive : add(lossLimit, parts.additive);
   }
+  if (lossDiff === null || lossLimit === null) {
+    lossDiff = constant(0);
+    lossLimit = constant(0);
+  }
+  // Where the guarded form is still NaN at an infinite logit, evaluate it at the largest finite logit.
+  const proxy = substitute(lossLimit, new Map([[x, where(gt(x, 0), Number.MAX_VALUE, -Number.MAX_VALUE)]]));
+  lossLimit = where(and(ne(lossLimit, lossLimit), eq(x, x)), proxy, lossLimit);
   const w = parts.weightIndex === null ? null : arg(parts.weightIndex);
-  const value = w === null ? lossValue : mulOrZero(w, lossValue);
+  // 0·inf only arises at infinite logits: one well-predicted test picks the guarded form there.
+  const finite = lt(abs(x), Number.POSITIVE_INFINITY);
+  // The weight's gradient is the loss value; its limit form is detached so that differentiating it again
+  // never multiplies a zero adjoint by an infinite intermediate (at finite logits nothing changes).
+  const lossValue = where(finite, lossDiff, detach(lossLimit));
+  const value = where(
+    finite,
+    w === null ? lossDiff : mul(w, lossDiff),
+    w === null ? lossLimit : mulOrZero(w, lossLimit),
+  );
   const adj = adjoints(mul(w === null ? g : mul(g, w), lossDiff));
   const grads = Array.from({ length: parts.arity }, (_, i) => {
     if (i === parts.weightIndex) return mul(g, lossValue);

@@ -13,6 +13,7 @@ import {
   mul,
   neg,
   sigmoid,
+  sqrt,
   sub,
   substitute,
   topoSort,
@@ -163,10 +164,38 @@ function rewriteNode(e: Expr): Expr {
     if (l !== undefined) {
       if (k.isConst && k.value === 0) return constant(1);
       if (k.isConst && k.value === 1) return base;
+      if (k.isConst && k.value > 0 && k.value <= MAX_FAST_POWER && Number.isInteger(2 * k.value)) {
+        return fastPower(base, k.value);
+      }
       return exp(mul(k, l));
     }
   }
   return e;
+}
+
+/** Largest half-integer exponent computed by multiplications and one square root. */
+const MAX_FAST_POWER = 16;
+
+/** Probabilities below this are raised to half-integer powers as if they were this (see {@link fastPower}). */
+const POWER_FLOOR = 1e-100;
+
+/**
+ * z^k for a probability placeholder z and a half-integer k in (0, 16]: repeated multiplication and one
+ * sqrt (about 10x faster than exp(k·log z)), on z floored at 1e-100 so that the power and its first
+ * derivatives never overflow or divide by 0 (beyond the floor, the power's value is below 1e-50 and its
+ * derivative is taken as 0).
+ */
+function fastPower(z: Expr, k: number): Expr {
+  const zc = where(lt(z, POWER_FLOOR), POWER_FLOOR, z);
+  let n = Math.floor(k);
+  let result: Expr | null = k - n === 0.5 ? sqrt(zc) : null;
+  let square = zc;
+  while (n > 0) {
+    if (n & 1) result = result === null ? square : mul(result, square);
+    n >>= 1;
+    if (n > 0) square = mul(square, square);
+  }
+  return result!;
 }
 
 /**
@@ -175,8 +204,10 @@ function rewriteNode(e: Expr): Expr {
  * - `sigmoid(x)` → p, `sigmoid(−x)` → 1 − p;
  * - `log(p)` → logSigmoid(x), `log(1 − p)` → logSigmoid(−x), `log(pt)` → logPt, `log(1 − pt)` → log1mPt (also
  *   when written `log1p(−z)`);
- * - `z^k` for z in {p, 1 − p, pt, 1 − pt} → exp(k·log z) with that stable log (k = 0 → 1, k = 1 → z), so
- *   factors and all their derivatives stay finite where z underflows;
+ * - `z^k` for z in {p, 1 − p, pt, 1 − pt}: k = 0 → 1, k = 1 → z; a half-integer k in (0, 16] →
+ *   multiplications and one sqrt of z floored at 1e-100 (fast; see `fastPower`); any other k (also a
+ *   per-class tensor) → exp(k·log z) with the stable log above; in every case the factor and its derivatives
+ *   stay finite where z underflows;
  * - `y − p` (and `p − y`) → y·sigmoid(−x) − (1 − y)·sigmoid(x), exact for hard targets.
  * Anything else is kept as written (e.g. `1 − sigmoid(x)·y`, powers of other expressions, `abs(y − p)^k`
  * stays a power since its base can be exactly 0).

@@ -94,7 +94,8 @@ export function fusedStraightLine(
       // The value the runtime function receives, and its sign test, written on the base operand.
       const a = negated ? `(-${b})` : b;
       const nonNeg = negated ? `${b} <= 0` : `${b} >= 0`;
-      if (n.op === 'sigmoid') c = `(${nonNeg} ? 1 / ${d(base)} : ${e(base)} / ${d(base)})`;
+      // One division with a selected numerator: the same operations as the runtime's two branches.
+      if (n.op === 'sigmoid') c = `((${nonNeg} ? 1 : ${e(base)}) / ${d(base)})`;
       else if (n.op === 'softplus') c = `(Math.max(${a}, 0) + ${l(base)})`;
       else c = `(Math.min(${a}, 0) - ${l(base)})`;
     } else {
