@@ -31,13 +31,16 @@ export async function benchMatmul(
       measureInterleaved(
         cases.map(([impl, fn]) => ({ name: `matmul ${n} ${impl}`, fn })),
         cfg.timing,
-        cases.length > 1 ? 3 : 1,
       ).map((timing, i) => ({ impl: cases[i]![0], value: gflops(timing.medianMs), timing }));
     const ours = matmul(a, b).data;
     const gradkitCase: [string, () => void] = ['gradkit', () => sink(matmul(a, b).data[0]!)];
     const size = `${n}³`;
-    let mine: Measured | null = null;
-    const peers: Measured[] = [];
+    // Each peer is timed in alternation with gradkit (pooled rounds), so a change in machine load hits
+    // both sides of every ratio alike; gradkit's figure is therefore per row.
+    const versus = (peerCase: [string, () => void]) => {
+      const [mine, peer] = time([gradkitCase, peerCase]) as [Measured, Measured];
+      rows.push(row('matmul f32', size, 'GFLOP/s', mine, peer));
+    };
     for (const backend of ['cpu', 'wasm'] as const) {
       await useTf(backend);
       const ta = tf.tensor2d(aData, [n, n]);
@@ -45,31 +48,22 @@ export async function benchMatmul(
       const ref = tf.matMul(ta, tb);
       checks[`matmul ${n} |gradkit - tfjs-${backend}|`] = maxAbsDiff(ours, ref.dataSync());
       ref.dispose();
-      const peerCase: [string, () => void] = [
+      versus([
         `tfjs-${backend}`,
         () => {
           const r = tf.matMul(ta, tb);
           sink(r.dataSync()[0]!);
           r.dispose();
         },
-      ];
-      // gradkit is timed in alternation with tfjs-cpu (the target's pair), so load changes hit both alike.
-      if (backend === 'cpu') {
-        const [g, p] = time([gradkitCase, peerCase]) as [Measured, Measured];
-        mine = g;
-        peers.push(p);
-      } else {
-        peers.push(time([peerCase])[0]!);
-      }
+      ]);
       tf.dispose([ta, tb]);
     }
     const ja = np.array(aData).reshape([n, n]);
     const jb = np.array(bData).reshape([n, n]);
     checks[`matmul ${n} |gradkit - jax-js|`] = maxAbsDiff(ours, jmm(ja.ref, jb.ref).dataSync());
-    peers.push(time([['jax-js-wasm', () => sink(jmm(ja.ref, jb.ref).dataSync()[0]!)]])[0]!);
+    versus(['jax-js-wasm', () => sink(jmm(ja.ref, jb.ref).dataSync()[0]!)]);
     ja.dispose();
     jb.dispose();
-    for (const p of peers) rows.push(row('matmul f32', size, 'GFLOP/s', mine!, p));
   }
   jmm.dispose();
   return { rows, checks };
