@@ -243,6 +243,37 @@ describe('cpu specifics', () => {
     expect(rowSum.getSource().javascript).not.toContain('gk_acc');
   });
 
+  it('the fast paths fall back to checked reads where a row is out of range', () => {
+    // Reduction: b has fewer columns than the output, and a has fewer rows.
+    const mul = cpu.createKernel(matmulFn, { output: [4, 3], constants: { size: 2 } });
+    const a = [
+      [1, 2],
+      [3, 4],
+    ];
+    const b = [
+      [1, 0, 1],
+      [0, 1, 1],
+    ];
+    const out = mul(a, b) as Float32Array[];
+    expect(mul.getSource().javascript).toContain('gk_acc');
+    expect(Array.from(out[0]!)).toEqual([1, 2, 3, Number.NaN]);
+    expect(Array.from(out[1]!)).toEqual([3, 4, 7, Number.NaN]);
+    expect(Array.from(out[2]!).every(Number.isNaN)).toBe(true);
+    // Plain path: the row index runs past the first dimension on the last output row.
+    const shifted = cpu.createKernel(
+      function (this: KernelThis, m: number[][]) {
+        return m[this.thread.y + 1][this.thread.x];
+      },
+      { output: [2, 2] },
+    );
+    const s = shifted([
+      [1, 2],
+      [3, 4],
+    ]) as Float32Array[];
+    expect(Array.from(s[0]!)).toEqual([3, 4]);
+    expect(Array.from(s[1]!).every(Number.isNaN)).toBe(true);
+  });
+
   it('a pipeline result of cpu mode reads synchronously; gpu.destroy() deletes live results', () => {
     const g = new GPU({ mode: 'cpu' });
     const k = g.createKernel('function () { return this.thread.x; }', { output: [3], pipeline: true });

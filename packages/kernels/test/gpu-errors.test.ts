@@ -8,6 +8,7 @@ import {
   DtypeError,
   GPU,
   type GPUMode,
+  type KernelThis,
   ShapeError,
   StateError,
 } from '@gradkit/kernels';
@@ -295,7 +296,12 @@ describe('unsupported constructs are CompileErrors with line and column', () => 
     const outer = 3;
     let err: unknown;
     try {
-      cpu.createKernel((a: number[]) => a[0]! * outer, { output: [1] });
+      cpu.createKernel(
+        function (this: KernelThis, a: number[]) {
+          return a[this.thread.x] * outer;
+        },
+        { output: [1] },
+      );
     } catch (e) {
       err = e;
     }

@@ -327,6 +327,21 @@ const FEATURES: Feature[] = [
     rtol: 1e-6,
     atol: 1e-5,
   },
+  {
+    name: 'reads along this.thread.x past the end of a row read NaN (outputs wider than the arrays)',
+    fn: function (this: KernelThis, a: number[], m: number[][]) {
+      return a[this.thread.x] + m[this.thread.y][this.thread.x] * 2;
+    },
+    gen: fc
+      .tuple(ints(1, 80), ints(0, 3), ints(1, 4))
+      .chain(([n, extra, y]) =>
+        fc
+          .tuple(vec(n + (extra === 0 ? 0 : 3), f32(-10, 10)), vec(y, vec(n, f32(-10, 10))))
+          .map(([a, m]) => ({ output: [n + extra, y], args: [a, m] })),
+      ),
+    rtol: 1e-6,
+    atol: 1e-5,
+  },
 ];
 
 /** Math functions: name, arity, input domain and webgpu tolerance. */

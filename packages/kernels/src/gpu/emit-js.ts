@@ -75,7 +75,10 @@ interface Reduction {
 
 class JsFunctionEmitter {
   private readonly types: ReadonlyMap<KExpr, ScalarType>;
-  private hoisted: Map<KExpr, string> | null = null;
+  /** Code that replaces an expression (hoisted values, direct row reads); consulted by expr(). */
+  private replaced: Map<KExpr, string> | null = null;
+  /** The label a kernel `return` continues. */
+  private threadLabel = 'gk_thread';
   private loopCounter = 0;
 
   constructor(
@@ -137,14 +140,98 @@ class JsFunctionEmitter {
   }
 
   private plainLoops(): string {
-    const body = this.block(this.spec.fn.body, '        ');
-    return `  for (gk_z = 0; gk_z < gk_Z; gk_z++) {
+    // Reads a[..][this.thread.x] whose other indices are the same for the whole row become direct typed-array
+    // reads when, for this row, those indices are in range and the output row fits the array's last dimension.
+    const rows = this.rowReads(this.spec.fn.body, (e) => this.rowInvariant(e));
+    if (rows.reads.length === 0) {
+      const general = this.block(this.spec.fn.body, '        ');
+      return `  for (gk_z = 0; gk_z < gk_Z; gk_z++) {
     for (gk_y = 0; gk_y < gk_Y; gk_y++) {
       gk_o = (gk_z * gk_Y + gk_y) * gk_X;
       gk_thread: for (gk_x = 0; gk_x < gk_X; gk_x++, gk_o++) {
-${body}      }
+${general}      }
     }
   }`;
+    }
+    this.replaced = rows.direct;
+    this.threadLabel = 'gk_thread_fast';
+    const fast = this.block(this.spec.fn.body, '          ');
+    this.replaced = null;
+    this.threadLabel = 'gk_thread';
+    const slow = this.block(this.spec.fn.body, '          ');
+    return `  for (gk_z = 0; gk_z < gk_Z; gk_z++) {
+    for (gk_y = 0; gk_y < gk_Y; gk_y++) {
+      const gk_row = (gk_z * gk_Y + gk_y) * gk_X;
+      ${rows.setup.join('\n      ')}
+      if (${rows.fast}) {
+        gk_o = gk_row;
+        gk_thread_fast: for (gk_x = 0; gk_x < gk_X; gk_x++, gk_o++) {
+${fast}        }
+      } else {
+        gk_o = gk_row;
+        gk_thread: for (gk_x = 0; gk_x < gk_X; gk_x++, gk_o++) {
+${slow}        }
+      }
+    }
+  }`;
+  }
+
+  /** Whether an expression has the same value for every x of a row: thread y/z, constants, unassigned numbers. */
+  private rowInvariant(e: KExpr): boolean {
+    let ok = true;
+    forEachExpr([{ k: 'call', call: e, pos: e.pos }], (x) => {
+      if (x.k === 'thread' && x.axis === 0) ok = false;
+      else if (x.k === 'var' && (x.sym.kind !== 'param' || x.sym.assigned)) ok = false;
+      else if (x.k === 'index' || x.k === 'call') ok = false;
+    });
+    return ok;
+  }
+
+  /**
+   * The reads `a[i][j][this.thread.x]` in `stmts` whose other indices satisfy `invariant`: per row, a setup
+   * line computing each read's row offset (-1 when out of range), the condition under which all of them can
+   * be read directly, and the direct-read code for each.
+   */
+  private rowReads(
+    stmts: readonly KStmt[],
+    invariant: (e: KExpr) => boolean,
+  ): { reads: KExpr[]; setup: string[]; fast: string; direct: Map<KExpr, string> } {
+    const reads: KExpr[] = [];
+    const setup: string[] = [];
+    const conds: string[] = [];
+    const direct = new Map<KExpr, string>();
+    const seen = new Map<string, string>();
+    forEachExpr(stmts, (e) => {
+      if (e.k !== 'index') return;
+      const last = e.indices[e.indices.length - 1]!;
+      if (last.k !== 'thread' || last.axis !== 0) return;
+      const outer = e.indices.slice(0, -1);
+      if (!outer.every(invariant)) return;
+      const n = symName(e.sym);
+      const D = e.indices.length;
+      const idx = outer.map((i) => (this.t(i) === 'float' ? `gk_int(${this.expr(i)})` : this.num(i)));
+      const key = `${n}|${idx.join('|')}`;
+      let r = seen.get(key);
+      if (r === undefined) {
+        r = `gk_r${seen.size}`;
+        seen.set(key, r);
+        if (D === 1) setup.push(`const ${r} = 0;`);
+        else {
+          const names = idx.map((_, k) => `${r}_${k}`);
+          idx.forEach((code, k) => {
+            setup.push(`const ${names[k]} = ${code};`);
+          });
+          const check = names.map((v, k) => `${v} >= 0 && ${v} < ${n}_d${k}`).join(' && ');
+          let off = names[0]!;
+          for (let k = 1; k < D - 1; k++) off = `(${off} * ${n}_d${k} + ${names[k]})`;
+          setup.push(`const ${r} = ${check} ? ${off} * ${n}_d${D - 1} : -1;`);
+        }
+        conds.push(`${r} >= 0 && gk_X <= ${n}_d${D - 1}`);
+      }
+      reads.push(e);
+      direct.set(e, `${n}[${r} + gk_x]`);
+    });
+    return { reads, setup, fast: conds.join(' && ') || 'true', direct };
   }
 
   // ------------------------------------------------------------ reduction fast path
@@ -245,14 +332,34 @@ ${body}      }
       }
     };
     visit(red.term);
-    this.hoisted = hoisted;
-    const termCode = conv(this.expr(red.term), this.t(red.term), sumT === 'bool' ? 'int' : sumT);
-    this.hoisted = null;
+    // Contiguous reads along x inside the x loop: direct when this (y, i) row is in range.
+    const rows = this.rowReads(
+      [{ k: 'call', call: red.term, pos: red.term.pos }],
+      (e) => !dependsOnThread(e, 0, this.spec),
+    );
+    const accT = sumT === 'bool' ? 'int' : sumT;
+    this.replaced = hoisted;
+    const slowTerm = conv(this.expr(red.term), this.t(red.term), accT);
+    const fastMap = new Map(hoisted);
+    for (const [k, v] of rows.direct) if (!fastMap.has(k)) fastMap.set(k, v);
+    this.replaced = fastMap;
+    const fastTerm = conv(this.expr(red.term), this.t(red.term), accT);
+    const rowSetup = rows.setup;
+    this.replaced = null;
     const init = conv(this.expr(red.init), this.t(red.init), sumT);
     const start = conv(this.expr(counterDecl.init), this.t(counterDecl.init), counterT);
     const test = this.cond(loop.test!);
     const update = loop.update.map((u) => this.assignExpr(u as Extract<KStmt, { k: 'assign' }>)).join(', ');
     const ret = conv(this.expr(red.ret), this.t(red.ret), 'float');
+    const inner =
+      rows.reads.length === 0
+        ? `for (gk_x = 0; gk_x < gk_X; gk_x++) gk_acc[gk_x] += ${slowTerm};`
+        : `${rowSetup.join('\n        ')}
+        if (${rows.fast}) {
+          for (gk_x = 0; gk_x < gk_X; gk_x++) gk_acc[gk_x] += ${fastTerm};
+        } else {
+          for (gk_x = 0; gk_x < gk_X; gk_x++) gk_acc[gk_x] += ${slowTerm};
+        }`;
     return `  const gk_acc = new Float64Array(gk_X);
   for (gk_z = 0; gk_z < gk_Z; gk_z++) {
     for (gk_y = 0; gk_y < gk_Y; gk_y++) {
@@ -260,7 +367,7 @@ ${body}      }
       for (gk_x = 0; gk_x < gk_X; gk_x++) gk_acc[gk_x] = ${init};
       for (let ${counter} = ${start}; ${test}; ${update}) {
         ${hoistLines.join('\n        ')}
-        for (gk_x = 0; gk_x < gk_X; gk_x++) gk_acc[gk_x] += ${termCode};
+        ${inner}
       }
       for (gk_x = 0; gk_x < gk_X; gk_x++) {
         const ${symName(sum)} = gk_acc[gk_x];
@@ -297,7 +404,9 @@ ${body}      }
         const isKernel = this.spec === this.program.kernel;
         const want = isKernel ? 'float' : this.spec.returnType;
         const v = conv(this.expr(s.value), this.t(s.value), want);
-        return isKernel ? `${ind}{ gk_out[gk_o] = ${v}; continue gk_thread; }\n` : `${ind}return ${v};\n`;
+        return isKernel
+          ? `${ind}{ gk_out[gk_o] = ${v}; continue ${this.threadLabel}; }\n`
+          : `${ind}return ${v};\n`;
       }
       case 'block':
         return `${ind}{\n${this.block(s.body, `${ind}  `)}${ind}}\n`;
@@ -351,7 +460,7 @@ ${body}      }
   }
 
   private expr(e: KExpr): string {
-    const h = this.hoisted?.get(e);
+    const h = this.replaced?.get(e);
     if (h !== undefined) return h;
     switch (e.k) {
       case 'num':

@@ -73,10 +73,11 @@ export function emitWgsl(
     decls.push(`@group(0) @binding(${binding.get(i)}) var<storage, read> gk_a${i}: array<f32>;`);
     const s = dimsSlot.get(i)!;
     const names = ['i', 'j', 'k'].slice(0, p.dims);
-    const dims = names.map((_, d) => `let d${d} = i32(gk_p[${s}][${d}]);`).join(' ');
-    const checks = names.map((n, d) => `${n} < 0i || ${n} >= d${d}`).join(' || ');
-    let flat = names[0]!;
-    for (let d = 1; d < p.dims; d++) flat = `(${flat}) * d${d} + ${names[d]}`;
+    // One unsigned comparison per index covers both ends (a negative i32 becomes a huge u32).
+    const dims = names.map((_, d) => `let d${d} = gk_p[${s}][${d}];`).join(' ');
+    const checks = names.map((n, d) => `u32(${n}) >= d${d}`).join(' || ');
+    let flat = `u32(${names[0]!})`;
+    for (let d = 1; d < p.dims; d++) flat = `(${flat}) * d${d} + u32(${names[d]})`;
     readers.push(
       `fn gk_rd${i}(${names.map((n) => `${n}: i32`).join(', ')}) -> f32 {\n  ${dims}\n  if (${checks}) { return gk_nan(); }\n  return gk_a${i}[${flat}];\n}`,
     );
