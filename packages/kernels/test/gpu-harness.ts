@@ -17,7 +17,10 @@ export interface WebGpuSetup {
 export async function setupWebGpu(file: string): Promise<WebGpuSetup> {
   const a = await webgpuAvailability();
   if (!a.available) {
-    const line = `WebGPU tests skipped (${file}): ${a.reason}. Enable them by running .ci/install-webgpu.sh as root.`;
+    const how = a.reason.includes('install-webgpu.sh')
+      ? ''
+      : '; to enable them on Debian 12, run .ci/install-webgpu.sh as root';
+    const line = `WebGPU tests skipped (${file}): ${a.reason}${how}.`;
     if (process.env.CI === 'true') throw new Error(`CI=true requires WebGPU: ${line}`);
     console.warn(line);
     return { gpu: null, skip: line };
