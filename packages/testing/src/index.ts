@@ -1,11 +1,21 @@
 /**
  * @gradkit/testing — check your own ops: `gradcheck` / `gradgradcheck` against central finite differences
- * (PyTorch's defaults), fast-check arbitraries for scalars (and, later, tensors), and seeded property settings.
+ * (PyTorch's defaults), fast-check arbitraries for scalars and for tensors (shapes, broadcast-compatible
+ * shapes, tensors of a dtype and value range), and seeded property settings.
  *
  * @packageDocumentation
  */
 
 export { EDGE_VALUES, type ScalarOptions, scalar, smoothScalar } from './arbitraries.js';
+export {
+  type BroadcastShapesOptions,
+  broadcastShapes,
+  type ShapeOptions,
+  shape,
+  type TensorOptions,
+  tensorOf,
+  tensorsOf,
+} from './arbitraries-tensor.js';
 export {
   checkJacobian,
   describeWorst,

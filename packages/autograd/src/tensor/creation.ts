@@ -18,6 +18,9 @@ export interface RandomOptions extends CreateOptions {
   generator?: Generator;
 }
 
+/** The most elements a creation function allocates (the typed-array limit of current engines). */
+const MAX_ELEMENTS = 2 ** 32;
+
 function leaf(data: Storage, shape: readonly number[], opts: CreateOptions): Tensor {
   return new Tensor(data, shape, opts.requiresGrad ?? false);
 }
@@ -32,13 +35,19 @@ function inferShape(x: NestedArray, op: string): number[] {
   }
   const check = (v: NestedArray, dim: number, path: string) => {
     if (dim === shape.length) {
-      if (typeof v !== 'number') throw new ShapeError(op, `element ${path} is not a number: ragged or invalid nesting`);
+      if (typeof v !== 'number')
+        throw new ShapeError(op, `element ${path} is not a number: ragged or invalid nesting`);
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[dim]) {
-      throw new ShapeError(op, `ragged nested array: ${path || 'the top level'} should have ${shape[dim]} entries`);
+      throw new ShapeError(
+        op,
+        `ragged nested array: ${path || 'the top level'} should have ${shape[dim]} entries`,
+      );
     }
-    v.forEach((c, i) => check(c, dim + 1, `${path}[${i}]`));
+    v.forEach((c, i) => {
+      check(c, dim + 1, `${path}[${i}]`);
+    });
   };
   check(x, 0, '');
   return shape;
@@ -50,7 +59,10 @@ function inferShape(x: NestedArray, op: string): number[] {
  *
  * @throws ShapeError on ragged nesting
  */
-export function tensor(data: NestedArray | Float32Array | Float64Array | readonly number[], opts: CreateOptions = {}): Tensor {
+export function tensor(
+  data: NestedArray | Float32Array | Float64Array | readonly number[],
+  opts: CreateOptions = {},
+): Tensor {
   if (data instanceof Float32Array || data instanceof Float64Array) {
     const dtype = checkDtype('tensor', opts.dtype ?? (data instanceof Float32Array ? 'float32' : 'float64'));
     const out = allocate(dtype, data.length);
@@ -75,14 +87,22 @@ export function tensor(data: NestedArray | Float32Array | Float64Array | readonl
  *
  * @throws ShapeError when the length does not match the shape
  */
-export function fromArray(data: ArrayLike<number>, shape: readonly number[], opts: CreateOptions = {}): Tensor {
+export function fromArray(
+  data: ArrayLike<number>,
+  shape: readonly number[],
+  opts: CreateOptions = {},
+): Tensor {
   const s = checkShape('fromArray', shape);
   if (data.length !== sizeOf(s)) {
-    throw new ShapeError('fromArray', `data has ${data.length} elements but shape ${fmt(s)} needs ${sizeOf(s)}`);
+    throw new ShapeError(
+      'fromArray',
+      `data has ${data.length} elements but shape ${fmt(s)} needs ${sizeOf(s)}`,
+    );
   }
   const dtype = checkDtype(
     'fromArray',
-    opts.dtype ?? (data instanceof Float64Array ? 'float64' : data instanceof Float32Array ? 'float32' : DEFAULT_DTYPE),
+    opts.dtype ??
+      (data instanceof Float64Array ? 'float64' : data instanceof Float32Array ? 'float32' : DEFAULT_DTYPE),
   );
   const out = allocate(dtype, data.length);
   for (let i = 0; i < data.length; i++) out[i] = data[i]!;
@@ -119,16 +139,31 @@ export function onesLike(t: Tensor, opts: CreateOptions = {}): Tensor {
 
 /**
  * Values from `start` (inclusive) to `end` (exclusive) by `step`, like `torch.arange`; `arange(n)` is 0..n-1.
+ * Element i is `start + i * step` (computed in float64, then stored in the dtype).
  *
- * @throws DomainError when `step` is 0 or has the wrong sign
+ * @throws DomainError when `step` is 0 or has the wrong sign, a bound is not finite, or the result would be
+ *   too large to allocate
  */
 export function arange(start: number, end?: number, step = 1, opts: CreateOptions = {}): Tensor {
   const [a, b] = end === undefined ? [0, start] : [start, end];
-  if (step === 0 || !Number.isFinite(step)) throw new DomainError('arange', `step must be finite and non-zero, got ${step}`);
+  if (!Number.isFinite(a) || !Number.isFinite(b)) {
+    throw new DomainError('arange', `start and end must be finite numbers, got start ${a}, end ${b}`);
+  }
+  if (step === 0 || !Number.isFinite(step))
+    throw new DomainError('arange', `step must be finite and non-zero, got ${step}`);
   if ((b - a) * step < 0) {
-    throw new DomainError('arange', `upper bound and larger bound inconsistent with step sign: start ${a}, end ${b}, step ${step}`);
+    throw new DomainError(
+      'arange',
+      `upper bound and larger bound inconsistent with step sign: start ${a}, end ${b}, step ${step}`,
+    );
   }
   const n = Math.max(0, Math.ceil((b - a) / step));
+  if (!Number.isSafeInteger(n) || n > MAX_ELEMENTS) {
+    throw new DomainError(
+      'arange',
+      `start ${a}, end ${b}, step ${step} would give ${n} elements (at most ${MAX_ELEMENTS})`,
+    );
+  }
   const out = allocate(checkDtype('arange', opts.dtype ?? DEFAULT_DTYPE), n);
   for (let i = 0; i < n; i++) out[i] = a + i * step;
   return leaf(out, [n], opts);
@@ -140,7 +175,8 @@ export function arange(start: number, end?: number, step = 1, opts: CreateOption
  * @throws DomainError when `steps` is negative or not an integer
  */
 export function linspace(start: number, end: number, steps: number, opts: CreateOptions = {}): Tensor {
-  if (!Number.isInteger(steps) || steps < 0) throw new DomainError('linspace', `steps must be a non-negative integer, got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new DomainError('linspace', `steps must be a non-negative integer, got ${steps}`);
   const out = allocate(checkDtype('linspace', opts.dtype ?? DEFAULT_DTYPE), steps);
   const h = steps > 1 ? (end - start) / (steps - 1) : 0;
   for (let i = 0; i < steps; i++) out[i] = i === steps - 1 && steps > 1 ? end : start + i * h;
@@ -155,12 +191,17 @@ export function eye(n: number, m = n, opts: CreateOptions = {}): Tensor {
   return leaf(out, s, opts);
 }
 
-/** Uniform samples in [0, 1) from a seeded generator. */
+/**
+ * Uniform samples in [0, 1) from a seeded generator: 24 random bits per float32 element (so none rounds up
+ * to 1), 53 per float64 element.
+ */
 export function rand(shape: readonly number[], opts: RandomOptions = {}): Tensor {
   const s = checkShape('rand', shape);
   const g = opts.generator ?? defaultGenerator;
-  const out = allocate(checkDtype('rand', opts.dtype ?? DEFAULT_DTYPE), sizeOf(s));
-  for (let i = 0; i < out.length; i++) out[i] = g.random();
+  const dtype = checkDtype('rand', opts.dtype ?? DEFAULT_DTYPE);
+  const out = allocate(dtype, sizeOf(s));
+  if (dtype === 'float32') for (let i = 0; i < out.length; i++) out[i] = g.random32();
+  else for (let i = 0; i < out.length; i++) out[i] = g.random();
   return leaf(out, s, opts);
 }
 
@@ -177,14 +218,29 @@ export function randn(shape: readonly number[], opts: RandomOptions = {}): Tenso
  * Uniform integers in [low, high) (stored as floats: gradkit tensors are float32/float64).
  *
  * @throws ArgumentError when the bounds are not integers with low < high
+ * @throws DomainError when a bound is beyond the integers the dtype stores exactly (2^24 for float32, 2^53
+ *   for float64), where samples would be rounded (possibly to `high`)
  */
-export function randint(low: number, high: number, shape: readonly number[], opts: RandomOptions = {}): Tensor {
+export function randint(
+  low: number,
+  high: number,
+  shape: readonly number[],
+  opts: RandomOptions = {},
+): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || low >= high) {
     throw new ArgumentError('randint', `needs integers low < high, got low ${low}, high ${high}`);
   }
   const s = checkShape('randint', shape);
   const g = opts.generator ?? defaultGenerator;
-  const out = allocate(checkDtype('randint', opts.dtype ?? DEFAULT_DTYPE), sizeOf(s));
+  const dtype = checkDtype('randint', opts.dtype ?? DEFAULT_DTYPE);
+  const exact = dtype === 'float32' ? 2 ** 24 : 2 ** 53;
+  if (Math.abs(low) > exact || Math.abs(high) > exact) {
+    throw new DomainError(
+      'randint',
+      `bounds low ${low}, high ${high} exceed the integers ${dtype} stores exactly (±${exact})`,
+    );
+  }
+  const out = allocate(dtype, sizeOf(s));
   for (let i = 0; i < out.length; i++) out[i] = g.integer(low, high);
   return leaf(out, s, opts);
 }

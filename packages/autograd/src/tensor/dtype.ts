@@ -31,8 +31,18 @@ export function checkDtype(op: string, d: unknown): DType {
 }
 
 /**
- * Type promotion for binary (and n-ary) ops, as in PyTorch and NumPy: float32 with float32 is float32,
- * anything with float64 is float64. Plain JavaScript numbers never promote: they take the tensor's dtype.
+ * Type promotion, the one rule of gradkit's elementwise ops (binary and n-ary, as in PyTorch):
+ *
+ * - tensor with tensor: float32 with float32 is float32; anything with float64 is float64
+ *   (`float32 + float64 → float64`);
+ * - tensor with a plain JavaScript number: the number never promotes, the result has the tensor's dtype
+ *   (`float32 tensor + 0.1 → float32`; the number enters the computation as the float64 constant);
+ * - gradients always have the dtype of the tensor they belong to: a float32 leaf used with float64 tensors
+ *   gets a float32 `.grad` (computed in float64, rounded once);
+ * - elementwise loops compute in float64 and round once when storing a float32 result.
+ *
+ * Ops that must not mix precisions (the losses) refuse instead, with {@link requireSameDtype}; convert
+ * explicitly with `cast(x, dtype)` / `x.to(dtype)`.
  */
 export function promoteTypes(a: DType, b: DType): DType {
   return a === 'float64' || b === 'float64' ? 'float64' : 'float32';
@@ -47,7 +57,10 @@ export function requireSameDtype(op: string, names: readonly string[], dtypes: r
   const first = dtypes[0]!;
   for (let i = 1; i < dtypes.length; i++) {
     if (dtypes[i] !== first) {
-      throw new DtypeError(op, `argument '${names[i]}' has dtype ${dtypes[i]} but '${names[0]}' has dtype ${first}`);
+      throw new DtypeError(
+        op,
+        `argument '${names[i]}' has dtype ${dtypes[i]} but '${names[0]}' has dtype ${first}`,
+      );
     }
   }
   return first;

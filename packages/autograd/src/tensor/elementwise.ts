@@ -1,6 +1,7 @@
 import {
-  adjoints,
   ArgumentError,
+  add as addExpr,
+  adjoints,
   apply,
   compileElementwise,
   compileStrided,
@@ -8,17 +9,16 @@ import {
   type Expr,
   type InputKind,
   mul,
-  add as addExpr,
   type PrimitiveName,
   variable,
 } from '@gradkit/kernels';
 import { symbol, type Value } from '../scalar/value.js';
+import { toDtype } from './cast.js';
 import { allocate, type DType, promoteTypes } from './dtype.js';
 import type { Grads } from './node.js';
-import { broadcastShapes, broadcastStrides, sameShape, type Shape, sizeOf } from './shape.js';
-import { checkTensor, record, type Tensor } from './tensor.js';
 import { sumTo } from './reduce-sum.js';
-import { toDtype } from './cast.js';
+import { broadcastShapes, broadcastStrides, type Shape, sameShape, sizeOf } from './shape.js';
+import { checkTensor, record, type Tensor } from './tensor.js';
 
 /**
  * An elementwise computation: `outputs` are expressions over the positional variables `x0 … x{arity-1}`.
@@ -48,7 +48,10 @@ export class ElementwiseSpec {
    * computation over (inputs…, output grads…) whose outputs are the input gradients (before reduction
    * to the inputs' shapes). Inputs whose gradient is structurally zero are left out.
    */
-  backwardSpec(needInput: readonly boolean[], haveGrad: readonly boolean[]): { spec: ElementwiseSpec; inputs: number[] } {
+  backwardSpec(
+    needInput: readonly boolean[],
+    haveGrad: readonly boolean[],
+  ): { spec: ElementwiseSpec; inputs: number[] } {
     const key = `${needInput.map(Number).join('')}|${haveGrad.map(Number).join('')}`;
     const hit = this.#backward.get(key);
     if (hit !== undefined) return hit;
@@ -129,7 +132,9 @@ export function applyElementwise(spec: ElementwiseSpec, inputs: readonly Tensor[
   if (inputs.length !== spec.arity) {
     throw new ArgumentError(spec.name, `expects ${spec.arity} tensor argument(s), got ${inputs.length}`);
   }
-  inputs.forEach((t, i) => checkTensor(spec.name, `#${i}`, t));
+  inputs.forEach((t, i) => {
+    checkTensor(spec.name, `#${i}`, t);
+  });
   const shape = broadcastShapes(spec.name, ...inputs.map((t) => t.shape));
   const outDtype = dtype ?? inputs.map((t) => t.dtype).reduce(promoteTypes);
   const outs = runKernel(spec, inputs, shape, outDtype);
@@ -179,18 +184,24 @@ export function expressionOp(
  *
  * @param name - the op's name in messages and in the graph (default: the primitive's name)
  */
-export function primitiveOp(op: PrimitiveName, args: ReadonlyArray<Tensor | number>, name: string = op): Tensor {
+export function primitiveOp(
+  op: PrimitiveName,
+  args: ReadonlyArray<Tensor | number>,
+  name: string = op,
+): Tensor {
   return expressionOp(name, (...e) => apply(op, ...e), args);
 }
 
 function constantArg(op: string, a: number): Expr {
-  if (Number.isNaN(a)) throw new ArgumentError(op, 'a NaN number argument is not allowed; use a tensor holding NaN');
+  if (Number.isNaN(a))
+    throw new ArgumentError(op, 'a NaN number argument is not allowed; use a tensor holding NaN');
   return constant(a);
 }
 
 /** The number of inputs a fused function takes: its declared parameters (`fn.length`). */
 function countParameters(op: string, fn: (...xs: Value[]) => unknown): number {
-  if (typeof fn !== 'function') throw new ArgumentError(op, `argument 'fn' must be a function, got ${typeof fn}`);
+  if (typeof fn !== 'function')
+    throw new ArgumentError(op, `argument 'fn' must be a function, got ${typeof fn}`);
   if (fn.length === 0) {
     throw new ArgumentError(
       op,

@@ -1,8 +1,9 @@
 import { ArgumentError, ShapeError, StateError } from '@gradkit/kernels';
+import { cast } from './elementwise-ops.js';
 import { withGradMode } from './grad-mode.js';
 import type { Grads, Node } from './node.js';
 import { fmt, sameShape } from './shape.js';
-import { Tensor } from './tensor.js';
+import { checkTensor, Tensor } from './tensor.js';
 
 /** Options of {@link backward} and `Tensor.backward`. */
 export interface BackwardOptions {
@@ -26,7 +27,17 @@ function onesLike(t: Tensor): Tensor {
   return new Tensor(data, t.shape);
 }
 
-function seedGrads(op: string, outputs: readonly Tensor[], given: ReadonlyArray<Tensor | null> | undefined): Tensor[] {
+function seedGrads(
+  op: string,
+  outputs: readonly Tensor[],
+  given: ReadonlyArray<Tensor | null> | undefined,
+): Tensor[] {
+  if (given !== undefined && given.length !== outputs.length) {
+    throw new ArgumentError(
+      op,
+      `got ${given.length} gradient(s) for ${outputs.length} output(s); pass one per output (null for implicit)`,
+    );
+  }
   return outputs.map((o, i) => {
     const g = given?.[i] ?? null;
     if (g === null) {
@@ -38,11 +49,31 @@ function seedGrads(op: string, outputs: readonly Tensor[], given: ReadonlyArray<
       }
       return onesLike(o);
     }
+    checkTensor(op, `gradient ${i}`, g);
     if (!sameShape(g.shape, o.shape)) {
-      throw new ShapeError(op, `gradient ${i} has shape ${fmt(g.shape)} but the output has shape ${fmt(o.shape)}`);
+      throw new ShapeError(
+        op,
+        `gradient ${i} has shape ${fmt(g.shape)} but the output has shape ${fmt(o.shape)}`,
+      );
     }
     return g;
   });
+}
+
+/**
+ * Brings a gradient computed for `t` to `t`'s dtype (as PyTorch's engine does: a float32 tensor always gets a
+ * float32 gradient, even when it met float64 tensors), after checking its shape.
+ *
+ * @throws ShapeError naming the op whose backward produced a gradient of the wrong shape
+ */
+function conform(op: string, what: string, t: Tensor, g: Tensor): Tensor {
+  if (!sameShape(g.shape, t.shape)) {
+    throw new ShapeError(
+      op,
+      `backward returned a gradient of shape ${fmt(g.shape)} for ${what} of shape ${fmt(t.shape)}`,
+    );
+  }
+  return g.dtype === t.dtype ? g : cast(g, t.dtype);
 }
 
 function addGrads(a: Tensor | null, b: Tensor): Tensor {
@@ -82,15 +113,16 @@ function schedule(roots: readonly Tensor[]): Node[] {
 
 /**
  * The reverse pass shared by `backward` and `grad`: propagates `seeds` from `roots` through the graph and
- * calls `deliver` with the finished gradient of every tensor that keeps one (leaves, or `capture`d tensors).
+ * calls `deliver` with the finished gradient of every tensor that `keep` selects (after its hooks ran).
+ * Hooks run on every non-leaf that receives a gradient, and on the leaves that `keep` selects.
  */
 function propagate(
   op: string,
   roots: readonly Tensor[],
   seeds: readonly Tensor[],
   opts: BackwardOptions,
+  keep: (t: Tensor) => boolean,
   deliver: (t: Tensor, g: Tensor) => void,
-  capture: ReadonlySet<Tensor> | null,
 ): void {
   const createGraph = opts.createGraph ?? false;
   const retainGraph = opts.retainGraph ?? createGraph;
@@ -98,49 +130,58 @@ function propagate(
   const pending = new Map<Node, Grads>();
   const leafGrads = new Map<Tensor, Tensor>();
   const nodeOutputs = new Map<Node, Map<number, Tensor>>();
-  const remember = (t: Tensor) => {
-    if (t.gradFn === null) return;
-    let m = nodeOutputs.get(t.gradFn);
-    if (m === undefined) nodeOutputs.set(t.gradFn, (m = new Map()));
-    m.set(t.outputIndex, t);
-  };
   const accumulate = (t: Tensor, g: Tensor) => {
-    if (t.gradFn === null || capture?.has(t)) {
-      leafGrads.set(t, addGrads(leafGrads.get(t) ?? null, g));
+    const node = t.gradFn;
+    if (node === null) {
+      if (keep(t)) leafGrads.set(t, addGrads(leafGrads.get(t) ?? null, g));
+      return;
     }
-    if (t.gradFn !== null) {
-      remember(t);
-      let slot = pending.get(t.gradFn);
-      if (slot === undefined) pending.set(t.gradFn, (slot = new Array(t.gradFn.outputCount).fill(null)));
-      slot[t.outputIndex] = addGrads(slot[t.outputIndex] ?? null, g);
+    let m = nodeOutputs.get(node);
+    if (m === undefined) {
+      m = new Map();
+      nodeOutputs.set(node, m);
     }
+    m.set(t.outputIndex, t);
+    let slot = pending.get(node);
+    if (slot === undefined) {
+      slot = new Array<Tensor | null>(node.outputCount).fill(null);
+      pending.set(node, slot);
+    }
+    slot[t.outputIndex] = addGrads(slot[t.outputIndex] ?? null, g);
   };
+  const finished: Array<[Tensor, Tensor]> = [];
   withGradMode(createGraph, () => {
     roots.forEach((r, i) => {
       if (!r.requiresGrad) {
         throw new StateError(op, `output ${i} does not require grad and has no grad_fn`);
       }
-      accumulate(r, seeds[i]!);
+      accumulate(r, conform(op, `output ${i}`, r, seeds[i]!));
     });
     for (const node of nodes) {
       const gs = pending.get(node);
       if (gs === undefined) continue;
       pending.delete(node);
-      // Hooks registered on this node's outputs see (and may replace) the complete gradient.
+      // Hooks registered on this node's outputs see (and may replace) the complete gradient; a retained or
+      // requested non-leaf gets the gradient after its hooks, as in PyTorch.
       const outs = nodeOutputs.get(node);
       if (outs !== undefined) {
-        for (const [k, t] of outs) if (gs[k] !== null) gs[k] = t.runHooks(gs[k]!);
+        for (const [k, t] of outs) {
+          if (gs[k] === null) continue;
+          gs[k] = t.runHooks(gs[k]!);
+          if (keep(t)) finished.push([t, gs[k]!]);
+        }
       }
       const inGrads = node.apply(gs);
       if (!retainGraph) node.release();
       node.inputs.forEach((inp, k) => {
         const g = inGrads[k];
         if (g === null || g === undefined || !inp.requiresGrad) return;
-        accumulate(inp, g);
+        accumulate(inp, conform(node.name, `input ${k}`, inp, g));
       });
     }
+    for (const [t, g] of leafGrads) finished.push([t, t.runHooks(g)]);
   });
-  for (const [t, g] of leafGrads) deliver(t, t.gradFn === null ? t.runHooks(g) : g);
+  for (const [t, g] of finished) deliver(t, g);
 }
 
 /**
@@ -158,12 +199,11 @@ export function backward(output: Tensor, gradient?: Tensor | null, opts: Backwar
     [output],
     seeds,
     opts,
+    (t) => t.keepsGrad,
     (t, g) => {
-      if (!t.keepsGrad) return;
       const add = opts.createGraph ? g : g.detach();
       t.grad = t.grad === null ? add : addGrads(t.grad, add);
     },
-    null,
   );
 }
 
@@ -187,9 +227,14 @@ export function grad(
   const seeds = seedGrads('grad', outs, opts.gradOutputs);
   const wanted = new Set(ins);
   const found = new Map<Tensor, Tensor>();
-  propagate('grad', outs, seeds, opts, (t, g) => {
-    if (wanted.has(t)) found.set(t, g);
-  }, wanted);
+  propagate(
+    'grad',
+    outs,
+    seeds,
+    opts,
+    (t) => wanted.has(t),
+    (t, g) => found.set(t, g),
+  );
   return ins.map((t, i) => {
     const g = found.get(t) ?? null;
     if (g === null && !opts.allowUnused) {

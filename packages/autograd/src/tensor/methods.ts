@@ -2,9 +2,10 @@
  * Method forms of the core tensor ops (`a.add(b)`, `x.sum(1)`, `loss.backward()`), attached to the Tensor
  * prototype. Each op area keeps its methods in its own `methods-*.ts` file next to its functions.
  */
-import { type BackwardOptions, backward } from './engine.js';
-import * as ew from './elementwise-ops.js';
+import type { DType } from './dtype.js';
 import type { TensorLike } from './elementwise-ops.js';
+import * as ew from './elementwise-ops.js';
+import { type BackwardOptions, backward } from './engine.js';
 import { sum } from './reduce-sum.js';
 import { Tensor } from './tensor.js';
 import { broadcastTo, reshape } from './view.js';
@@ -40,51 +41,153 @@ declare module './tensor.js' {
     /** 1 where this >= other */ ge(other: TensorLike): Tensor;
     /** 1 where this == other */ eq(other: TensorLike): Tensor;
     /** 1 where this != other */ ne(other: TensorLike): Tensor;
-    /** sum over axis (all when omitted) */ sum(axis?: number | readonly number[], keepDims?: boolean): Tensor;
+    /** 1 where this and other are both non-zero */ logicalAnd(other: TensorLike): Tensor;
+    /** 1 where this or other is non-zero */ logicalOr(other: TensorLike): Tensor;
+    /** 1 where this is zero */ logicalNot(): Tensor;
+    /** this where cond != 0, else other (PyTorch's `x.where(cond, y)`) */ where(
+      cond: TensorLike,
+      other: TensorLike,
+    ): Tensor;
+    /** this converted to `dtype` (this itself when it already has it); differentiable */ to(
+      dtype: DType,
+    ): Tensor;
+    /** sum over axis (all when omitted) */ sum(
+      axis?: number | readonly number[],
+      keepDims?: boolean,
+    ): Tensor;
     /** the same elements in a new shape (one -1 allowed) */ reshape(...shape: number[]): Tensor;
     /** alias of reshape (storage is always contiguous) */ view(...shape: number[]): Tensor;
     /** broadcast to a shape (copies) */ broadcastTo(shape: readonly number[]): Tensor;
     /** alias of broadcastTo; -1 keeps a dimension */ expand(...shape: number[]): Tensor;
-    /** backpropagate (see the `backward` function) */ backward(gradient?: Tensor | null, opts?: BackwardOptions): void;
+    /** backpropagate (see the `backward` function) */ backward(
+      gradient?: Tensor | null,
+      opts?: BackwardOptions,
+    ): void;
   }
 }
 
 const P = Tensor.prototype;
-P.add = function (o) { return ew.add(this, o); };
-P.sub = function (o) { return ew.sub(this, o); };
-P.mul = function (o) { return ew.mul(this, o); };
-P.div = function (o) { return ew.div(this, o); };
-P.pow = function (o) { return ew.pow(this, o); };
-P.minimum = function (o) { return ew.minimum(this, o); };
-P.maximum = function (o) { return ew.maximum(this, o); };
-P.neg = function () { return ew.neg(this); };
-P.exp = function () { return ew.exp(this); };
-P.log = function () { return ew.log(this); };
-P.log1p = function () { return ew.log1p(this); };
-P.expm1 = function () { return ew.expm1(this); };
-P.sqrt = function () { return ew.sqrt(this); };
-P.abs = function () { return ew.abs(this); };
-P.sign = function () { return ew.sign(this); };
-P.sigmoid = function () { return ew.sigmoid(this); };
-P.softplus = function () { return ew.softplus(this); };
-P.logSigmoid = function () { return ew.logSigmoid(this); };
-P.tanh = function () { return ew.tanh(this); };
-P.relu = function () { return ew.relu(this); };
-P.square = function () { return ew.square(this); };
-P.reciprocal = function () { return ew.reciprocal(this); };
-P.clamp = function (min, max) { return ew.clamp(this, min, max); };
-P.lt = function (o) { return ew.lt(this, o); };
-P.le = function (o) { return ew.le(this, o); };
-P.gt = function (o) { return ew.gt(this, o); };
-P.ge = function (o) { return ew.ge(this, o); };
-P.eq = function (o) { return ew.eq(this, o); };
-P.ne = function (o) { return ew.ne(this, o); };
-P.sum = function (axis, keepDims = false) { return sum(this, axis, keepDims); };
-P.reshape = function (...shape) { return reshape(this, shape); };
-P.view = function (...shape) { return reshape(this, shape); };
-P.broadcastTo = function (shape) { return broadcastTo(this, shape); };
+P.add = function (o) {
+  return ew.add(this, o);
+};
+P.sub = function (o) {
+  return ew.sub(this, o);
+};
+P.mul = function (o) {
+  return ew.mul(this, o);
+};
+P.div = function (o) {
+  return ew.div(this, o);
+};
+P.pow = function (o) {
+  return ew.pow(this, o);
+};
+P.minimum = function (o) {
+  return ew.minimum(this, o);
+};
+P.maximum = function (o) {
+  return ew.maximum(this, o);
+};
+P.neg = function () {
+  return ew.neg(this);
+};
+P.exp = function () {
+  return ew.exp(this);
+};
+P.log = function () {
+  return ew.log(this);
+};
+P.log1p = function () {
+  return ew.log1p(this);
+};
+P.expm1 = function () {
+  return ew.expm1(this);
+};
+P.sqrt = function () {
+  return ew.sqrt(this);
+};
+P.abs = function () {
+  return ew.abs(this);
+};
+P.sign = function () {
+  return ew.sign(this);
+};
+P.sigmoid = function () {
+  return ew.sigmoid(this);
+};
+P.softplus = function () {
+  return ew.softplus(this);
+};
+P.logSigmoid = function () {
+  return ew.logSigmoid(this);
+};
+P.tanh = function () {
+  return ew.tanh(this);
+};
+P.relu = function () {
+  return ew.relu(this);
+};
+P.square = function () {
+  return ew.square(this);
+};
+P.reciprocal = function () {
+  return ew.reciprocal(this);
+};
+P.clamp = function (min, max) {
+  return ew.clamp(this, min, max);
+};
+P.lt = function (o) {
+  return ew.lt(this, o);
+};
+P.le = function (o) {
+  return ew.le(this, o);
+};
+P.gt = function (o) {
+  return ew.gt(this, o);
+};
+P.ge = function (o) {
+  return ew.ge(this, o);
+};
+P.eq = function (o) {
+  return ew.eq(this, o);
+};
+P.ne = function (o) {
+  return ew.ne(this, o);
+};
+P.logicalAnd = function (o) {
+  return ew.logicalAnd(this, o);
+};
+P.logicalOr = function (o) {
+  return ew.logicalOr(this, o);
+};
+P.logicalNot = function () {
+  return ew.logicalNot(this);
+};
+P.where = function (cond, other) {
+  return ew.where(cond, this, other);
+};
+P.to = function (dtype) {
+  return ew.cast(this, dtype);
+};
+P.sum = function (axis, keepDims = false) {
+  return sum(this, axis, keepDims);
+};
+P.reshape = function (...shape) {
+  return reshape(this, shape);
+};
+P.view = function (...shape) {
+  return reshape(this, shape);
+};
+P.broadcastTo = function (shape) {
+  return broadcastTo(this, shape);
+};
 P.expand = function (...shape) {
   const off = shape.length - this.ndim;
-  return broadcastTo(this, shape.map((d, i) => (d === -1 ? this.shape[i - off]! : d)));
+  return broadcastTo(
+    this,
+    shape.map((d, i) => (d === -1 ? this.shape[i - off]! : d)),
+  );
 };
-P.backward = function (gradient, opts) { backward(this, gradient, opts); };
+P.backward = function (gradient, opts) {
+  backward(this, gradient, opts);
+};

@@ -15,7 +15,8 @@ export class Generator {
 
   /** Resets the stream to the one determined by `seed`. */
   manualSeed(seed: number): this {
-    if (!Number.isFinite(seed)) throw new ArgumentError('Generator.manualSeed', `seed must be finite, got ${seed}`);
+    if (!Number.isFinite(seed))
+      throw new ArgumentError('Generator.manualSeed', `seed must be finite, got ${seed}`);
     // splitmix32 expands the seed into the four state words.
     let x = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
     for (let i = 0; i < 4; i++) {
@@ -49,6 +50,14 @@ export class Generator {
     const hi = this.nextUint32() >>> 5;
     const lo = this.nextUint32() >>> 6;
     return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /**
+   * A uniform float in [0, 1) with 24 random bits: exactly representable in float32, so storing it in a
+   * Float32Array can never round it up to 1 (as rounding a 53-bit `random()` could).
+   */
+  random32(): number {
+    return (this.nextUint32() >>> 8) / 16777216;
   }
 
   /** A standard normal sample (Box–Muller, the second sample kept for the next call). */

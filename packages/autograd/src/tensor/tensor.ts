@@ -1,13 +1,14 @@
-import { ArgumentError, ShapeError, StateError } from '@gradkit/kernels';
+import { ArgumentError, DtypeError, ShapeError, StateError } from '@gradkit/kernels';
 import { type DType, dtypeOf, type Storage } from './dtype.js';
 import { isGradEnabled } from './grad-mode.js';
 import { type Grads, Node } from './node.js';
-import { contiguousStrides, fmt, type Shape, sizeOf } from './shape.js';
+import { contiguousStrides, fmt, type Shape, sameShape, sizeOf } from './shape.js';
 
 /** A nested array of numbers, as accepted by `tensor()` and returned by `tolist()`. */
 export type NestedArray = number | NestedArray[];
 
-/** A hook on a tensor's gradient: may return a replacement gradient. */
+/** A hook on a tensor's gradient: may return a replacement gradient (same shape and dtype). */
+// biome-ignore lint/suspicious/noConfusingVoidType: a hook written as a statement block returns void
 export type GradHook = (grad: Tensor) => Tensor | undefined | void;
 
 /**
@@ -35,9 +36,18 @@ export class Tensor {
   #retainsGrad = false;
 
   /** @internal use `tensor()`, the creation functions or ops. */
-  constructor(data: Storage, shape: Shape, requiresGrad = false, gradFn: Node | null = null, outputIndex = 0) {
+  constructor(
+    data: Storage,
+    shape: Shape,
+    requiresGrad = false,
+    gradFn: Node | null = null,
+    outputIndex = 0,
+  ) {
     if (data.length !== sizeOf(shape)) {
-      throw new ShapeError('Tensor', `data has ${data.length} elements but shape ${fmt(shape)} needs ${sizeOf(shape)}`);
+      throw new ShapeError(
+        'Tensor',
+        `data has ${data.length} elements but shape ${fmt(shape)} needs ${sizeOf(shape)}`,
+      );
     }
     this.data = data;
     this.shape = Object.freeze([...shape]);
@@ -59,7 +69,10 @@ export class Tensor {
    */
   set requiresGrad(on: boolean) {
     if (this.gradFn !== null) {
-      throw new StateError('Tensor.requiresGrad', 'can only be set on a leaf tensor; use detach() on a result');
+      throw new StateError(
+        'Tensor.requiresGrad',
+        'can only be set on a leaf tensor; use detach() on a result',
+      );
     }
     this.#requiresGrad = on;
   }
@@ -106,7 +119,10 @@ export class Tensor {
    */
   item(): number {
     if (this.data.length !== 1) {
-      throw new ShapeError('item', `only one-element tensors can be converted to a number, got shape ${fmt(this.shape)}`);
+      throw new ShapeError(
+        'item',
+        `only one-element tensors can be converted to a number, got shape ${fmt(this.shape)}`,
+      );
     }
     return this.data[0]!;
   }
@@ -124,7 +140,10 @@ export class Tensor {
    */
   registerHook(hook: GradHook): () => void {
     if (!this.#requiresGrad) {
-      throw new StateError('registerHook', "cannot register a hook on a tensor that doesn't require gradient");
+      throw new StateError(
+        'registerHook',
+        "cannot register a hook on a tensor that doesn't require gradient",
+      );
     }
     this.#hooks.push(hook);
     return () => {
@@ -132,8 +151,19 @@ export class Tensor {
     };
   }
 
-  /** Asks a non-leaf tensor to keep its gradient in `.grad` during backward (like `retain_grad()`). */
+  /**
+   * Asks a non-leaf tensor to keep its gradient in `.grad` during `backward()` (like `retain_grad()`); the
+   * kept gradient is the one after this tensor's hooks ran. A no-op on leaves, which always keep theirs.
+   *
+   * @throws StateError when the tensor does not require grad
+   */
   retainGrad(): this {
+    if (!this.#requiresGrad) {
+      throw new StateError(
+        'retainGrad',
+        "cannot retain the gradient of a tensor that doesn't require gradient",
+      );
+    }
     this.#retainsGrad = true;
     return this;
   }
@@ -143,12 +173,32 @@ export class Tensor {
     return this.gradFn === null || this.#retainsGrad;
   }
 
-  /** @internal applies the registered hooks to a gradient. */
+  /**
+   * @internal applies the registered hooks to a gradient.
+   *
+   * @throws ShapeError / DtypeError when a hook returns a gradient of another shape or dtype
+   */
   runHooks(grad: Tensor): Tensor {
     let g = grad;
-    for (const h of this.#hooks) {
+    for (const h of [...this.#hooks]) {
       const r = h(g);
-      if (r instanceof Tensor) g = r;
+      if (r === undefined || r === null) continue;
+      if (!(r instanceof Tensor)) {
+        throw new ArgumentError('registerHook', `a hook must return a Tensor or nothing, got ${typeof r}`);
+      }
+      if (!sameShape(r.shape, g.shape)) {
+        throw new ShapeError(
+          'registerHook',
+          `a hook changed the gradient's shape from ${fmt(g.shape)} to ${fmt(r.shape)}`,
+        );
+      }
+      if (r.dtype !== g.dtype) {
+        throw new DtypeError(
+          'registerHook',
+          `a hook changed the gradient's dtype from ${g.dtype} to ${r.dtype}`,
+        );
+      }
+      g = r;
     }
     return g;
   }
@@ -189,7 +239,9 @@ export function record1(
   shape: Shape,
   backward: (grad: Tensor) => Grads,
 ): Tensor {
-  return record(name, inputs, [{ data, shape }], (gs) => (gs[0] ? backward(gs[0]) : inputs.map(() => null)))[0]!;
+  return record(name, inputs, [{ data, shape }], (gs) =>
+    gs[0] ? backward(gs[0]) : inputs.map(() => null),
+  )[0]!;
 }
 
 /** Throws unless `x` is a Tensor. */

@@ -1,7 +1,7 @@
 import { compileStrided, ShapeError, variable } from '@gradkit/kernels';
 import { allocate } from './dtype.js';
 import { sumTo } from './reduce-sum.js';
-import { broadcastShapes, broadcastStrides, fmt, sameShape, type Shape, sizeOf } from './shape.js';
+import { broadcastShapes, broadcastStrides, checkShape, fmt, sameShape, sizeOf } from './shape.js';
 import { record1, type Tensor } from './tensor.js';
 
 /**
@@ -13,18 +13,30 @@ import { record1, type Tensor } from './tensor.js';
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = [...shape];
   const infer = target.indexOf(-1);
-  if (target.some((d, i) => (d < 0 && i !== infer) || !Number.isInteger(d)) || target.lastIndexOf(-1) !== infer) {
-    throw new ShapeError('reshape', `invalid shape ${fmt(shape)}: sizes must be non-negative integers, at most one -1`);
+  if (
+    target.some((d, i) => (d < 0 && i !== infer) || !Number.isInteger(d)) ||
+    target.lastIndexOf(-1) !== infer
+  ) {
+    throw new ShapeError(
+      'reshape',
+      `invalid shape ${fmt(shape)}: sizes must be non-negative integers, at most one -1`,
+    );
   }
   if (infer >= 0) {
     const known = target.reduce((a, d, i) => (i === infer ? a : a * d), 1);
     if (known === 0 || x.size % known !== 0) {
-      throw new ShapeError('reshape', `shape ${fmt(shape)} is invalid for input of size ${x.size} (shape ${fmt(x.shape)})`);
+      throw new ShapeError(
+        'reshape',
+        `shape ${fmt(shape)} is invalid for input of size ${x.size} (shape ${fmt(x.shape)})`,
+      );
     }
     target[infer] = x.size / known;
   }
   if (sizeOf(target) !== x.size) {
-    throw new ShapeError('reshape', `shape ${fmt(target)} is invalid for input of size ${x.size} (shape ${fmt(x.shape)})`);
+    throw new ShapeError(
+      'reshape',
+      `shape ${fmt(target)} is invalid for input of size ${x.size} (shape ${fmt(x.shape)})`,
+    );
   }
   if (sameShape(target, x.shape)) return x;
   const inShape = x.shape;
@@ -37,9 +49,10 @@ const copyKernel = compileStrided([variable('x0')], ['x0']);
  * Broadcasts `x` to `shape` (NumPy rules: align right, size-1 dims repeat, new leading dims), copying.
  * Backward sums the gradient back to the input's shape.
  *
- * @throws ShapeError when `x` does not broadcast to `shape`
+ * @throws ShapeError when `x` does not broadcast to `shape`, or `shape` is not a list of non-negative integers
  */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+  checkShape('broadcastTo', shape);
   if (sameShape(x.shape, shape)) return x;
   const out = broadcastShapes('broadcastTo', x.shape, shape);
   if (!sameShape(out, shape)) {
