@@ -34,6 +34,12 @@ export interface LossProgram {
   readonly value: Expr;
   /** For each input: upstream gradient times d(loss)/d(input), or null where that is structurally zero. */
   readonly grads: ReadonlyArray<Expr | null>;
+  /**
+   * For losses on logits: the value, exact also where the logit x0 is ±inf (the limit; slower, so it is only
+   * evaluated when a call has infinite logits). When present, a gradient that is NaN at an infinite logit
+   * (a product like 0·softplus(inf) inside it) is also taken at ±Number.MAX_VALUE instead.
+   */
+  readonly valueAtInfinity?: Expr;
 }
 
 /** The positional variable of input `i`. */
@@ -100,24 +106,23 @@ export function logitProgram(parts: LogitLossParts): LossProgram {
     lossDiff = constant(0);
     lossLimit = constant(0);
   }
-  // Where the guarded form is still NaN at an infinite logit, evaluate it at the largest finite logit.
-  const proxy = substitute(lossLimit, new Map([[x, where(gt(x, 0), Number.MAX_VALUE, -Number.MAX_VALUE)]]));
-  lossLimit = where(and(ne(lossLimit, lossLimit), eq(x, x)), proxy, lossLimit);
   const w = parts.weightIndex === null ? null : arg(parts.weightIndex);
   // 0·inf only arises at infinite logits: one well-predicted test picks the guarded form there.
   const finite = lt(abs(x), Number.POSITIVE_INFINITY);
+  const weighted = (e: Expr, guarded: boolean) => (w === null ? e : guarded ? mulOrZero(w, e) : mul(w, e));
+  const value = where(finite, weighted(lossDiff, false), weighted(lossLimit, true));
+  // Where the guarded form is still NaN at an infinite logit (0·inf inside a factor or additive term),
+  // evaluate it at the largest finite logit instead. Only run when infinite logits occur (see runLoss).
+  const proxy = substitute(lossLimit, new Map([[x, where(gt(x, 0), Number.MAX_VALUE, -Number.MAX_VALUE)]]));
+  const limit = where(and(ne(lossLimit, lossLimit), eq(x, x)), proxy, lossLimit);
+  const valueAtInfinity = where(finite, weighted(lossDiff, false), weighted(limit, true));
   // The weight's gradient is the loss value; its limit form is detached so that differentiating it again
   // never multiplies a zero adjoint by an infinite intermediate (at finite logits nothing changes).
   const lossValue = where(finite, lossDiff, detach(lossLimit));
-  const value = where(
-    finite,
-    w === null ? lossDiff : mul(w, lossDiff),
-    w === null ? lossLimit : mulOrZero(w, lossLimit),
-  );
   const adj = adjoints(mul(w === null ? g : mul(g, w), lossDiff));
   const grads = Array.from({ length: parts.arity }, (_, i) => {
     if (i === parts.weightIndex) return mul(g, lossValue);
     return adj.get(arg(i)) ?? null;
   });
-  return { name: parts.name, arity: parts.arity, value, grads };
+  return { name: parts.name, arity: parts.arity, value, grads, valueAtInfinity };
 }

@@ -158,16 +158,19 @@ function rewriteNode(e: Expr): Expr {
     const l = c === undefined ? undefined : logOf(c);
     if (l !== undefined) return l;
   }
+  // |−z| = |z|
+  if (e.op === 'abs' && e.args[0]!.op === 'neg') return apply('abs', e.args[0]!.args[0]!);
   if (e.op === 'pow') {
     const [base, k] = e.args as [Expr, Expr];
     const l = logOf(base);
-    if (l !== undefined) {
+    const absDiff = base.op === 'abs' && base.args[0] === V.d;
+    if (l !== undefined || absDiff) {
       if (k.isConst && k.value === 0) return constant(1);
       if (k.isConst && k.value === 1) return base;
       if (k.isConst && k.value > 0 && k.value <= MAX_FAST_POWER && Number.isInteger(2 * k.value)) {
         return fastPower(base, k.value);
       }
-      return exp(mul(k, l));
+      return exp(mul(k, l ?? log(where(lt(base, POWER_FLOOR), POWER_FLOOR, base))));
     }
   }
   return e;
@@ -208,9 +211,10 @@ function fastPower(z: Expr, k: number): Expr {
  *   multiplications and one sqrt of z floored at 1e-100 (fast; see `fastPower`); any other k (also a
  *   per-class tensor) → exp(k·log z) with the stable log above; in every case the factor and its derivatives
  *   stay finite where z underflows;
- * - `y − p` (and `p − y`) → y·sigmoid(−x) − (1 − y)·sigmoid(x), exact for hard targets.
- * Anything else is kept as written (e.g. `1 − sigmoid(x)·y`, powers of other expressions, `abs(y − p)^k`
- * stays a power since its base can be exactly 0).
+ * - `y − p` (and `p − y`) → y·sigmoid(−x) − (1 − y)·sigmoid(x), exact for hard targets; `|y − p|^k` like a
+ *   probability power, on |y − p| floored at 1e-100 (at y = p exactly, the kink, its derivative is then 0 for
+ *   every k; PyTorch gives 0 for k ≥ 1 and NaN for k < 1).
+ * Anything else is kept as written (e.g. `1 − sigmoid(x)·y`, powers of other expressions).
  */
 export function stabilize(expr: Expr): Expr {
   const memo = new Map<Expr, Expr>();

@@ -4,17 +4,36 @@ import {
   broadcastStrides,
   type DType,
   elementwiseSpec,
+  type FusedFunction,
+  fuse,
   type Grads,
   isGradEnabled,
+  noGrad,
   record,
   type Storage,
   sameShape,
   sumTo,
   Tensor,
+  where,
+  whereValue,
 } from '@gradkit/autograd';
-import { compileFusedReduce, compileStridedReduce, type Expr, type InputKind } from '@gradkit/kernels';
+import {
+  abs,
+  compileFusedReduce,
+  compileStridedReduce,
+  type Expr,
+  eq,
+  type InputKind,
+  variable,
+} from '@gradkit/kernels';
 import type { Reduction } from './options.js';
 import type { LossProgram } from './program.js';
+
+/** ±inf → ±Number.MAX_VALUE, elementwise and differentiable (derivative 1 at finite values, 0 at ±inf). */
+const finiteProxy: FusedFunction = fuse(
+  (v) => whereValue(v.abs().eq(Number.POSITIVE_INFINITY), v.sign().mul(Number.MAX_VALUE), v),
+  'finiteLogit',
+);
 
 /** Per-element gradients computed during the forward pass, kept for a backward pass that needs no graph. */
 interface Saved {
@@ -98,14 +117,46 @@ export function runLoss(program: LossProgram, tensors: readonly Tensor[], reduct
   const outputs: Expr[] = [program.value];
   const store = [reduction === 'none'];
   const sums = [reduction !== 'none'];
+  const gradOutputs: Expr[] = [];
   eager.forEach((e, i) => {
-    if (!e) return;
-    outputs.push(program.grads[i]!);
+    if (e) gradOutputs.push(program.grads[i]!);
+  });
+  outputs.push(...gradOutputs);
+  for (const _ of gradOutputs) {
     store.push(true);
     sums.push(false);
-  });
+  }
+  // Count infinite logits in the same pass: their values and gradients get a second, exact pass.
+  const limits = program.valueAtInfinity;
+  if (limits !== undefined) {
+    outputs.push(eq(abs(variable('x0')), Number.POSITIVE_INFINITY));
+    store.push(false);
+    sums.push(true);
+  }
   const gScale = reduction === 'mean' ? 1 / n : 1;
   const { arrays, totals } = runFused(outputs, store, sums, tensors, gScale, dtype);
+  const infinite = limits !== undefined && totals[outputs.length - 1]! > 0;
+  if (infinite) {
+    // Rare: the value at infinite logits is their limit (the exact form), and where a gradient there is NaN
+    // (0·inf inside it), it is taken at ±MAX_VALUE instead.
+    const exact = runFused([limits], [reduction === 'none'], [reduction !== 'none'], tensors, gScale, dtype);
+    if (reduction === 'none') arrays[0] = exact.arrays[0]!;
+    else totals[0] = exact.totals[0]!;
+    if (gradOutputs.length > 0) {
+      const redo = runFused(
+        gradOutputs,
+        gradOutputs.map(() => true),
+        gradOutputs.map(() => false),
+        [noGrad(() => finiteProxy(x)), ...tensors.slice(1)],
+        gScale,
+        dtype,
+      );
+      redo.arrays.forEach((a, k) => {
+        const direct = arrays[k + 1]!;
+        for (let j = 0; j < direct.length; j++) if (Number.isNaN(direct[j]!)) direct[j] = a![j]!;
+      });
+    }
+  }
   let data: Storage;
   let shape: readonly number[];
   if (reduction === 'none') {
@@ -144,7 +195,11 @@ export function runLoss(program: LossProgram, tensors: readonly Tensor[], reduct
       program.arity + 1,
     );
     const upstream = reduction === 'mean' ? g.mul(1 / n) : g;
-    const raw = applyElementwise(spec, [...tensors, upstream], dtype);
+    let raw = applyElementwise(spec, [...tensors, upstream], dtype);
+    if (infinite) {
+      const proxy = applyElementwise(spec, [finiteProxy(x), ...tensors.slice(1), upstream], dtype);
+      raw = raw.map((r, j) => where(r.ne(r), proxy[j]!, r));
+    }
     which.forEach((i, j) => {
       result[i] = sumTo(raw[j]!, tensors[i]!.shape);
     });
