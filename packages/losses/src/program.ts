@@ -81,7 +81,7 @@ export function logitProgram(parts: LogitLossParts): LossProgram {
   const y = arg(1);
   const g = arg(parts.arity);
   const oneMinusY = sub(1, y);
-  const withCe = !(parts.factor !== null && parts.factor.isConst && parts.factor.value === 0);
+  const withCe = !(parts.factor?.isConst && parts.factor.value === 0);
   let lossDiff: Expr | null = null;
   let lossLimit: Expr | null = null;
   if (withCe) {

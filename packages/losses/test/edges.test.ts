@@ -35,7 +35,12 @@ function firstOrder(loss: LossUnderTest, xs: number[], ys: number[]) {
 function pairs(logits: number[]): { xs: number[]; ys: number[] } {
   const xs: number[] = [];
   const ys: number[] = [];
-  for (const x of logits) for (const y of TARGETS) xs.push(x), ys.push(y);
+  for (const x of logits) {
+    for (const y of TARGETS) {
+      xs.push(x);
+      ys.push(y);
+    }
+  }
   return { xs, ys };
 }
 
@@ -150,16 +155,16 @@ describe('exact values where PyTorch gives NaN', () => {
     const h32 = hvp('float32');
     const h64 = hvp('float64');
     expect(allFinite(h32)).toBe(true);
-    h64.forEach((v, i) =>
-      expect(Math.abs(h32[i]! - v)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(v)) + 1e-3 * Math.abs(v)),
-    );
+    h64.forEach((v, i) => {
+      expect(Math.abs(h32[i]! - v)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(v)) + 1e-3 * Math.abs(v));
+    });
     // Against central differences of the float64 gradient.
     const gradAt = (x0: number[]) => {
       const x = fromArray(x0, [x0.length], { dtype: 'float64', requiresGrad: true });
       const out = focal(x, fromArray(ys, [ys.length], { dtype: 'float64' }), { reduction: 'sum' });
       return (grad(out, [x])[0] as Tensor).data;
     };
-    xs.forEach((xv, i) => {
+    xs.forEach((_xv, i) => {
       const h = 1e-4;
       const plus = gradAt(xs.map((v, k) => (k === i ? v + h : v)))[i]!;
       const minus = gradAt(xs.map((v, k) => (k === i ? v - h : v)))[i]!;

@@ -39,7 +39,9 @@ describe('properties', () => {
         const a = valueAndGrads((u, v) => focal(u, v, { gamma: 0, alpha: 0.5, reduction }), [x, y]);
         const b = valueAndGrads((u, v) => bceWithLogits(u, v, { reduction }).mul(0.5), [x, y]);
         expect(maxRelDiff(a.value, b.value)).toBeLessThan(1e-14);
-        a.grads.forEach((g, i) => expect(maxRelDiff(g, b.grads[i]!)).toBeLessThan(1e-14));
+        a.grads.forEach((g, i) => {
+          expect(maxRelDiff(g, b.grads[i]!)).toBeLessThan(1e-14);
+        });
       }),
       { seed: 101, numRuns: 100 },
     );
@@ -56,7 +58,9 @@ describe('properties', () => {
           const a = valueAndGrads((u, v) => loss.call(u, v, { posWeight: pw }, reduction), [x, y]);
           const b = valueAndGrads((u, v) => loss.call(u, v, {}, reduction), [x, y]);
           expect(maxRelDiff(a.value, b.value)).toBe(0);
-          a.grads.forEach((g, i) => expect(maxRelDiff(g, b.grads[i]!)).toBeLessThan(1e-15));
+          a.grads.forEach((g, i) => {
+            expect(maxRelDiff(g, b.grads[i]!)).toBeLessThan(1e-15);
+          });
         },
       ),
       { seed: 102, numRuns: 100 },
