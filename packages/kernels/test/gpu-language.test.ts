@@ -342,6 +342,20 @@ const FEATURES: Feature[] = [
     rtol: 1e-6,
     atol: 1e-5,
   },
+  {
+    name: 'a counting loop whose reads run past an array (checked and unchecked loop versions)',
+    fn: function (this: KernelThis, a: number[], m: number[][], n: number) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += a[k] * m[this.thread.x][k];
+      return s;
+    },
+    gen: fc.tuple(ints(1, 70), ints(1, 12), ints(0, 3)).chain(([rows, len, over]) =>
+      fc.tuple(vec(len, ints(-8, 8)), vec(rows, vec(len, ints(-8, 8))), fc.boolean()).map(([a, m, past]) => ({
+        output: [rows],
+        args: [a, m, past ? len + 1 + over : Math.max(0, len - over)],
+      })),
+    ),
+  },
 ];
 
 /** Math functions: name, arity, input domain and webgpu tolerance. */

@@ -1,7 +1,8 @@
 import { WORKGROUP_SIZE, wgslIntLiteral, wgslLiteral, wgslSupport } from '../codegen/wgsl.js';
 import { CompileError } from '../errors.js';
 import type { KExpr, KStmt, MathName, ScalarType, Sym } from './ir.js';
-import { reachableHelpers, symName } from './names.js';
+import { forEachExpr, reachableHelpers, symName } from './names.js';
+import { assignedIn } from './parse.js';
 import { binaryType, constantType, type Specialization, type TypedProgram } from './types.js';
 
 /**
@@ -160,6 +161,8 @@ const FLOAT_BUILTIN: Partial<Record<MathName, string>> = {
 
 class WgslFunctionEmitter {
   private loopCounter = 0;
+  /** Unchecked reads of the loop being emitted (see fastReads). */
+  private direct: Map<KExpr, string> | null = null;
 
   constructor(
     private readonly spec: Specialization,
@@ -312,13 +315,95 @@ class WgslFunctionEmitter {
       ? `${inner}  if (${counter} >= ${this.options.loopMaxIterations}i) { break; }\n${inner}  ${counter} = ${counter} + 1i;\n`
       : '';
     const testLine = s.form === 'for' && s.test ? `${inner}  if (!(${this.cond(s.test)})) { break; }\n` : '';
-    const body = this.block(s.body, `${inner}  `);
     const updates = s.update
       .map((u) => `${inner}    ${this.assign(u as Extract<KStmt, { k: 'assign' }>)};\n`)
       .join('');
     const breakIf = s.form === 'do' && s.test ? `${inner}    break if !(${this.cond(s.test)});\n` : '';
     const continuing = updates || breakIf ? `${inner}  continuing {\n${updates}${breakIf}${inner}  }\n` : '';
-    return `${ind}{\n${init}${capDecl}${inner}loop {\n${testLine}${capLine}${body}${continuing}${inner}}\n${ind}}\n`;
+    const loopOf = (body: string, pad: string) =>
+      `${pad}loop {\n${testLine}${capLine}${body}${continuing}${pad}}\n`;
+    const fast = this.fastReads(s);
+    if (fast === null) {
+      const body = this.block(s.body, `${inner}  `);
+      return `${ind}{\n${init}${capDecl}${loopOf(body, inner)}${ind}}\n`;
+    }
+    // Every read of the loop is in range for the whole loop: read the buffers directly (checked once here).
+    this.direct = fast.direct;
+    const fastBody = this.block(s.body, `${inner}  `);
+    this.direct = null;
+    const slowBody = this.block(s.body, `${inner}  `);
+    return (
+      `${ind}{\n${init}${capDecl}${inner}if (${fast.check}) {\n${loopOf(fastBody, inner)}${inner}} else {\n` +
+      `${loopOf(slowBody, inner)}${inner}}\n${ind}}\n`
+    );
+  }
+
+  /**
+   * For an innermost counting loop (`for (let i = a; i < b; i++)` / `<=`, integer counter), the reads whose
+   * indices are the counter or values the loop does not change: the condition (evaluated once, after the
+   * loop's initialisation) under which all of them are in range for every iteration, and their unchecked code.
+   */
+  private fastReads(s: Extract<KStmt, { k: 'loop' }>): { check: string; direct: Map<KExpr, string> } | null {
+    if (!s.bounded || s.form !== 'for' || s.test === null || s.test.k !== 'binary') return null;
+    if (s.test.op !== '<' && s.test.op !== '<=') return null;
+    if (s.test.left.k !== 'var' || s.update.length !== 1) return null;
+    const counter = s.test.left.sym;
+    const u = s.update[0]!;
+    if (u.k !== 'assign' || u.sym !== counter || u.op !== '+=' || u.value.k !== 'num' || u.value.value !== 1)
+      return null;
+    if (this.symType(counter) !== 'int') return null;
+    let nested = false;
+    const visitLoops = (list: readonly KStmt[]): void => {
+      for (const st of list) {
+        if (st.k === 'loop') nested = true;
+        else if (st.k === 'if') {
+          visitLoops(st.consequent);
+          if (st.otherwise) visitLoops(st.otherwise);
+        } else if (st.k === 'block') visitLoops(st.body);
+      }
+    };
+    visitLoops(s.body);
+    if (nested) return null;
+    const changed = assignedIn(s.body);
+    const invariant = (e: KExpr): boolean => {
+      if (this.t(e) !== 'int') return false;
+      let ok = true;
+      forEachExpr([{ k: 'call', call: e, pos: e.pos }], (x) => {
+        if (x.k === 'index' || x.k === 'call') ok = false;
+        if (x.k === 'var' && (changed.has(x.sym) || x.sym === counter)) ok = false;
+      });
+      return ok;
+    };
+    const limit = s.test.right;
+    const limitT = this.t(limit);
+    const checks: string[] = [`${symName(counter)} >= 0i`];
+    const direct = new Map<KExpr, string>();
+    forEachExpr(s.body, (e) => {
+      if (e.k !== 'index') return;
+      const p = this.spec.params[e.sym.paramIndex];
+      if (p?.kind !== 'array') return;
+      const parts: string[] = [];
+      const slot = this.layout.dimsSlot.get(p.arg)!;
+      const dim = (k: number) => `gk_p[${slot}][${k}]`;
+      for (let k = 0; k < e.indices.length; k++) {
+        const ix = e.indices[k]!;
+        if (ix.k === 'var' && ix.sym === counter) {
+          const l = this.as(limit, limitT === 'float' ? 'float' : 'int');
+          const d = limitT === 'float' ? `f32(${dim(k)})` : `i32(${dim(k)})`;
+          checks.push(s.test!.k === 'binary' && s.test!.op === '<' ? `${l} <= ${d}` : `${l} < ${d}`);
+          parts.push(`u32(${symName(counter)})`);
+        } else if (invariant(ix)) {
+          const code = this.as(ix, 'int');
+          checks.push(`u32(${code}) < ${dim(k)}`);
+          parts.push(`u32(${code})`);
+        } else return;
+      }
+      let flat = parts[0]!;
+      for (let k = 1; k < parts.length; k++) flat = `(${flat}) * ${dim(k)} + ${parts[k]}`;
+      direct.set(e, `gk_a${p.arg}[${flat}]`);
+    });
+    if (direct.size === 0) return null;
+    return { check: [...new Set(checks)].join(' && '), direct };
   }
 
   // ------------------------------------------------------------ expressions
@@ -352,6 +437,8 @@ class WgslFunctionEmitter {
         return constantType(v) === 'int' ? wgslIntLiteral(v) : wgslLiteral(v);
       }
       case 'index': {
+        const d = this.direct?.get(e);
+        if (d !== undefined) return d;
         const p = this.spec.params[e.sym.paramIndex]!;
         const arg = p.kind === 'array' ? p.arg : -1;
         const idx = e.indices.map((i) =>
