@@ -196,8 +196,8 @@ describe('defineModulatedLoss', () => {
       fc.property(
         fc.integer({ min: 1, max: 3 }),
         fc.integer({ min: 1, max: 3 }),
-        fc.constantFrom<Reduction>('none', 'mean', 'sum'),
-        (n, c) => {
+        fc.constantFrom<Reduction>('mean', 'sum'),
+        (n, c, reduction) => {
           const x = fromArray(
             Array.from({ length: n * c }, (_, i) => Math.sin(i + 1) * 4),
             [n, c],
@@ -221,7 +221,7 @@ describe('defineModulatedLoss', () => {
             { dtype: 'float64', requiresGrad: true },
           );
           const fn = (u: Tensor, v: Tensor, gm: Tensor, al: Tensor) =>
-            focal(u, v, { gamma: gm, alpha: al, reduction: 'sum' });
+            focal(u, v, { gamma: gm, alpha: al, reduction });
           const inputs = [leaf(x), leaf(y), gamma, alpha];
           const r1 = gradcheckTensor(fn, inputs, { atol: 1e-6, rtol: 1e-4 });
           expect(r1.ok, describeWorst(r1)).toBe(true);
@@ -229,7 +229,7 @@ describe('defineModulatedLoss', () => {
           expect(r2.ok, describeWorst(r2)).toBe(true);
           // With the same numbers as constants: same value.
           if (c === 1) {
-            const k = focal(x, y, { gamma: gamma.data[0]!, alpha: alpha.data[0]!, reduction: 'sum' });
+            const k = focal(x, y, { gamma: gamma.data[0]!, alpha: alpha.data[0]!, reduction });
             expect(fn(x, y, gamma.detach(), alpha.detach()).item()).toBeCloseTo(k.item(), 12);
           }
         },
