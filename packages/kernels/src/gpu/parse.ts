@@ -401,7 +401,7 @@ class Lowering {
     const body = this.body(s.body);
     this.loopDepth--;
     this.scopes.pop();
-    const bounded = isBounded(init, test, update, body);
+    const bounded = isBounded(test, update, body);
     return { k: 'loop', form: 'for', init, test, update, body, bounded, pos: pos(s) };
   }
 
@@ -759,12 +759,7 @@ export function symsOf(e: KExpr, into = new Set<Sym>()): Set<Sym> {
  * and the update moves the counter towards the limit by a positive literal step (`i++`, `i += 2`, `i--` with
  * `>`), with the counter not assigned in the body. Such a loop's trip count is known when it starts.
  */
-function isBounded(
-  init: readonly KStmt[],
-  test: KExpr | null,
-  update: readonly KStmt[],
-  body: readonly KStmt[],
-): boolean {
+function isBounded(test: KExpr | null, update: readonly KStmt[], body: readonly KStmt[]): boolean {
   if (test === null || test.k !== 'binary' || update.length !== 1) return false;
   const u = update[0]!;
   if (u.k !== 'assign') return false;
@@ -796,7 +791,6 @@ function isBounded(
   if (changed.has(counter)) return false;
   for (const s of symsOf(limit)) if (changed.has(s) || s === counter) return false;
   if (containsNonFinite(limit)) return false;
-  void init;
   return true;
 }
 
