@@ -8,7 +8,6 @@
 
 import * as gk from '@gradkit/autograd';
 import {
-  cast,
   clamp,
   fuse,
   grad,
@@ -17,6 +16,7 @@ import {
   ShapeError,
   square,
   type Tensor,
+  toDtype,
   type Value,
   where,
 } from '@gradkit/autograd';
@@ -281,7 +281,7 @@ describe.each(CASES.map((c) => [c.name, c] as const))('%s', (_, c) => {
         const out32 = c.fn(...xs32);
         expect(out32.dtype).toBe('float32');
         // The loop computes in float64 from the float32 inputs and rounds once.
-        const onRounded = noGrad(() => c.fn(...xs32.map((x) => cast(x, 'float64'))));
+        const onRounded = noGrad(() => c.fn(...xs32.map((x) => toDtype(x, 'float64'))));
         expect(sameBits(out32.data, Float32Array.from(onRounded.data))).toBe(true);
         for (let i = 0; i < truth.size; i++) {
           const t = truth.data[i]!;
@@ -559,8 +559,8 @@ describe.each(CHAINS.map((c) => [c.name, c] as const))('fuse: %s', (_, c) => {
   it('float32: fused is the float64 result rounded once; unfused is within float32 tolerance', () => {
     fc.assert(
       fc.property(args(), (xs) => {
-        const xs32 = xs.map((x) => cast(x, 'float32').detach());
-        const truth = noGrad(() => fusedN(...xs32.map((x) => cast(x, 'float64'))));
+        const xs32 = xs.map((x) => toDtype(x, 'float32').detach());
+        const truth = noGrad(() => fusedN(...xs32.map((x) => toDtype(x, 'float64'))));
         const f32 = fusedN(...xs32);
         const u32 = unfused(...xs32);
         expect(f32.dtype).toBe('float32');

@@ -42,7 +42,7 @@ export function checkDtype(op: string, d: unknown): DType {
  * - elementwise loops compute in float64 and round once when storing a float32 result.
  *
  * Ops that must not mix precisions (the losses) refuse instead, with {@link requireSameDtype}; convert
- * explicitly with `cast(x, dtype)` / `x.to(dtype)`.
+ * explicitly with `toDtype(x, dtype)` / `x.to(dtype)`.
  */
 export function promoteTypes(a: DType, b: DType): DType {
   return a === 'float64' || b === 'float64' ? 'float64' : 'float32';

@@ -1,7 +1,6 @@
-import { ArgumentError, gt as gtE, lt as ltE, variable, where as whereE } from '@gradkit/kernels';
-import { checkDtype, type DType } from './dtype.js';
-import { applyElementwise, elementwiseSpec, expressionOp, primitiveOp } from './elementwise.js';
-import { checkTensor, type Tensor } from './tensor.js';
+import { ArgumentError, gt as gtE, lt as ltE, where as whereE } from '@gradkit/kernels';
+import { expressionOp, primitiveOp } from './elementwise.js';
+import type { Tensor } from './tensor.js';
 
 const E = { lt: ltE, gt: gtE, where: whereE };
 
@@ -95,17 +94,4 @@ export function clamp(x: Tensor, min?: TensorLike, max?: TensorLike): Tensor {
     },
     [x, min, max],
   );
-}
-
-/**
- * `x` converted to `dtype` (the same tensor when it already has that dtype), like `x.to(dtype)` in PyTorch.
- * Differentiable: the gradient is converted back to `x`'s dtype. float64 → float32 rounds to nearest.
- *
- * @throws DtypeError when `dtype` is not a supported dtype
- */
-export function cast(x: Tensor, dtype: DType): Tensor {
-  checkTensor('cast', 'x', x);
-  const d = checkDtype('cast', dtype);
-  if (x.dtype === d) return x;
-  return applyElementwise(elementwiseSpec('cast', [variable('x0')], 1), [x], d)[0]!;
 }

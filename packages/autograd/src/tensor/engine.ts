@@ -1,5 +1,5 @@
 import { ArgumentError, ShapeError, StateError } from '@gradkit/kernels';
-import { cast } from './elementwise-ops.js';
+import { toDtype } from './cast.js';
 import { withGradMode } from './grad-mode.js';
 import type { Grads, Node } from './node.js';
 import { fmt, sameShape } from './shape.js';
@@ -73,7 +73,7 @@ function conform(op: string, what: string, t: Tensor, g: Tensor): Tensor {
       `backward returned a gradient of shape ${fmt(g.shape)} for ${what} of shape ${fmt(t.shape)}`,
     );
   }
-  return g.dtype === t.dtype ? g : cast(g, t.dtype);
+  return g.dtype === t.dtype ? g : toDtype(g, t.dtype);
 }
 
 function addGrads(a: Tensor | null, b: Tensor): Tensor {

@@ -2,6 +2,7 @@
  * Method forms of the core tensor ops (`a.add(b)`, `x.sum(1)`, `loss.backward()`), attached to the Tensor
  * prototype. Each op area keeps its methods in its own `methods-*.ts` file next to its functions.
  */
+import { toDtype } from './cast.js';
 import type { DType } from './dtype.js';
 import type { TensorLike } from './elementwise-ops.js';
 import * as ew from './elementwise-ops.js';
@@ -167,7 +168,7 @@ P.where = function (cond, other) {
   return ew.where(cond, this, other);
 };
 P.to = function (dtype) {
-  return ew.cast(this, dtype);
+  return toDtype(this, dtype);
 };
 P.sum = function (axis, keepDims = false) {
   return sum(this, axis, keepDims);

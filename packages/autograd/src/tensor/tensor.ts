@@ -29,8 +29,7 @@ export class Tensor {
   readonly gradFn: Node | null;
   /** Which output of `gradFn` this tensor is. */
   readonly outputIndex: number;
-  /** The accumulated gradient of a leaf that requires grad, filled by `backward()`. */
-  grad: Tensor | null = null;
+  #grad: Tensor | null = null;
   #requiresGrad: boolean;
   #hooks: GradHook[] = [];
   #retainsGrad = false;
@@ -43,6 +42,9 @@ export class Tensor {
     gradFn: Node | null = null,
     outputIndex = 0,
   ) {
+    if (!(data instanceof Float32Array || data instanceof Float64Array)) {
+      throw new DtypeError('Tensor', 'storage must be a Float32Array or a Float64Array');
+    }
     if (data.length !== sizeOf(shape)) {
       throw new ShapeError(
         'Tensor',
@@ -55,6 +57,39 @@ export class Tensor {
     this.gradFn = gradFn;
     this.outputIndex = outputIndex;
     this.#requiresGrad = requiresGrad || gradFn !== null;
+  }
+
+  /**
+   * The accumulated gradient of a leaf that requires grad (or of a non-leaf after `retainGrad()`), filled by
+   * `backward()`; null until then.
+   */
+  get grad(): Tensor | null {
+    return this.#grad;
+  }
+
+  /**
+   * Replaces the gradient (optimizers and tests do this); it must match the tensor's shape and dtype, so that
+   * a later `backward()` accumulates into it without broadcasting.
+   *
+   * @throws ShapeError / DtypeError when it does not match; ArgumentError when it is not a Tensor or null
+   */
+  set grad(g: Tensor | null) {
+    if (g !== null) {
+      checkTensor('Tensor.grad', 'grad', g);
+      if (!sameShape(g.shape, this.shape)) {
+        throw new ShapeError(
+          'Tensor.grad',
+          `assigned gradient has shape ${fmt(g.shape)} but the tensor has shape ${fmt(this.shape)}`,
+        );
+      }
+      if (g.dtype !== this.dtype) {
+        throw new DtypeError(
+          'Tensor.grad',
+          `assigned gradient has dtype ${g.dtype} but the tensor has dtype ${this.dtype}`,
+        );
+      }
+    }
+    this.#grad = g;
   }
 
   /** Whether gradients are computed for this tensor. */
