@@ -9,6 +9,7 @@ import {
   DtypeError,
   enableGrad,
   fromArray,
+  fuseMany,
   type GradkitError,
   grad,
   isGradEnabled,
@@ -19,6 +20,7 @@ import {
   sum,
   type Tensor,
   tensor,
+  type Value,
 } from '@gradkit/autograd';
 import { shape, tensorOf } from '@gradkit/testing';
 import fc from 'fast-check';
@@ -289,6 +291,20 @@ describe('grad', () => {
     const [gh, gx] = grad([y1, y2], [h, x]);
     expect(gh!.tolist()).toEqual([1 + 2 * 3, 1 + 2 * 6]);
     expect(gx!.tolist()).toEqual([3 * 7, 3 * 13]);
+  });
+
+  it('a node with several outputs (fuseMany) gets the gradients of the outputs that were used', () => {
+    const both = fuseMany((a: Value, b: Value) => [a.mul(b), a.add(b)], 'mulAdd');
+    const x = f64([1, 2]);
+    const y = f64([[3], [4]]);
+    const [p, q] = both(x, y);
+    expect(p!.shape).toEqual([2, 2]);
+    const [gx1, gy1] = grad(p!.sum(), [x, y], { retainGraph: true });
+    expect(gx1!.tolist()).toEqual([7, 7]);
+    expect(gy1!.tolist()).toEqual([[3], [3]]);
+    const [gx2, gy2] = grad(p!.sum().add(q!.sum()), [x, y]);
+    expect(gx2!.tolist()).toEqual([9, 9]);
+    expect(gy2!.tolist()).toEqual([[5], [5]]);
   });
 
   it('gradOutputs weight each output', () => {
