@@ -2,7 +2,8 @@
  * The kernel benchmark (issue 4): a 512³ matrix multiply and a 1e6-element fused loss-like expression, written
  * as GPU.js kernels and run by @gradkit/kernels on cpu and webgpu, against gpu.js 2.24.1 in cpu mode in this
  * same process. Prints one table; `ratio` is gpu.js cpu time / this row's time (above 1: faster than gpu.js).
- * Every webgpu call includes uploading the inputs and reading the result back.
+ * Every webgpu call includes uploading the inputs and reading the result back. Cases are timed in alternating
+ * rounds and each row reports the median of its pooled samples.
  *
  * Usage: pnpm --filter @gradkit/bench bench:kernels [-- --quick] [--max-time SECONDS] [--no-webgpu]
  *    or: tsx --conditions=source bench/kernels/gpu.bench.ts [...]
@@ -34,15 +35,10 @@ const { values } = parseArgs({
     'no-webgpu': { type: 'boolean', default: false },
   },
 });
-const maxTime = values['max-time'] !== undefined ? Number(values['max-time']) : values.quick ? 1 : 4;
+const maxTime = values['max-time'] !== undefined ? Number(values['max-time']) : values.quick ? 1.5 : 6;
 if (!(maxTime > 0)) throw new Error(`--max-time must be a positive number, got ${values['max-time']}`);
 
 // ---------------------------------------------------------------- timing
-
-interface Timing {
-  medianMs: number;
-  samples: number;
-}
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -50,13 +46,13 @@ function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** benchmark.js, one call per sample for slow cases; `fn` may return a Promise (deferred benchmark). */
-function time(name: string, fn: () => unknown): Promise<Timing> {
+/** benchmark.js samples (ms per call) of `fn`, which may return a Promise (a deferred benchmark). */
+function samples(name: string, fn: () => unknown, seconds: number): Promise<number[]> {
   return new Promise((resolve, reject) => {
     const bench = new Benchmark(name, {
       defer: true,
-      maxTime,
-      minSamples: 5,
+      maxTime: seconds,
+      minSamples: 2,
       initCount: 1,
       fn(deferred: { resolve(): void }) {
         const r = fn();
@@ -64,8 +60,7 @@ function time(name: string, fn: () => unknown): Promise<Timing> {
         else deferred.resolve();
       },
       onComplete() {
-        const sample = (bench.stats.sample as number[]).map((s) => s * 1000);
-        resolve({ medianMs: median(sample), samples: sample.length });
+        resolve((bench.stats.sample as number[]).map((v) => v * 1000));
       },
       onError(e: { target?: { error?: unknown } }) {
         reject(e.target?.error ?? e);
@@ -74,6 +69,8 @@ function time(name: string, fn: () => unknown): Promise<Timing> {
     bench.run({ async: true });
   });
 }
+
+const ROUNDS = 3;
 
 // ---------------------------------------------------------------- data
 
@@ -133,11 +130,29 @@ interface Row {
 
 const table: Row[] = [];
 
-async function record(bench: string, impl: string, fn: () => unknown): Promise<void> {
-  const first = await fn();
-  const t = await time(`${bench} ${impl}`, fn);
-  table.push({ bench, impl, ms: t.medianMs, samples: t.samples, check: checksum(first) });
-  console.error(`  ${bench} / ${impl}: ${t.medianMs.toFixed(2)} ms (${t.samples} samples)`);
+interface Case {
+  impl: string;
+  fn: () => unknown;
+}
+
+/**
+ * Times the cases of one benchmark in alternating rounds (A B C A B C ...), pooling each case's samples, so
+ * that a change of load on a shared machine hits every case alike and the ratios stay fair.
+ */
+async function measure(bench: string, cases: readonly Case[]): Promise<void> {
+  const pooled = cases.map(() => [] as number[]);
+  const checks: number[] = [];
+  for (const c of cases) checks.push(checksum(await c.fn()));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const [i, c] of cases.entries()) {
+      pooled[i]!.push(...(await samples(`${bench} ${c.impl}`, c.fn, maxTime / ROUNDS)));
+    }
+  }
+  cases.forEach((c, i) => {
+    const ms = median(pooled[i]!);
+    table.push({ bench, impl: c.impl, ms, samples: pooled[i]!.length, check: checks[i]! });
+    console.error(`  ${bench} / ${c.impl}: ${ms.toFixed(2)} ms (${pooled[i]!.length} samples)`);
+  });
 }
 
 async function main(): Promise<void> {
@@ -151,37 +166,43 @@ async function main(): Promise<void> {
   else if (avail.available) modes.push('webgpu');
   else console.error(`webgpu rows skipped: ${avail.reason}`);
 
-  console.error('matmul 512³');
-  await record('matmul 512³', 'gpu.js 2.24.1 cpu', () => jsMatmul(aRows, bRows));
-  await record('matmul 512³', 'gpu.js 2.24.1 cpu, input()', () =>
-    jsMatmul(gpuJsInput(aFlat, [N, N]), gpuJsInput(bFlat, [N, N])),
-  );
   const gpus: GPU<GPUMode>[] = [];
-  for (const mode of modes) {
-    const gpu = await GPU.create({ mode });
-    gpus.push(gpu);
+  for (const mode of modes) gpus.push(await GPU.create({ mode }));
+
+  console.error('matmul 512³');
+  const matmulCases: Case[] = [
+    { impl: 'gpu.js 2.24.1 cpu', fn: () => jsMatmul(aRows, bRows) },
+    {
+      impl: 'gpu.js 2.24.1 cpu, input()',
+      fn: () => jsMatmul(gpuJsInput(aFlat, [N, N]), gpuJsInput(bFlat, [N, N])),
+    },
+  ];
+  for (const gpu of gpus) {
     const k = gpu.createKernel(matmulFn, { output: [N, N], constants: { size: N } });
-    await record('matmul 512³', `gradkit ${mode}, input()`, () =>
-      k.run(input(aFlat, [N, N]), input(bFlat, [N, N])),
+    matmulCases.push(
+      { impl: `gradkit ${gpu.mode}, input()`, fn: () => k.run(input(aFlat, [N, N]), input(bFlat, [N, N])) },
+      { impl: `gradkit ${gpu.mode}, nested rows`, fn: () => k.run(aRows, bRows) },
     );
-    await record('matmul 512³', `gradkit ${mode}, nested rows`, () => k.run(aRows, bRows));
   }
+  await measure('matmul 512³', matmulCases);
 
   console.error('fused loss, 1e6 elements');
-  await record('loss 1e6', 'gpu.js 2.24.1 cpu', () => jsLoss(logits, targets));
   const x = variable('x');
   const t = variable('t');
   const pw = variable('pw');
   // The same loss as an expression of the primitive table: (1 - t) x + lw softplus(-x).
   const lw = add(mul(sub(pw, 1), t), 1);
   const lossExpr = add(mul(sub(1, t), x), mul(lw, softplus(mul(-1, x))));
+  const lossCases: Case[] = [{ impl: 'gpu.js 2.24.1 cpu', fn: () => jsLoss(logits, targets) }];
   for (const gpu of gpus) {
-    const mode = gpu.mode;
     const k = gpu.createKernel(lossFn, { output: [M], constants: { pw: 2 } });
-    await record('loss 1e6', `gradkit ${mode}, kernel`, () => k.run(logits, targets));
     const ew = gpu.createElementwise([lossExpr], ['x', 't', 'pw'], ['array', 'array', 'scalar']);
-    await record('loss 1e6', `gradkit ${mode}, expression IR`, () => ew.run([logits, targets, 2], M));
+    lossCases.push(
+      { impl: `gradkit ${gpu.mode}, kernel`, fn: () => k.run(logits, targets) },
+      { impl: `gradkit ${gpu.mode}, expression IR`, fn: () => ew.run([logits, targets, 2], M) },
+    );
   }
+  await measure('loss 1e6', lossCases);
   for (const g of gpus) g.destroy();
 
   // ---------------------------------------------------------------- report
