@@ -4,19 +4,19 @@
  *
  * @packageDocumentation
  */
-export { symbol, Value, type ValueLike, value, valueGrad, whereValue } from './scalar/value.js';
+
 export {
   ArgumentError,
   ArityError,
+  type CompiledExpression,
   CompileError,
   compile,
-  type CompiledExpression,
   DomainError,
   DtypeError,
   derive,
+  Expr,
   evaluate,
   evaluateBatch,
-  Expr,
   FormatError,
   GradkitError,
   gradient,
@@ -24,4 +24,5 @@ export {
   StateError,
   UnknownOpError,
 } from '@gradkit/kernels';
+export { symbol, Value, type ValueLike, value, valueGrad, whereValue } from './scalar/value.js';
 export * from './tensor/index.js';

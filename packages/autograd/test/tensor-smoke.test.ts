@@ -1,5 +1,5 @@
-import { randn, manualSeed, type Tensor } from '@gradkit/autograd';
-import { gradcheckTensor, gradgradcheckTensor, describeWorst } from '@gradkit/testing';
+import { manualSeed, randn, type Tensor } from '@gradkit/autograd';
+import { describeWorst, gradcheckTensor, gradgradcheckTensor } from '@gradkit/testing';
 import { expect, test } from 'vitest';
 
 test('broadcast mul/sigmoid gradcheck and gradgradcheck', () => {

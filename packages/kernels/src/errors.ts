@@ -97,7 +97,11 @@ export class CompileError extends GradkitError {
    * @param position - where in the source the construct starts
    */
   constructor(op: string, message: string, position?: { line: number; column: number }) {
-    super('E_COMPILE', op, position ? `${message} (line ${position.line}, column ${position.column})` : message);
+    super(
+      'E_COMPILE',
+      op,
+      position ? `${message} (line ${position.line}, column ${position.column})` : message,
+    );
     this.line = position?.line;
     this.column = position?.column;
   }

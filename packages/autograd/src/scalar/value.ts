@@ -1,6 +1,6 @@
 import {
-  adjoints,
   ArgumentError,
+  adjoints,
   apply,
   constant,
   type Expr,
@@ -54,7 +54,10 @@ export class Value {
 
   set data(v: number | undefined) {
     if (this.parents.length > 0 || !this.expr.isVar) {
-      throw new StateError('Value.data', 'only a leaf value can be assigned; this value is the result of an operation');
+      throw new StateError(
+        'Value.data',
+        'only a leaf value can be assigned; this value is the result of an operation',
+      );
     }
     this.#data = v;
   }
@@ -72,33 +75,87 @@ export class Value {
     return this.#data;
   }
 
-  /** this + other */ add(other: ValueLike): Value { return op('add', this, other); }
-  /** this - other */ sub(other: ValueLike): Value { return op('sub', this, other); }
-  /** this * other */ mul(other: ValueLike): Value { return op('mul', this, other); }
-  /** this / other */ div(other: ValueLike): Value { return op('div', this, other); }
-  /** this ** exponent (a number, or a Value for a variable exponent) */ pow(exponent: ValueLike): Value { return op('pow', this, exponent); }
-  /** -this */ neg(): Value { return op('neg', this); }
-  /** e^this */ exp(): Value { return op('exp', this); }
-  /** natural log */ log(): Value { return op('log', this); }
-  /** log(1 + this) */ log1p(): Value { return op('log1p', this); }
-  /** e^this - 1 */ expm1(): Value { return op('expm1', this); }
-  /** square root */ sqrt(): Value { return op('sqrt', this); }
-  /** |this| */ abs(): Value { return op('abs', this); }
-  /** sign(this) */ sign(): Value { return op('sign', this); }
-  /** min(this, other) */ min(other: ValueLike): Value { return op('min', this, other); }
-  /** max(this, other) */ max(other: ValueLike): Value { return op('max', this, other); }
-  /** 1 if this < other else 0 */ lt(other: ValueLike): Value { return op('lt', this, other); }
-  /** 1 if this <= other else 0 */ le(other: ValueLike): Value { return op('le', this, other); }
-  /** 1 if this > other else 0 */ gt(other: ValueLike): Value { return op('gt', this, other); }
-  /** 1 if this >= other else 0 */ ge(other: ValueLike): Value { return op('ge', this, other); }
-  /** 1 if this == other else 0 */ eq(other: ValueLike): Value { return op('eq', this, other); }
-  /** 1 if this != other else 0 */ ne(other: ValueLike): Value { return op('ne', this, other); }
-  /** logistic sigmoid (stable) */ sigmoid(): Value { return op('sigmoid', this); }
-  /** log(1 + e^this) (stable) */ softplus(): Value { return op('softplus', this); }
-  /** log(sigmoid(this)) (stable) */ logSigmoid(): Value { return op('logSigmoid', this); }
-  /** hyperbolic tangent */ tanh(): Value { return op('tanh', this); }
-  /** max(this, 0) */ relu(): Value { return op('relu', this); }
-  /** the same number with no gradient flowing back (stop_gradient) */ detach(): Value { return op('detach', this); }
+  /** this + other */ add(other: ValueLike): Value {
+    return op('add', this, other);
+  }
+  /** this - other */ sub(other: ValueLike): Value {
+    return op('sub', this, other);
+  }
+  /** this * other */ mul(other: ValueLike): Value {
+    return op('mul', this, other);
+  }
+  /** this / other */ div(other: ValueLike): Value {
+    return op('div', this, other);
+  }
+  /** this ** exponent (a number, or a Value for a variable exponent) */ pow(exponent: ValueLike): Value {
+    return op('pow', this, exponent);
+  }
+  /** -this */ neg(): Value {
+    return op('neg', this);
+  }
+  /** e^this */ exp(): Value {
+    return op('exp', this);
+  }
+  /** natural log */ log(): Value {
+    return op('log', this);
+  }
+  /** log(1 + this) */ log1p(): Value {
+    return op('log1p', this);
+  }
+  /** e^this - 1 */ expm1(): Value {
+    return op('expm1', this);
+  }
+  /** square root */ sqrt(): Value {
+    return op('sqrt', this);
+  }
+  /** |this| */ abs(): Value {
+    return op('abs', this);
+  }
+  /** sign(this) */ sign(): Value {
+    return op('sign', this);
+  }
+  /** min(this, other) */ min(other: ValueLike): Value {
+    return op('min', this, other);
+  }
+  /** max(this, other) */ max(other: ValueLike): Value {
+    return op('max', this, other);
+  }
+  /** 1 if this < other else 0 */ lt(other: ValueLike): Value {
+    return op('lt', this, other);
+  }
+  /** 1 if this <= other else 0 */ le(other: ValueLike): Value {
+    return op('le', this, other);
+  }
+  /** 1 if this > other else 0 */ gt(other: ValueLike): Value {
+    return op('gt', this, other);
+  }
+  /** 1 if this >= other else 0 */ ge(other: ValueLike): Value {
+    return op('ge', this, other);
+  }
+  /** 1 if this == other else 0 */ eq(other: ValueLike): Value {
+    return op('eq', this, other);
+  }
+  /** 1 if this != other else 0 */ ne(other: ValueLike): Value {
+    return op('ne', this, other);
+  }
+  /** logistic sigmoid (stable) */ sigmoid(): Value {
+    return op('sigmoid', this);
+  }
+  /** log(1 + e^this) (stable) */ softplus(): Value {
+    return op('softplus', this);
+  }
+  /** log(sigmoid(this)) (stable) */ logSigmoid(): Value {
+    return op('logSigmoid', this);
+  }
+  /** hyperbolic tangent */ tanh(): Value {
+    return op('tanh', this);
+  }
+  /** max(this, 0) */ relu(): Value {
+    return op('relu', this);
+  }
+  /** the same number with no gradient flowing back (stop_gradient) */ detach(): Value {
+    return op('detach', this);
+  }
 
   /**
    * Backpropagates from this value: adds d(this)/d(v) to `v.grad` for every value `v` it was computed from
@@ -163,7 +220,11 @@ function op(name: PrimitiveName, ...args: ValueLike[]): Value {
     const nums = vals.map((v) => v.data!);
     data = PRIMITIVES[name].evaluate(...nums);
   }
-  return new Value(expr, data, vals.filter((v) => !v.expr.isConst || v.parents.length > 0));
+  return new Value(
+    expr,
+    data,
+    vals.filter((v) => !v.expr.isConst || v.parents.length > 0),
+  );
 }
 
 /** Every Value reachable from `root` through `parents`, each once. */
@@ -188,7 +249,8 @@ function collect(root: Value): Value[] {
  * @throws ArgumentError when `data` is not a number
  */
 export function value(data: number, label = ''): Value {
-  if (typeof data !== 'number') throw new ArgumentError('value', `argument 'data' must be a number, got ${typeof data}`);
+  if (typeof data !== 'number')
+    throw new ArgumentError('value', `argument 'data' must be a number, got ${typeof data}`);
   return new Value(variable(`%${++leafCounter}${label ? `:${label}` : ''}`), data, [], label);
 }
 
@@ -223,7 +285,8 @@ export function valueGrad(output: Value, inputs: readonly Value[]): Value[] {
   }
   const leaves = nodes.filter((v) => v.isLeaf);
   return inputs.map((inp, i) => {
-    if (!(inp instanceof Value)) throw new ArgumentError('valueGrad', `argument 'inputs[${i}]' is not a Value`);
+    if (!(inp instanceof Value))
+      throw new ArgumentError('valueGrad', `argument 'inputs[${i}]' is not a Value`);
     const g = adj.get(inp.expr) ?? constant(0);
     const data = numeric ? evaluateAll([g], bindings)[0] : undefined;
     return new Value(g, data, leaves);

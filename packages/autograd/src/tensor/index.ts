@@ -6,11 +6,33 @@ import './methods.js';
 import './methods-reduce.js';
 import './methods-shape.js';
 
-export { allocate, DEFAULT_DTYPE, type DType, promoteTypes, requireSameDtype, type Storage } from './dtype.js';
-export { enableGrad, isGradEnabled, noGrad } from './grad-mode.js';
-export { type Grads, Node } from './node.js';
-export { checkTensor, type GradHook, type NestedArray, record, record1, Tensor } from './tensor.js';
-export { type BackwardOptions, backward, type GradOptions, grad } from './engine.js';
+export { toDtype } from './cast.js';
+export {
+  arange,
+  type CreateOptions,
+  eye,
+  fromArray,
+  full,
+  linspace,
+  ones,
+  onesLike,
+  type RandomOptions,
+  rand,
+  randint,
+  randn,
+  scalarTensor,
+  tensor,
+  zeros,
+  zerosLike,
+} from './creation.js';
+export {
+  allocate,
+  DEFAULT_DTYPE,
+  type DType,
+  promoteTypes,
+  requireSameDtype,
+  type Storage,
+} from './dtype.js';
 export {
   applyElementwise,
   ElementwiseSpec,
@@ -22,28 +44,13 @@ export {
   primitiveOp,
 } from './elementwise.js';
 export * from './elementwise-ops.js';
-export { reducedShape, sum, sumTo } from './reduce-sum.js';
-export { broadcastTo, reshape } from './view.js';
-export { toDtype } from './cast.js';
-export {
-  arange,
-  type CreateOptions,
-  eye,
-  fromArray,
-  full,
-  linspace,
-  ones,
-  onesLike,
-  rand,
-  randint,
-  randn,
-  type RandomOptions,
-  scalarTensor,
-  tensor,
-  zeros,
-  zerosLike,
-} from './creation.js';
+export { type BackwardOptions, backward, type GradOptions, grad } from './engine.js';
+export { enableGrad, isGradEnabled, noGrad } from './grad-mode.js';
+export { linear, type MatmulKernel, matmul, matmulKernel, setMatmulKernel } from './matmul.js';
+export { type Grads, Node } from './node.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
+export { type Axis, argmax, argmin, logSumExp, max, mean, min, prod } from './reduce.js';
+export { reducedShape, sum, sumTo } from './reduce-sum.js';
 export {
   broadcastShapes,
   broadcastStrides,
@@ -51,8 +58,8 @@ export {
   fmt as formatShape,
   normalizeAxes,
   normalizeAxis,
-  sameShape,
   type Shape,
+  sameShape,
   sizeOf,
 } from './shape.js';
 export {
@@ -76,6 +83,6 @@ export {
   transpose,
   unsqueeze,
 } from './shape-ops/index.js';
-export { linear, type MatmulKernel, matmul, matmulKernel, setMatmulKernel } from './matmul.js';
-export { argmax, argmin, type Axis, logSumExp, max, mean, min, prod } from './reduce.js';
 export { logSoftmax, softmax } from './softmax.js';
+export { checkTensor, type GradHook, type NestedArray, record, record1, Tensor } from './tensor.js';
+export { broadcastTo, reshape } from './view.js';

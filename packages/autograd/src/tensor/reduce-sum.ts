@@ -1,8 +1,8 @@
-import { allocate } from './dtype.js';
-import { broadcastTo, reshape } from './view.js';
-import { fmt, normalizeAxes, sameShape, type Shape, sizeOf } from './shape.js';
-import { record1, type Tensor } from './tensor.js';
 import { ShapeError } from '@gradkit/kernels';
+import { allocate } from './dtype.js';
+import { fmt, normalizeAxes, type Shape, sameShape, sizeOf } from './shape.js';
+import { record1, type Tensor } from './tensor.js';
+import { broadcastTo, reshape } from './view.js';
 
 /** The shape left after reducing `axes` (kept as size 1 with `keepDims`). */
 export function reducedShape(shape: Shape, axes: readonly number[], keepDims: boolean): number[] {
@@ -84,7 +84,8 @@ export function sum(x: Tensor, axis?: number | readonly number[], keepDims = fal
 export function sumTo(g: Tensor, shape: Shape): Tensor {
   if (sameShape(g.shape, shape)) return g;
   const lead = g.ndim - shape.length;
-  if (lead < 0) throw new ShapeError('sumTo', `cannot reduce shape ${fmt(g.shape)} to the larger rank ${fmt(shape)}`);
+  if (lead < 0)
+    throw new ShapeError('sumTo', `cannot reduce shape ${fmt(g.shape)} to the larger rank ${fmt(shape)}`);
   const axes: number[] = [];
   for (let d = 0; d < g.ndim; d++) {
     if (d < lead) axes.push(d);

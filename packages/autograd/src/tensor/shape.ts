@@ -76,7 +76,10 @@ export function broadcastStrides(shape: Shape, target: Shape): number[] {
 export function normalizeAxis(op: string, axis: number, rank: number): number {
   const r = Math.max(rank, 1);
   if (!Number.isInteger(axis) || axis < -r || axis >= r) {
-    throw new ShapeError(op, `axis ${axis} is out of range for a tensor of rank ${rank} (valid: ${-r}..${r - 1})`);
+    throw new ShapeError(
+      op,
+      `axis ${axis} is out of range for a tensor of rank ${rank} (valid: ${-r}..${r - 1})`,
+    );
   }
   return axis < 0 ? axis + r : axis;
 }
@@ -86,7 +89,11 @@ export function normalizeAxis(op: string, axis: number, rank: number): number {
  *
  * @throws ShapeError on out-of-range or repeated axes
  */
-export function normalizeAxes(op: string, axis: number | readonly number[] | undefined, rank: number): number[] {
+export function normalizeAxes(
+  op: string,
+  axis: number | readonly number[] | undefined,
+  rank: number,
+): number[] {
   if (axis === undefined) return [...Array(rank).keys()];
   const list = typeof axis === 'number' ? [axis] : [...axis];
   const out = list.map((a) => normalizeAxis(op, a, rank));

@@ -1,5 +1,5 @@
 import { ArgumentError } from '../errors.js';
-import { freeVariables, type Expr } from '../expr/node.js';
+import { type Expr, freeVariables } from '../expr/node.js';
 import { type Runtime, runtime } from '../runtime.js';
 import { jsDialect, straightLine } from './schedule.js';
 
@@ -20,10 +20,9 @@ export interface CompiledExpression {
 
 const ident = (i: number) => `v${i}`;
 
-function varMap(variables: readonly string[], op: string): Map<string, number> {
-  const m = new Map<string, number>();
-  variables.forEach((v, i) => m.set(v, i));
-  return m;
+/** Position of each variable name. */
+export function variableIndex(variables: readonly string[]): Map<string, number> {
+  return new Map(variables.map((v, i) => [v, i] as const));
 }
 
 function checkCovered(outputs: readonly Expr[], index: Map<string, number>, op: string): void {
@@ -47,9 +46,12 @@ function build<T>(source: string): T {
  */
 export function compile(expr: Expr, options: { variables?: readonly string[] } = {}): CompiledExpression {
   const variables = options.variables ?? freeVariables(expr);
-  const index = varMap(variables, 'compile');
+  const index = variableIndex(variables);
   checkCovered([expr], index, 'compile');
-  const body = straightLine([expr], jsDialect((name) => ident(index.get(name)!)));
+  const body = straightLine(
+    [expr],
+    jsDialect((name) => ident(index.get(name)!)),
+  );
   const params = variables.map((_, i) => ident(i)).join(', ');
   const source = `return function compiled(${params}) {\n  ${body.statements.join('\n  ')}\n  return ${body.results[0]};\n};`;
   const positional = build<(...args: number[]) => number>(source);
@@ -110,14 +112,17 @@ export function compileElementwise(
   const key = `${outputs.map((o) => o.id).join(',')}|${variables.join(',')}|${kinds.join(',')}`;
   const hit = kernelCache.get(key);
   if (hit !== undefined) return hit;
-  const index = varMap(variables, 'compileElementwise');
+  const index = variableIndex(variables);
   checkCovered(outputs, index, 'compileElementwise');
-  const body = straightLine(outputs, jsDialect((name) => ident(index.get(name)!)));
+  const body = straightLine(
+    outputs,
+    jsDialect((name) => ident(index.get(name)!)),
+  );
   const lines: string[] = [];
   variables.forEach((_, i) => {
     lines.push(kinds[i] === 'scalar' ? `const ${ident(i)} = +ins[${i}];` : `const a${i} = ins[${i}];`);
   });
-  outputs.forEach((_, k) => lines.push(`const o${k} = outs[${k}];`));
+  for (let k = 0; k < outputs.length; k++) lines.push(`const o${k} = outs[${k}];`);
   const loads = variables
     .map((_, i) => (kinds[i] === 'array' ? `const ${ident(i)} = a${i}[i];` : ''))
     .filter((s) => s !== '');
@@ -152,7 +157,10 @@ export function evaluateBatch(
       continue;
     }
     if (n >= 0 && col.length !== n) {
-      throw new ArgumentError('evaluateBatch', `variable '${name}' has ${col.length} values, others have ${n}`);
+      throw new ArgumentError(
+        'evaluateBatch',
+        `variable '${name}' has ${col.length} values, others have ${n}`,
+      );
     }
     n = col.length;
     inputs.push(col instanceof Float64Array || col instanceof Float32Array ? col : Float64Array.from(col));

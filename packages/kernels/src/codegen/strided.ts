@@ -1,9 +1,9 @@
 import { ArgumentError } from '../errors.js';
 import type { Expr } from '../expr/node.js';
 import { freeVariables } from '../expr/node.js';
-import type { NumericArray } from './js.js';
-import { jsDialect, straightLine } from './schedule.js';
 import { runtime } from '../runtime.js';
+import { type NumericArray, variableIndex } from './js.js';
+import { jsDialect, straightLine } from './schedule.js';
 
 /**
  * A broadcasting elementwise loop: output element at multi-index `idx` (row-major over `shape`) reads input
@@ -27,12 +27,14 @@ export function compileStrided(outputs: readonly Expr[], variables: readonly str
   const key = `${outputs.map((o) => o.id).join(',')}|${variables.join(',')}`;
   const hit = stridedCache.get(key);
   if (hit !== undefined) return hit;
-  const index = new Map<string, number>();
-  variables.forEach((v, i) => index.set(v, i));
+  const index = variableIndex(variables);
   for (const name of freeVariables(outputs)) {
     if (!index.has(name)) throw new ArgumentError('compileStrided', `variable '${name}' is not listed`);
   }
-  const body = straightLine(outputs, jsDialect((name) => `v${index.get(name)!}`));
+  const body = straightLine(
+    outputs,
+    jsDialect((name) => `v${index.get(name)!}`),
+  );
   const n = variables.length;
   const ks = [...Array(n).keys()];
   const src = [
@@ -43,7 +45,10 @@ export function compileStrided(outputs: readonly Expr[], variables: readonly str
     '  const inner = rank === 0 ? 1 : shape[rank - 1];',
     '  const rows = total / inner;',
     '  const idx = new Int32Array(Math.max(rank - 1, 1));',
-    ...ks.map((k) => `  const a${k} = ins[${k}]; const s${k} = strides[${k}]; const l${k} = rank === 0 ? 0 : s${k}[rank - 1];`),
+    ...ks.map(
+      (k) =>
+        `  const a${k} = ins[${k}]; const s${k} = strides[${k}]; const l${k} = rank === 0 ? 0 : s${k}[rank - 1];`,
+    ),
     ...outputs.map((_, j) => `  const o${j} = outs[${j}];`),
     '  let o = 0;',
     '  for (let r = 0; r < rows; r++) {',
@@ -62,6 +67,3 @@ export function compileStrided(outputs: readonly Expr[], variables: readonly str
   stridedCache.set(key, kernel);
   return kernel;
 }
-
-
-

@@ -1,6 +1,12 @@
 import { ArgumentError, ArityError, UnknownOpError } from '../errors.js';
 import { constant, constantUnchecked, Expr, intern } from './node.js';
-import { isPrimitive, PRIMITIVE_NAMES, PRIMITIVES, type PrimitiveName, type RuleBuilder } from './primitives.js';
+import {
+  isPrimitive,
+  PRIMITIVE_NAMES,
+  PRIMITIVES,
+  type PrimitiveName,
+  type RuleBuilder,
+} from './primitives.js';
 
 /** An expression, or a number standing for a constant. */
 export type ExprLike = Expr | number;
@@ -9,7 +15,8 @@ export type ExprLike = Expr | number;
 export function toExpr(x: ExprLike, op = 'expr', arg = 'argument'): Expr {
   if (x instanceof Expr) return x;
   if (typeof x === 'number') {
-    if (Number.isNaN(x)) throw new ArgumentError(op, `argument '${arg}' is NaN; NaN constants are not allowed`);
+    if (Number.isNaN(x))
+      throw new ArgumentError(op, `argument '${arg}' is NaN; NaN constants are not allowed`);
     return constant(x);
   }
   throw new ArgumentError(op, `argument '${arg}' must be an Expr or a number, got ${describe(x)}`);
@@ -31,7 +38,10 @@ function describe(x: unknown): string {
  */
 export function apply(op: string, ...args: ExprLike[]): Expr {
   if (!isPrimitive(op)) {
-    throw new UnknownOpError(op, `unknown primitive '${op}'; known primitives: ${PRIMITIVE_NAMES.join(', ')}`);
+    throw new UnknownOpError(
+      op,
+      `unknown primitive '${op}'; known primitives: ${PRIMITIVE_NAMES.join(', ')}`,
+    );
   }
   const prim = PRIMITIVES[op];
   if (args.length !== prim.arity) {

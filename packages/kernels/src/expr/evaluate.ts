@@ -15,7 +15,11 @@ function lookup(bindings: Bindings, name: string): number | undefined {
  *
  * @throws ArgumentError when a variable has no binding or its binding is not a number
  */
-export function evaluateAll(outputs: readonly Expr[], bindings: Bindings, cache = new Map<Expr, number>()): number[] {
+export function evaluateAll(
+  outputs: readonly Expr[],
+  bindings: Bindings,
+  cache = new Map<Expr, number>(),
+): number[] {
   for (const node of topoSort(outputs)) {
     if (cache.has(node)) continue;
     let v: number;
@@ -23,7 +27,10 @@ export function evaluateAll(outputs: readonly Expr[], bindings: Bindings, cache 
     else if (node.isVar) {
       const b = lookup(bindings, node.name);
       if (typeof b !== 'number') {
-        throw new ArgumentError('evaluate', `variable '${node.name}' has no numeric binding (got ${String(b)})`);
+        throw new ArgumentError(
+          'evaluate',
+          `variable '${node.name}' has no numeric binding (got ${String(b)})`,
+        );
       }
       v = b;
     } else {

@@ -81,7 +81,10 @@ export function constantUnchecked(v: number): Expr {
  */
 export function constant(v: number): Expr {
   if (typeof v !== 'number' || Number.isNaN(v)) {
-    throw new ArgumentError('constant', `argument 'value' must be a number that is not NaN, got ${String(v)}`);
+    throw new ArgumentError(
+      'constant',
+      `argument 'value' must be a number that is not NaN, got ${String(v)}`,
+    );
   }
   return constantUnchecked(v);
 }
@@ -93,7 +96,10 @@ export function constant(v: number): Expr {
  */
 export function variable(name: string): Expr {
   if (typeof name !== 'string' || name.length === 0) {
-    throw new ArgumentError('variable', `argument 'name' must be a non-empty string, got ${JSON.stringify(name)}`);
+    throw new ArgumentError(
+      'variable',
+      `argument 'name' must be a non-empty string, got ${JSON.stringify(name)}`,
+    );
   }
   return intern('var', [], Number.NaN, name, `v:${name}`);
 }
@@ -140,6 +146,7 @@ function render(e: Expr): string {
   if (e.isConst) return Object.is(e.value, -0) ? '-0' : String(e.value);
   if (e.isVar) return e.name;
   const infix = INFIX[e.op];
-  if (infix !== undefined && e.args.length === 2) return `(${render(e.args[0]!)} ${infix} ${render(e.args[1]!)})`;
+  if (infix !== undefined && e.args.length === 2)
+    return `(${render(e.args[0]!)} ${infix} ${render(e.args[1]!)})`;
   return `${e.op}(${e.args.map(render).join(', ')})`;
 }
