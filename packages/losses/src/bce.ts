@@ -41,11 +41,15 @@ function bceProgram(weighted: boolean): LossProgram {
   );
   const gradY = sub(log1p(neg(x)), log(x));
   const gw = weighted ? mul(g, arg(2)) : g;
+  const grads = (gx: Expr) =>
+    weighted ? [mul(gw, gx), mul(gw, gradY), mul(g, loss)] : [mul(gw, gx), mul(gw, gradY)];
   return {
     name: 'bce',
     arity,
     value: weighted ? mul(arg(2), loss) : loss,
-    grads: weighted ? [mul(gw, jetX), mul(gw, gradY), mul(g, loss)] : [mul(gw, jetX), mul(gw, gradY)],
+    grads: grads(jetX),
+    // The second-order terms of the jet are 0 in value: the forward pass computes the plain formula.
+    gradValues: grads(gradX),
   };
 }
 

@@ -35,6 +35,11 @@ export interface LossProgram {
   /** For each input: upstream gradient times d(loss)/d(input), or null where that is structurally zero. */
   readonly grads: ReadonlyArray<Expr | null>;
   /**
+   * Optional cheaper expressions with the same values as `grads` (not meant to be differentiated), used when
+   * the gradients are computed numerically during the forward pass.
+   */
+  readonly gradValues?: ReadonlyArray<Expr | null>;
+  /**
    * For losses on logits: the value, exact also where the logit x0 is ±inf (the limit; slower, so it is only
    * evaluated when a call has infinite logits). When present, a gradient that is NaN at an infinite logit
    * (a product like 0·softplus(inf) inside it) is also taken at ±Number.MAX_VALUE instead.

@@ -119,7 +119,7 @@ export function runLoss(program: LossProgram, tensors: readonly Tensor[], reduct
   const sums = [reduction !== 'none'];
   const gradOutputs: Expr[] = [];
   eager.forEach((e, i) => {
-    if (e) gradOutputs.push(program.grads[i]!);
+    if (e) gradOutputs.push((program.gradValues ?? program.grads)[i]!);
   });
   outputs.push(...gradOutputs);
   for (const _ of gradOutputs) {
