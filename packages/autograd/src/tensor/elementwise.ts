@@ -18,7 +18,7 @@ import { allocate, type DType, promoteTypes } from './dtype.js';
 import type { Grads } from './node.js';
 import { sumTo } from './reduce-sum.js';
 import { broadcastShapes, broadcastStrides, type Shape, sameShape, sizeOf } from './shape.js';
-import { checkTensor, record, type Tensor } from './tensor.js';
+import { checkTensor, record, Tensor } from './tensor.js';
 
 /**
  * An elementwise computation: `outputs` are expressions over the positional variables `x0 … x{arity-1}`.
@@ -33,6 +33,7 @@ export class ElementwiseSpec {
   readonly arity: number;
   /** The variable names `x0 …`. */
   readonly variables: readonly string[];
+  #differentiable: boolean | undefined;
   readonly #backward = new Map<string, { spec: ElementwiseSpec; inputs: number[] }>();
 
   /** @internal use {@link elementwiseSpec}. */
@@ -48,6 +49,19 @@ export class ElementwiseSpec {
    * computation over (inputs…, output grads…) whose outputs are the input gradients (before reduction
    * to the inputs' shapes). Inputs whose gradient is structurally zero are left out.
    */
+  /** False when every output's derivative with respect to every input is structurally zero. */
+  get differentiable(): boolean {
+    if (this.#differentiable === undefined) {
+      const all = this.variables.map(() => true);
+      this.#differentiable =
+        this.backwardSpec(
+          all,
+          this.outputs.map(() => true),
+        ).inputs.length > 0;
+    }
+    return this.#differentiable;
+  }
+
   backwardSpec(
     needInput: readonly boolean[],
     haveGrad: readonly boolean[],
@@ -138,6 +152,8 @@ export function applyElementwise(spec: ElementwiseSpec, inputs: readonly Tensor[
   const shape = broadcastShapes(spec.name, ...inputs.map((t) => t.shape));
   const outDtype = dtype ?? inputs.map((t) => t.dtype).reduce(promoteTypes);
   const outs = runKernel(spec, inputs, shape, outDtype);
+  // Outputs with no derivative at all (comparisons, sign, logical ops) do not join the graph, as in PyTorch.
+  if (!spec.differentiable) return outs.map((data) => new Tensor(data, shape));
   return record(
     spec.name,
     inputs,
