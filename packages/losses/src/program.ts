@@ -40,9 +40,9 @@ export interface LossProgram {
    */
   readonly gradValues?: ReadonlyArray<Expr | null>;
   /**
-   * For losses on logits: the value, exact also where the logit x0 is ±inf (the limit; slower, so it is only
-   * evaluated when a call has infinite logits). When present, a gradient that is NaN at an infinite logit
-   * (a product like 0·softplus(inf) inside it) is also taken at ±Number.MAX_VALUE instead.
+   * For losses on logits: the value, exact also where the logit x0 is ±inf (the limit). It is slower, so it
+   * is only evaluated when `value` summed to NaN and some logit is infinite; then a gradient that is NaN at an
+   * infinite logit (a product like 0·softplus(inf) inside it) is also taken at ±Number.MAX_VALUE instead.
    */
   readonly valueAtInfinity?: Expr;
 }
@@ -115,7 +115,8 @@ export function logitProgram(parts: LogitLossParts): LossProgram {
   // 0·inf only arises at infinite logits: one well-predicted test picks the guarded form there.
   const finite = lt(abs(x), Number.POSITIVE_INFINITY);
   const weighted = (e: Expr, guarded: boolean) => (w === null ? e : guarded ? mulOrZero(w, e) : mul(w, e));
-  const value = where(finite, weighted(lossDiff, false), weighted(lossLimit, true));
+  // The plain form: at an infinite logit it may give NaN (0·inf), which makes runLoss use valueAtInfinity.
+  const value = weighted(lossDiff, false);
   // Where the guarded form is still NaN at an infinite logit (0·inf inside a factor or additive term),
   // evaluate it at the largest finite logit instead. Only run when infinite logits occur (see runLoss).
   const proxy = substitute(lossLimit, new Map([[x, where(gt(x, 0), Number.MAX_VALUE, -Number.MAX_VALUE)]]));

@@ -17,15 +17,7 @@ import {
   where,
   whereValue,
 } from '@gradkit/autograd';
-import {
-  abs,
-  compileFusedReduce,
-  compileStridedReduce,
-  type Expr,
-  eq,
-  type InputKind,
-  variable,
-} from '@gradkit/kernels';
+import { compileFusedReduce, compileStridedReduce, type Expr, type InputKind } from '@gradkit/kernels';
 import type { Reduction } from './options.js';
 import type { LossProgram } from './program.js';
 
@@ -34,6 +26,12 @@ const finiteProxy: FusedFunction = fuse(
   (v) => whereValue(v.abs().eq(Number.POSITIVE_INFINITY), v.sign().mul(Number.MAX_VALUE), v),
   'finiteLogit',
 );
+
+/** Whether some element is ±inf. */
+function hasInfinity(data: Storage): boolean {
+  for (let i = 0; i < data.length; i++) if (Math.abs(data[i]!) === Number.POSITIVE_INFINITY) return true;
+  return false;
+}
 
 /** Per-element gradients computed during the forward pass, kept for a backward pass that needs no graph. */
 interface Saved {
@@ -116,7 +114,8 @@ export function runLoss(program: LossProgram, tensors: readonly Tensor[], reduct
   const eager = tensors.map((t, i) => track && t.requiresGrad && program.grads[i] !== null);
   const outputs: Expr[] = [program.value];
   const store = [reduction === 'none'];
-  const sums = [reduction !== 'none'];
+  // The value is always summed: a NaN sum is how infinite logits (0·inf in the plain form) are noticed.
+  const sums = [true];
   const gradOutputs: Expr[] = [];
   eager.forEach((e, i) => {
     if (e) gradOutputs.push((program.gradValues ?? program.grads)[i]!);
@@ -126,20 +125,14 @@ export function runLoss(program: LossProgram, tensors: readonly Tensor[], reduct
     store.push(true);
     sums.push(false);
   }
-  // Count infinite logits in the same pass: their values and gradients get a second, exact pass.
-  const limits = program.valueAtInfinity;
-  if (limits !== undefined) {
-    outputs.push(eq(abs(variable('x0')), Number.POSITIVE_INFINITY));
-    store.push(false);
-    sums.push(true);
-  }
   const gScale = reduction === 'mean' ? 1 / n : 1;
   const { arrays, totals } = runFused(outputs, store, sums, tensors, gScale, dtype);
-  const infinite = limits !== undefined && totals[outputs.length - 1]! > 0;
+  const limits = program.valueAtInfinity;
+  const infinite = limits !== undefined && Number.isNaN(totals[0]!) && hasInfinity(x.data);
   if (infinite) {
-    // Rare: the value at infinite logits is their limit (the exact form), and where a gradient there is NaN
-    // (0·inf inside it), it is taken at ±MAX_VALUE instead.
-    const exact = runFused([limits], [reduction === 'none'], [reduction !== 'none'], tensors, gScale, dtype);
+    // Rare: infinite logits made the plain form NaN. The value there is the limit (the exact form), and where
+    // a gradient there is NaN (0·inf inside it), it is taken at ±MAX_VALUE instead.
+    const exact = runFused([limits!], [reduction === 'none'], [true], tensors, gScale, dtype);
     if (reduction === 'none') arrays[0] = exact.arrays[0]!;
     else totals[0] = exact.totals[0]!;
     if (gradOutputs.length > 0) {
