@@ -65,7 +65,14 @@ const isOne = (e: Expr) => e.isConst && e.value === 1;
  */
 export const ruleBuilder: RuleBuilder = {
   c: (v) => constantUnchecked(v),
-  apply: (op: PrimitiveName, ...args: Expr[]) => apply(op, ...args),
+  apply(op: PrimitiveName, ...args: Expr[]) {
+    // a^1 = a and a^0 = 1 hold bit for bit (also for NaN, ±inf and -0), so derivatives of powers stay short.
+    if (op === 'pow' && args[1]!.isConst) {
+      if (args[1]!.value === 1) return args[0]!;
+      if (args[1]!.value === 0) return constantUnchecked(1);
+    }
+    return apply(op, ...args);
+  },
   add(a, b) {
     if (isZero(a)) return b;
     if (isZero(b)) return a;

@@ -49,10 +49,15 @@ export class Expr {
 
 let nextId = 1;
 const table = new Map<string, WeakRef<Expr>>();
-const registry = new FinalizationRegistry<string>((key) => {
-  const ref = table.get(key);
-  if (ref !== undefined && ref.deref() === undefined) table.delete(key);
-});
+// Entries whose node was garbage-collected are swept in bulk once the table has grown by half since the
+// last sweep: cheaper than a FinalizationRegistry callback per node, and the table stays proportional to
+// the live nodes.
+let sweepAt = 1 << 16;
+
+function sweep(): void {
+  for (const [key, ref] of table) if (ref.deref() === undefined) table.delete(key);
+  sweepAt = Math.max(1 << 16, table.size * 2);
+}
 
 /** @internal Returns the interned node for `key`, creating it when absent. */
 export function intern(op: string, args: readonly Expr[], value: number, name: string, key: string): Expr {
@@ -60,7 +65,7 @@ export function intern(op: string, args: readonly Expr[], value: number, name: s
   if (found !== undefined) return found;
   const node = new Expr(nextId++, op, args, value, name, key);
   table.set(key, new WeakRef(node));
-  registry.register(node, key);
+  if (table.size >= sweepAt) sweep();
   return node;
 }
 
