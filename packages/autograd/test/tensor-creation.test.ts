@@ -10,7 +10,6 @@ import {
   fromArray,
   full,
   Generator,
-  type GradkitError,
   linspace,
   manualSeed,
   type NestedArray,
@@ -28,26 +27,9 @@ import {
 import { shape, tensorOf } from '@gradkit/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { expectOpError } from './helpers.js';
 
 const SEED = 0x7e_05_03;
-
-function expectError(
-  fn: () => unknown,
-  cls: abstract new (...args: never[]) => GradkitError,
-  op: string,
-  ...fragments: string[]
-): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected ${cls.name} from ${op}`).toBeInstanceOf(cls);
-  const e = err as GradkitError;
-  expect(e.op).toBe(op);
-  for (const f of fragments) expect(e.message).toContain(f);
-}
 
 const sumOf = (a: ArrayLike<number>): number => Array.from(a).reduce((s, v) => s + v, 0);
 
@@ -97,10 +79,10 @@ describe('tensor()', () => {
   });
 
   it('refuses ragged nesting and non-numbers (ShapeError), unknown dtypes (DtypeError)', () => {
-    expectError(() => tensor([[1, 2], [3]]), ShapeError, 'tensor', 'ragged', '[1]');
-    expectError(() => tensor([[1, 2], 3] as NestedArray), ShapeError, 'tensor', 'ragged');
-    expectError(() => tensor([1, [2]]), ShapeError, 'tensor', 'not a number');
-    expectError(
+    expectOpError(() => tensor([[1, 2], [3]]), ShapeError, 'tensor', 'ragged', '[1]');
+    expectOpError(() => tensor([[1, 2], 3] as NestedArray), ShapeError, 'tensor', 'ragged');
+    expectOpError(() => tensor([1, [2]]), ShapeError, 'tensor', 'not a number');
+    expectOpError(
       () =>
         tensor([
           [[1], [2]],
@@ -110,8 +92,8 @@ describe('tensor()', () => {
       'tensor',
       '[1][1]',
     );
-    expectError(() => tensor(['a'] as unknown as number[]), ShapeError, 'tensor', 'not a number');
-    expectError(() => tensor([1], { dtype: 'int32' as 'float32' }), DtypeError, 'tensor', 'int32');
+    expectOpError(() => tensor(['a'] as unknown as number[]), ShapeError, 'tensor', 'not a number');
+    expectOpError(() => tensor([1], { dtype: 'int32' as 'float32' }), DtypeError, 'tensor', 'int32');
   });
 });
 
@@ -151,9 +133,9 @@ describe('fromArray, full, zeros, ones, *Like', () => {
       [4, 5, 6],
     ]);
     expect(fromArray(new Float64Array(2), [2]).dtype).toBe('float64');
-    expectError(() => fromArray([1, 2, 3], [2, 2]), ShapeError, 'fromArray', '3 elements', '[2, 2]');
-    expectError(() => zeros([2, -1]), ShapeError, 'full', 'non-negative integers');
-    expectError(() => ones([1.5]), ShapeError, 'full');
+    expectOpError(() => fromArray([1, 2, 3], [2, 2]), ShapeError, 'fromArray', '3 elements', '[2, 2]');
+    expectOpError(() => zeros([2, -1]), ShapeError, 'full', 'non-negative integers');
+    expectOpError(() => ones([1.5]), ShapeError, 'full');
   });
 });
 
@@ -170,13 +152,13 @@ describe('arange, linspace, eye', () => {
   });
 
   it('arange errors: zero or non-finite step, wrong sign, non-finite bounds (DomainError)', () => {
-    expectError(() => arange(0, 5, 0), DomainError, 'arange', 'step');
-    expectError(() => arange(0, 5, Number.NaN), DomainError, 'arange', 'step');
-    expectError(() => arange(0, 5, -1), DomainError, 'arange', 'step sign');
-    expectError(() => arange(5, 0, 1), DomainError, 'arange', 'step sign');
-    expectError(() => arange(Number.NaN), DomainError, 'arange', 'finite');
-    expectError(() => arange(0, Number.POSITIVE_INFINITY), DomainError, 'arange', 'finite');
-    expectError(() => arange(0, 1e300, 1e-300), DomainError, 'arange', 'elements');
+    expectOpError(() => arange(0, 5, 0), DomainError, 'arange', 'step');
+    expectOpError(() => arange(0, 5, Number.NaN), DomainError, 'arange', 'step');
+    expectOpError(() => arange(0, 5, -1), DomainError, 'arange', 'step sign');
+    expectOpError(() => arange(5, 0, 1), DomainError, 'arange', 'step sign');
+    expectOpError(() => arange(Number.NaN), DomainError, 'arange', 'finite');
+    expectOpError(() => arange(0, Number.POSITIVE_INFINITY), DomainError, 'arange', 'finite');
+    expectOpError(() => arange(0, 1e300, 1e-300), DomainError, 'arange', 'elements');
   });
 
   it('linspace includes both ends; steps must be a non-negative integer', () => {
@@ -186,8 +168,8 @@ describe('arange, linspace, eye', () => {
     expect(linspace(3, 7, 0).shape).toEqual([0]);
     const t = linspace(-1, 1, 7, { dtype: 'float64' });
     expect(t.data[6]).toBe(1);
-    expectError(() => linspace(0, 1, -1), DomainError, 'linspace', 'steps');
-    expectError(() => linspace(0, 1, 2.5), DomainError, 'linspace', 'steps');
+    expectOpError(() => linspace(0, 1, -1), DomainError, 'linspace', 'steps');
+    expectOpError(() => linspace(0, 1, 2.5), DomainError, 'linspace', 'steps');
   });
 
   it('eye is the identity, square or rectangular', () => {
@@ -201,7 +183,7 @@ describe('arange, linspace, eye', () => {
     ]);
     expect(eye(3, 1, { dtype: 'float64' }).tolist()).toEqual([[1], [0], [0]]);
     expect(eye(0).shape).toEqual([0, 0]);
-    expectError(() => eye(-1), ShapeError, 'eye');
+    expectOpError(() => eye(-1), ShapeError, 'eye');
   });
 });
 
@@ -261,12 +243,12 @@ describe('random', () => {
   });
 
   it('randint errors: bounds not integers with low < high (ArgumentError), beyond exact integers (DomainError)', () => {
-    expectError(() => randint(3, 3, [1]), ArgumentError, 'randint', 'low 3, high 3');
-    expectError(() => randint(0, 2.5, [1]), ArgumentError, 'randint');
-    expectError(() => randint(0, 2 ** 25, [1]), DomainError, 'randint', 'float32');
+    expectOpError(() => randint(3, 3, [1]), ArgumentError, 'randint', 'low 3, high 3');
+    expectOpError(() => randint(0, 2.5, [1]), ArgumentError, 'randint');
+    expectOpError(() => randint(0, 2 ** 25, [1]), DomainError, 'randint', 'float32');
     expect(randint(0, 2 ** 25, [3], { dtype: 'float64' }).dtype).toBe('float64');
-    expectError(() => rand([-1]), ShapeError, 'rand');
-    expectError(() => new Generator(Number.NaN), ArgumentError, 'Generator.manualSeed');
+    expectOpError(() => rand([-1]), ShapeError, 'rand');
+    expectOpError(() => new Generator(Number.NaN), ArgumentError, 'Generator.manualSeed');
   });
 });
 
@@ -285,7 +267,7 @@ describe('reading back', () => {
         const flat = (x: NestedArray): number[] => (Array.isArray(x) ? x.flatMap(flat) : [x]);
         expect(flat(t.tolist())).toEqual(Array.from(t.data));
         if (t.size === 1) expect(t.item()).toBe(t.data[0]);
-        else expectError(() => t.item(), ShapeError, 'item', 'one-element', `[${t.shape.join(', ')}]`);
+        else expectOpError(() => t.item(), ShapeError, 'item', 'one-element', `[${t.shape.join(', ')}]`);
       }),
       { seed: SEED, numRuns: 80 },
     );

@@ -10,7 +10,6 @@ import {
   enableGrad,
   fromArray,
   fuseMany,
-  type GradkitError,
   grad,
   isGradEnabled,
   noGrad,
@@ -25,29 +24,11 @@ import {
 import { shape, tensorOf } from '@gradkit/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { expectOpError } from './helpers.js';
 
 const SEED = 0x7e_05_02;
 const f64 = (data: number[] | number[][], requiresGrad = true) =>
   tensor(data, { dtype: 'float64', requiresGrad });
-
-/** Asserts that `fn` throws the error class `cls` from op `op`, with every fragment in its message. */
-function expectError(
-  fn: () => unknown,
-  cls: abstract new (...args: never[]) => GradkitError,
-  op: string,
-  ...fragments: string[]
-): void {
-  let err: unknown;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected ${cls.name} from ${op}`).toBeInstanceOf(cls);
-  const e = err as GradkitError;
-  expect(e.op).toBe(op);
-  for (const f of fragments) expect(e.message).toContain(f);
-}
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-12) => {
   expect(a.length).toBe(b.length);
@@ -90,7 +71,7 @@ describe('backward', () => {
     const x = f64([1, 2]);
     const y = x.sigmoid().sum();
     y.backward();
-    expectError(() => y.backward(), StateError, 'sum', 'second time', 'retainGraph');
+    expectOpError(() => y.backward(), StateError, 'sum', 'second time', 'retainGraph');
     x.zeroGrad();
     const z = x.sigmoid();
     const s = z.sum();
@@ -102,16 +83,16 @@ describe('backward', () => {
       Array.from(g1, (v) => 2 * v),
     );
     s.backward();
-    expectError(() => s.backward(), StateError, 'sum');
+    expectOpError(() => s.backward(), StateError, 'sum');
     // The op named is the first freed one met, here below a fresh node.
-    expectError(() => z.mul(2).sum().backward(), StateError, 'sigmoid', 'second time');
+    expectOpError(() => z.mul(2).sum().backward(), StateError, 'sigmoid', 'second time');
   });
 
   it('needs a gradient for a non-scalar output (ShapeError), of the right shape', () => {
     const x = f64([1, 2, 3]);
     const y = x.mul(2);
-    expectError(() => y.backward(), ShapeError, 'backward', 'one element', '[3]');
-    expectError(() => y.backward(f64([1, 1], false)), ShapeError, 'backward', '[2]', '[3]');
+    expectOpError(() => y.backward(), ShapeError, 'backward', 'one element', '[3]');
+    expectOpError(() => y.backward(f64([1, 1], false)), ShapeError, 'backward', '[2]', '[3]');
     y.backward(f64([1, 0, -1], false));
     expect(x.grad!.tolist()).toEqual([2, 0, -2]);
     // A one-element output of any rank needs none.
@@ -121,14 +102,14 @@ describe('backward', () => {
   });
 
   it('refuses an output that does not require grad, and a non-tensor gradient', () => {
-    expectError(() => tensor([1]).mul(2).backward(), StateError, 'backward', 'does not require grad');
+    expectOpError(() => tensor([1]).mul(2).backward(), StateError, 'backward', 'does not require grad');
     const y = f64([1, 2]).mul(2);
-    expectError(() => backward(y, [1, 2] as unknown as Tensor), ArgumentError, 'backward', 'gradient 0');
+    expectOpError(() => backward(y, [1, 2] as unknown as Tensor), ArgumentError, 'backward', 'gradient 0');
   });
 
   it('.grad accepts only a tensor of the same shape and dtype (so accumulation never broadcasts)', () => {
     const x = f64([1, 2, 3]);
-    expectError(
+    expectOpError(
       () => {
         x.grad = f64([1], false);
       },
@@ -137,7 +118,7 @@ describe('backward', () => {
       '[1]',
       '[3]',
     );
-    expectError(
+    expectOpError(
       () => {
         x.grad = tensor([1, 2, 3]);
       },
@@ -159,7 +140,7 @@ describe('backward', () => {
   it('checks the shape of what a backward function returns (ShapeError naming the op)', () => {
     const x = f64([1, 2, 3]);
     const y = record1('brokenOp', [x], new Float64Array(3), [3], (g) => [g.sum()]);
-    expectError(() => y.sum().backward(), ShapeError, 'brokenOp', 'shape []', 'input 0 of shape [3]');
+    expectOpError(() => y.sum().backward(), ShapeError, 'brokenOp', 'shape []', 'input 0 of shape [3]');
   });
 
   it('createGraph leaves a differentiable .grad', () => {
@@ -254,7 +235,7 @@ describe('grad', () => {
     const x = f64([1, 2]);
     const z = f64([3]);
     const y = x.mul(2).sum();
-    expectError(
+    expectOpError(
       () => grad(y, [x, z], { retainGraph: true }),
       ArgumentError,
       'grad',
@@ -268,14 +249,14 @@ describe('grad', () => {
 
   it('refuses inputs that do not require grad, non-scalar outputs without gradOutputs, a wrong gradOutputs count', () => {
     const x = f64([1, 2]);
-    expectError(
+    expectOpError(
       () => grad(x.mul(2).sum(), [tensor([1])]),
       ArgumentError,
       'grad',
       'input 0 does not require grad',
     );
-    expectError(() => grad(x.mul(2), [x]), ShapeError, 'grad', 'one element', '[2]');
-    expectError(
+    expectOpError(() => grad(x.mul(2), [x]), ShapeError, 'grad', 'one element', '[2]');
+    expectOpError(
       () => grad([x.mul(2).sum()], [x], { gradOutputs: [] }),
       ArgumentError,
       'grad',
@@ -352,7 +333,7 @@ describe('grad mode', () => {
     x.requiresGrad = true;
     const y = x.mul(2);
     expect(y.requiresGrad).toBe(true);
-    expectError(
+    expectOpError(
       () => {
         y.requiresGrad = false;
       },
@@ -412,11 +393,11 @@ describe('hooks and retainGrad', () => {
   it('hooks must keep shape and dtype; hooks need requiresGrad', () => {
     const x = f64([1, 2]);
     x.registerHook(() => f64([1, 2, 3], false));
-    expectError(() => x.sum().backward(), ShapeError, 'registerHook', '[2]', '[3]');
+    expectOpError(() => x.sum().backward(), ShapeError, 'registerHook', '[2]', '[3]');
     const y = f64([1, 2]);
     y.registerHook((g) => g.to('float32'));
-    expectError(() => y.sum().backward(), DtypeError, 'registerHook', 'float64', 'float32');
-    expectError(() => tensor([1]).registerHook(() => undefined), StateError, 'registerHook');
+    expectOpError(() => y.sum().backward(), DtypeError, 'registerHook', 'float64', 'float32');
+    expectOpError(() => tensor([1]).registerHook(() => undefined), StateError, 'registerHook');
   });
 
   it('retainGrad keeps a non-leaf gradient (after its hooks); others stay null', () => {
@@ -428,7 +409,7 @@ describe('hooks and retainGrad', () => {
     close(h.grad!.data, [2 * Math.exp(3), 2 * Math.exp(6)]);
     expect(k.grad).toBeNull();
     close(x.grad!.data, [6 * Math.exp(3), 6 * Math.exp(6)]);
-    expectError(() => tensor([1]).retainGrad(), StateError, 'retainGrad');
+    expectOpError(() => tensor([1]).retainGrad(), StateError, 'retainGrad');
   });
 });
 
@@ -445,7 +426,7 @@ describe('dtype rules', () => {
     expect(a.where(a.gt(1), b).dtype).toBe('float64');
     expect(a.to('float64').dtype).toBe('float64');
     expect(a.to('float32')).toBe(a);
-    expectError(() => a.to('int8' as 'float32'), DtypeError, 'toDtype', 'int8');
+    expectOpError(() => a.to('int8' as 'float32'), DtypeError, 'toDtype', 'int8');
   });
 
   it('gradients have the dtype of their tensor, whatever they met', () => {

@@ -13,7 +13,7 @@ import {
 } from '@gradkit/autograd';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { at, checkGrads, expectElements, expectError, leaf, shapeArb } from './tensor-shape-helpers.js';
+import { at, checkGrads, expectElements, expectError, leaf, shapeArb } from './helpers.js';
 
 /** A base shape, an axis, and 1…3 sizes along that axis (0 allowed), plus a seed. */
 const concatCase = shapeArb(1, 3, 3, 27).chain((shape) =>

@@ -15,7 +15,7 @@ import {
 } from '@gradkit/autograd';
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
-import { shapeArb, sizeOf } from './tensor-shape-helpers.js';
+import { shapeArb, sizeOf } from './helpers.js';
 
 /**
  * Applies `op` to float32 inputs and to float64 copies of the same (float32-representable) values: the float32

@@ -24,7 +24,7 @@ import {
   leaf,
   shapeArb,
   sizeOf,
-} from './tensor-shape-helpers.js';
+} from './helpers.js';
 
 type IndexForm = 'array' | 'int32' | 'tensor';
 const asForm = (values: number[], form: IndexForm) =>

@@ -14,7 +14,7 @@ import {
 } from '@gradkit/autograd';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { at, checkGrads, expectElements, expectError, leaf, shapeArb } from './tensor-shape-helpers.js';
+import { at, checkGrads, expectElements, expectError, leaf, shapeArb } from './helpers.js';
 
 const permutationOf = (rank: number) =>
   fc.shuffledSubarray([...Array(rank).keys()], { minLength: rank, maxLength: rank });

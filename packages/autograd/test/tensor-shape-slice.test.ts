@@ -13,7 +13,7 @@ import {
 } from '@gradkit/autograd';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { at, checkGrads, expectElements, expectError, leaf, shapeArb } from './tensor-shape-helpers.js';
+import { at, checkGrads, expectElements, expectError, leaf, shapeArb } from './helpers.js';
 
 /** The positions Python's `range(size)[start:end:step]` visits (step > 0): every i in range that is
  * at or after the normalized start, before the normalized end, and a whole number of steps from the start. */

@@ -1,5 +1,5 @@
-/** Shared helpers of the tensor-shape-*.test.ts files: arbitraries, naive references, gradient checks. */
-import { Generator, randn, type Tensor } from '@gradkit/autograd';
+/** Helpers shared by the autograd test files: arbitraries, naive references, gradient checks, expected errors. */
+import { Generator, type GradkitError, randn, type Tensor } from '@gradkit/autograd';
 import { describeWorst, gradcheckTensor, gradgradcheckTensor, type TensorFunction } from '@gradkit/testing';
 import fc from 'fast-check';
 import { expect } from 'vitest';
@@ -65,18 +65,32 @@ export function checkGrads(fn: TensorFunction, inputs: readonly Tensor[]): void 
   expect(r2.ok, describeWorst(r2)).toBe(true);
 }
 
-/** Expects `fn` to throw an error of class `cls` whose message contains every fragment. */
-export function expectError(
+/**
+ * Expects `fn` to throw an error of class `cls` whose message contains every fragment; returns the error.
+ */
+export function expectError<E extends Error>(
   fn: () => unknown,
-  cls: new (...args: never[]) => Error,
+  cls: abstract new (...args: never[]) => E,
   ...fragments: string[]
-): void {
+): E {
   let caught: unknown;
   try {
     fn();
   } catch (e) {
     caught = e;
   }
-  expect(caught, 'expected an error').toBeInstanceOf(cls);
-  for (const f of fragments) expect((caught as Error).message).toContain(f);
+  expect(caught, `expected ${cls.name}`).toBeInstanceOf(cls);
+  const err = caught as E;
+  for (const f of fragments) expect(err.message).toContain(f);
+  return err;
+}
+
+/** {@link expectError} that also expects the error to name `op` as the op that raised it. */
+export function expectOpError(
+  fn: () => unknown,
+  cls: abstract new (...args: never[]) => GradkitError,
+  op: string,
+  ...fragments: string[]
+): void {
+  expect(expectError(fn, cls, ...fragments).op).toBe(op);
 }
