@@ -3,7 +3,7 @@
  * on a seeded two-moons toy set, then the symbolic side of the same engine: f(x) built from `symbol('x')`,
  * derived three times and compiled.
  *
- * Run with `pnpm train` from the repository root.
+ * Run with `pnpm demo:scalar` from the repository root.
  */
 import { pathToFileURL } from 'node:url';
 import { compile, derive, evaluate, symbol, type Value, value } from '@gradkit/autograd';
