@@ -1,5 +1,5 @@
 import { compileElementwise, type InputKind, type NumericArray } from '../codegen/js.js';
-import { compileElementwiseWgsl, type WgslElementwise, WORKGROUP_SIZE } from '../codegen/wgsl.js';
+import { compileElementwiseWgsl, type WgslElementwise } from '../codegen/wgsl.js';
 import { ArgumentError, ShapeError, StateError } from '../errors.js';
 import type { Expr } from '../expr/node.js';
 import type { KernelHost } from './kernel.js';
@@ -7,7 +7,7 @@ import type { GPUMode, ModeResult } from './result.js';
 import {
   BufferUsage,
   createPipelineAsync,
-  dispatchSize,
+  encodeDispatch,
   readBuffers,
   type WebGpuBufferLike,
   type WebGpuPipelineLike,
@@ -124,17 +124,7 @@ export function elementwiseRunner<M extends GPUMode>(
       entries.push({ binding: binding++, resource: { buffer: b } });
       return b;
     });
-    const group = device.createBindGroup({ layout: pipe.getBindGroupLayout(0), entries });
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipe);
-    pass.setBindGroup(0, group);
-    const [wx, wy] = dispatchSize(
-      Math.ceil(n / WORKGROUP_SIZE),
-      device.limits.maxComputeWorkgroupsPerDimension,
-    );
-    pass.dispatchWorkgroups(wx, wy);
-    pass.end();
+    const encoder = encodeDispatch(device, pipe, entries, n);
     try {
       return await readBuffers(
         device,

@@ -1,5 +1,4 @@
 import type { NumericArray } from '../codegen/js.js';
-import { WORKGROUP_SIZE } from '../codegen/wgsl.js';
 import { ArgumentError, DtypeError, StateError } from '../errors.js';
 import {
   type ArgValue,
@@ -27,7 +26,7 @@ import {
   BufferUsage,
   createPipelineAsync,
   createPipelineSync,
-  dispatchSize,
+  encodeDispatch,
   readBuffers,
   type WebGpuBufferLike,
   type WebGpuDeviceLike,
@@ -552,18 +551,7 @@ export class KernelImpl {
       out = this.outBuffer;
     }
     entries.push({ binding: layout.outBinding, resource: { buffer: out } });
-    const pipeline = plan.pipeline!;
-    const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, group);
-    const [wx, wy] = dispatchSize(
-      Math.ceil(n / WORKGROUP_SIZE),
-      device.limits.maxComputeWorkgroupsPerDimension,
-    );
-    pass.dispatchWorkgroups(wx, wy);
-    pass.end();
+    const encoder = encodeDispatch(device, plan.pipeline!, entries, n);
     if (fresh) device.queue.submit([encoder.finish()]);
     const ready = Promise.all(waits).then(() => undefined);
     ready.catch(() => undefined);

@@ -1,3 +1,4 @@
+import { WORKGROUP_SIZE } from '../codegen/wgsl.js';
 import { CompileError, StateError } from '../errors.js';
 
 /**
@@ -247,10 +248,35 @@ export function createPipelineSync(
 }
 
 /** Workgroup counts (x, y) covering `groups` workgroups within the per-dimension limit. */
-export function dispatchSize(groups: number, limit: number): [number, number] {
+function dispatchSize(groups: number, limit: number): [number, number] {
   if (groups <= limit) return [Math.max(groups, 1), 1];
   const y = Math.ceil(groups / limit);
   return [Math.ceil(groups / y), y];
+}
+
+/**
+ * Encodes one compute pass that runs `pipeline` with the bind group `entries` over `n` threads
+ * (`WORKGROUP_SIZE` per workgroup, the workgroups spread over x and y within the device's limit). Returns the
+ * encoder, not yet finished or submitted.
+ */
+export function encodeDispatch(
+  device: WebGpuDeviceLike,
+  pipeline: WebGpuPipelineLike,
+  entries: Array<{ binding: number; resource: { buffer: WebGpuBufferLike } }>,
+  n: number,
+): WebGpuEncoderLike {
+  const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  const encoder = device.createCommandEncoder();
+  const pass = encoder.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, group);
+  const [wx, wy] = dispatchSize(
+    Math.ceil(n / WORKGROUP_SIZE),
+    device.limits.maxComputeWorkgroupsPerDimension,
+  );
+  pass.dispatchWorkgroups(wx, wy);
+  pass.end();
+  return encoder;
 }
 
 /** Copies `byteLength` bytes of `buffer` into a fresh Float32Array (through a mappable staging buffer). */
