@@ -74,6 +74,11 @@ export type ArgValue =
       readonly ready: Promise<void> | null;
     };
 
+/** A host-side array argument of `shape` (outer to inner) holding `data`. */
+function hostArray(shape: readonly number[], data: NumericArray): ArgValue {
+  return { kind: 'array', dims: shape.length as 1 | 2 | 3, shape, data, buffer: null, ready: null };
+}
+
 function isTyped(v: unknown): v is ArrayLike<number> & ArrayBufferView {
   return ArrayBuffer.isView(v) && !(v instanceof DataView);
 }
@@ -108,31 +113,11 @@ export function normalizeArgument(value: unknown, owner: ResultOwner, op: string
     const size = value.output;
     const shape = [...size].reverse();
     const dims = size.length as 1 | 2 | 3;
-    if (store.kind === 'cpu')
-      return { kind: 'array', dims, shape, data: store.data, buffer: null, ready: null };
+    if (store.kind === 'cpu') return hostArray(shape, store.data);
     return { kind: 'array', dims, shape, data: null, buffer: store.buffer, ready: store.ready };
   }
-  if (value instanceof Input) {
-    const shape = [...value.size].reverse();
-    return {
-      kind: 'array',
-      dims: value.size.length as 1 | 2 | 3,
-      shape,
-      data: flatNumbers(value.data, op, name),
-      buffer: null,
-      ready: null,
-    };
-  }
-  if (isTyped(value)) {
-    return {
-      kind: 'array',
-      dims: 1,
-      shape: [value.length],
-      data: flatNumbers(value, op, name),
-      buffer: null,
-      ready: null,
-    };
-  }
+  if (value instanceof Input) return hostArray([...value.size].reverse(), flatNumbers(value.data, op, name));
+  if (isTyped(value)) return hostArray([value.length], flatNumbers(value, op, name));
   if (!Array.isArray(value)) {
     throw new ArgumentError(
       op,
@@ -141,16 +126,7 @@ export function normalizeArgument(value: unknown, owner: ResultOwner, op: string
   }
   const first: unknown = value[0];
   if (value.length === 0) throw new ShapeError(op, `argument '${name}' is an empty array`);
-  if (typeof first === 'number') {
-    return {
-      kind: 'array',
-      dims: 1,
-      shape: [value.length],
-      data: flatNumbers(value, op, name),
-      buffer: null,
-      ready: null,
-    };
-  }
+  if (typeof first === 'number') return hostArray([value.length], flatNumbers(value, op, name));
   const rowLike = (v: unknown): v is ArrayLike<number> => Array.isArray(v) || isTyped(v);
   if (!rowLike(first)) {
     throw new ArgumentError(
@@ -175,7 +151,7 @@ export function normalizeArgument(value: unknown, owner: ResultOwner, op: string
     }
     copyRow(row, out, y * X, op, name, `[${y}]`);
   }
-  return { kind: 'array', dims: 2, shape: [Y, X], data: out, buffer: null, ready: null };
+  return hostArray([Y, X], out);
 }
 
 function copyRow(
@@ -227,7 +203,7 @@ function nested3(value: unknown[], op: string, name: string): ArgValue {
       copyRow(row, out, (z * Y + y) * X, op, name, `[${z}][${y}]`);
     }
   }
-  return { kind: 'array', dims: 3, shape: [Z, Y, X], data: out, buffer: null, ready: null };
+  return hostArray([Z, Y, X], out);
 }
 
 /** The parameter types a set of arguments gives the kernel. */
