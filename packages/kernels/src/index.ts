@@ -25,6 +25,16 @@ export {
 export { type Dialect, jsDialect, jsLiteral, type StraightLine, straightLine } from './codegen/schedule.js';
 export { compileStrided, type StridedKernel } from './codegen/strided.js';
 export {
+  compileElementwiseWgsl,
+  WGSL_HELPER_NAMES,
+  type WgslElementwise,
+  WORKGROUP_SIZE as WGSL_WORKGROUP_SIZE,
+  wgslDialect,
+  wgslIntLiteral,
+  wgslLiteral,
+  wgslSupport,
+} from './codegen/wgsl.js';
+export {
   ArgumentError,
   ArityError,
   CompileError,
@@ -86,35 +96,31 @@ export {
   type PrimitiveName,
   type RuleBuilder,
 } from './expr/primitives.js';
-// ---------------------------------------------------------------------------------------------------------
-// GPU.js-style kernels (cpu: generated JavaScript; webgpu: generated WGSL) and WGSL for the expression IR,
-// gathered in gpu/index.ts and re-exported here in this one statement.
-// ---------------------------------------------------------------------------------------------------------
+// GPU.js-style kernels (cpu: generated JavaScript; webgpu: generated WGSL).
+export { Input, input, type KernelArgument } from './gpu/args.js';
+export type { ElementwiseInputs, ElementwiseRunner } from './gpu/elementwise.js';
+export { GPU, type GPUSettings } from './gpu/gpu.js';
+export type {
+  HelperFunction,
+  Kernel,
+  KernelConstants,
+  KernelFunction,
+  KernelMethods,
+  KernelSettings,
+  KernelSource,
+  KernelThis,
+  OutputSize,
+  PipelineKernel,
+} from './gpu/kernel.js';
 export {
   type Backend,
-  compileElementwiseWgsl,
-  type ElementwiseInputs,
-  type ElementwiseRunner,
-  GPU,
   type GPUMode,
-  type GPUSettings,
-  type HelperFunction,
-  HOW_TO_ENABLE_WEBGPU,
-  Input,
-  input,
-  type Kernel,
-  type KernelArgument,
-  type KernelConstants,
-  type KernelFunction,
-  type KernelMethods,
   type KernelOutput,
   KernelResult,
-  type KernelSettings,
-  type KernelSource,
-  type KernelThis,
   type ModeResult,
-  type OutputSize,
-  type PipelineKernel,
+} from './gpu/result.js';
+export {
+  HOW_TO_ENABLE_WEBGPU,
   type WebGpuAvailability,
   type WebGpuBufferLike,
   type WebGpuComputePassLike,
@@ -122,15 +128,8 @@ export {
   type WebGpuEncoderLike,
   type WebGpuPipelineLike,
   type WebGpuShaderModuleLike,
-  WGSL_HELPER_NAMES,
-  WGSL_WORKGROUP_SIZE,
-  type WgslElementwise,
   webgpuAvailability,
-  wgslDialect,
-  wgslIntLiteral,
-  wgslLiteral,
-  wgslSupport,
-} from './gpu/index.js';
+} from './gpu/webgpu.js';
 export {
   logSigmoid as logSigmoidNumber,
   type Runtime,
