@@ -1,5 +1,5 @@
 import { exp as expE, mul as mulE, sub as subE } from '@gradkit/kernels';
-import { allocate, type Storage } from './dtype.js';
+import { allocate } from './dtype.js';
 import { expressionOp } from './elementwise.js';
 import { mul } from './elementwise-ops.js';
 import { sum } from './reduce-sum.js';
@@ -7,29 +7,30 @@ import { normalizeAxis, sizeOf } from './shape.js';
 import { checkTensor, record1, type Tensor } from './tensor.js';
 
 /**
- * Runs `group(src, dst, start, length, stride)` over every 1-D slice of `x` along `axis` (each slice starts
- * at `start` and steps by `stride`).
+ * Runs `write(start, length, stride, m, s)` over every 1-D slice of `x` along `axis` (each slice starts at
+ * `start` and steps by `stride`), with the slice's maximum `m` (NaN-ignoring; -inf for all -inf) and
+ * `s = sum(exp(x − m))` accumulated in float64.
  */
 function forEachSlice(
   x: Tensor,
   axis: number,
-  dst: Storage,
-  group: (src: Storage, dst: Storage, start: number, length: number, stride: number) => void,
+  write: (start: number, length: number, stride: number, m: number, s: number) => void,
 ): void {
   const len = x.ndim === 0 ? 1 : x.shape[axis]!;
   const inner = sizeOf(x.shape.slice(axis + 1));
   const outer = sizeOf(x.shape.slice(0, axis));
   if (len === 0) return;
+  const src = x.data;
   for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) group(x.data, dst, o * len * inner + i, len, inner);
+    for (let i = 0; i < inner; i++) {
+      const start = o * len * inner + i;
+      let m = Number.NEGATIVE_INFINITY;
+      for (let j = 0, k = start; j < len; j++, k += inner) if (src[k]! > m) m = src[k]!;
+      let s = 0;
+      for (let j = 0, k = start; j < len; j++, k += inner) s += Math.exp(src[k]! - m);
+      write(start, len, inner, m, s);
+    }
   }
-}
-
-/** The maximum of a slice (NaN-ignoring; -inf for all -inf). */
-function sliceMax(src: Storage, start: number, len: number, stride: number): number {
-  let m = Number.NEGATIVE_INFINITY;
-  for (let j = 0, k = start; j < len; j++, k += stride) if (src[k]! > m) m = src[k]!;
-  return m;
 }
 
 /**
@@ -42,12 +43,10 @@ function sliceMax(src: Storage, start: number, len: number, stride: number): num
 export function softmax(x: Tensor, axis = -1): Tensor {
   checkTensor('softmax', 'x', x);
   const ax = normalizeAxis('softmax', axis, x.ndim);
+  const src = x.data;
   const data = allocate(x.dtype, x.size);
-  forEachSlice(x, ax, data, (src, dst, start, len, stride) => {
-    const m = sliceMax(src, start, len, stride);
-    let s = 0;
-    for (let j = 0, k = start; j < len; j++, k += stride) s += Math.exp(src[k]! - m);
-    for (let j = 0, k = start; j < len; j++, k += stride) dst[k] = Math.exp(src[k]! - m) / s;
+  forEachSlice(x, ax, (start, len, stride, m, s) => {
+    for (let j = 0, k = start; j < len; j++, k += stride) data[k] = Math.exp(src[k]! - m) / s;
   });
   const y: Tensor = record1('softmax', [x], data, x.shape, (g) => {
     const s = sum(mul(g, y), ax, true);
@@ -66,13 +65,11 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   checkTensor('logSoftmax', 'x', x);
   const ax = normalizeAxis('logSoftmax', axis, x.ndim);
+  const src = x.data;
   const data = allocate(x.dtype, x.size);
-  forEachSlice(x, ax, data, (src, dst, start, len, stride) => {
-    const m = sliceMax(src, start, len, stride);
-    let s = 0;
-    for (let j = 0, k = start; j < len; j++, k += stride) s += Math.exp(src[k]! - m);
+  forEachSlice(x, ax, (start, len, stride, m, s) => {
     const shift = m + Math.log(s);
-    for (let j = 0, k = start; j < len; j++, k += stride) dst[k] = src[k]! - shift;
+    for (let j = 0, k = start; j < len; j++, k += stride) data[k] = src[k]! - shift;
   });
   const y: Tensor = record1('logSoftmax', [x], data, x.shape, (g) => {
     const s = sum(g, ax, true);
