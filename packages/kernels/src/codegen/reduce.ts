@@ -141,6 +141,19 @@ function outputCode(flagsStore: boolean[], flagsSum: boolean[], results: string[
   return lines;
 }
 
+/** The kernel's opening lines: `o<j>` for each stored output's array, an `s<j>` accumulator per summed one. */
+function declareOutputs(st: boolean[], sm: boolean[]): string[] {
+  return [
+    ...st.flatMap((f, j) => (f ? [`  const o${j} = outs[${j}];`] : [])),
+    ...sm.flatMap((f, j) => (f ? [`  let s${j} = 0;`] : [])),
+  ];
+}
+
+/** The kernel's closing lines: each accumulator `s<j>` into `sums[j]`. */
+function writeSums(sm: boolean[]): string[] {
+  return sm.flatMap((f, j) => (f ? [`  sums[${j}] = s${j};`] : []));
+}
+
 function key(
   outputs: readonly Expr[],
   variables: readonly string[],
@@ -193,8 +206,7 @@ export function compileFusedReduce(
     ...variables.map((_, i) =>
       kinds[i] === 'scalar' ? `  const v${i} = +ins[${i}];` : `  const a${i} = ins[${i}];`,
     ),
-    ...outputs.map((_, j) => (st[j] ? `  const o${j} = outs[${j}];` : '')).filter((s) => s !== ''),
-    ...outputs.map((_, j) => (sm[j] ? `  let s${j} = 0;` : '')).filter((s) => s !== ''),
+    ...declareOutputs(st, sm),
     '  for (let i = 0; i < n; i++) {',
     ...variables
       .map((_, i) => (kinds[i] === 'array' ? `    const v${i} = a${i}[i];` : ''))
@@ -202,7 +214,7 @@ export function compileFusedReduce(
     ...body.statements.map((s) => `    ${s}`),
     ...outputCode(st, sm, body.results, 'i').map((s) => `    ${s}`),
     '  }',
-    ...outputs.map((_, j) => (sm[j] ? `  sums[${j}] = s${j};` : '')).filter((s) => s !== ''),
+    ...writeSums(sm),
     '};',
   ].join('\n');
   return remember(k, new Function('R', src)(runtime) as FusedReduceKernel);
@@ -233,8 +245,7 @@ export function compileStridedReduce(
     'return function stridedReduce(ins, strides, outs, shape, sums) {',
     '  const rank = shape.length;',
     '  let total = 1; for (let d = 0; d < rank; d++) total *= shape[d];',
-    ...outputs.map((_, j) => (st[j] ? `  const o${j} = outs[${j}];` : '')).filter((s) => s !== ''),
-    ...outputs.map((_, j) => (sm[j] ? `  let s${j} = 0;` : '')).filter((s) => s !== ''),
+    ...declareOutputs(st, sm),
     '  if (total > 0) {',
     '    const inner = rank === 0 ? 1 : shape[rank - 1];',
     '    const rows = total / inner;',
@@ -254,7 +265,7 @@ export function compileStridedReduce(
     '      for (let d = rank - 2; d >= 0; d--) { if (++idx[d] < shape[d]) break; idx[d] = 0; }',
     '    }',
     '  }',
-    ...outputs.map((_, j) => (sm[j] ? `  sums[${j}] = s${j};` : '')).filter((s) => s !== ''),
+    ...writeSums(sm),
     '};',
   ].join('\n');
   return remember(k, new Function('R', src)(runtime) as StridedReduceKernel);
