@@ -150,8 +150,7 @@ export async function tfCase(
   xd: Float32Array,
   yd: Float32Array,
 ): Promise<() => Result> {
-  await tf.setBackend(backend);
-  await tf.ready();
+  await useTf(backend);
   const x = tf.tensor1d(xd, 'float32');
   const y = tf.tensor1d(yd, 'float32');
   const vg = tf.valueAndGrad((u: tf.Tensor) => tfLoss(spec, u, y));
