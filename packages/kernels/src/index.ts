@@ -19,10 +19,16 @@ export {
   compileStridedReduce,
   type FusedReduceKernel,
   type FusedReduceOptions,
-  fusedStraightLine,
   type StridedReduceKernel,
 } from './codegen/reduce.js';
-export { type Dialect, jsDialect, jsLiteral, type StraightLine, straightLine } from './codegen/schedule.js';
+export {
+  type Dialect,
+  fusedStraightLine,
+  jsDialect,
+  jsLiteral,
+  type StraightLine,
+  straightLine,
+} from './codegen/schedule.js';
 export { compileStrided, type StridedKernel } from './codegen/strided.js';
 export {
   compileElementwiseWgsl,

@@ -152,8 +152,33 @@ describe('compile', () => {
   it('emits a shared subexpression once', () => {
     const s = sigmoid(mul(VARS.x, VARS.y));
     const f = compile(apply('add', mul(s, s), s));
-    expect(f.source.match(/R\.sigmoid/g)).toHaveLength(1);
+    expect(f.source.match(/Math\.exp/g)).toHaveLength(1);
     expect(f({ x: 0, y: 1 })).toBe(0.75);
+  });
+
+  it('sigmoid, softplus and logSigmoid of a and of -a share one exponential, bit for bit with evaluate', () => {
+    const a = mul(VARS.x, VARS.y);
+    const na = apply('neg', a);
+    const e = apply(
+      'add',
+      apply('mul', sigmoid(a), sigmoid(na)),
+      apply('add', apply('softplus', na), apply('logSigmoid', a)),
+    );
+    const f = compile(e);
+    expect(f.source.match(/Math\.exp/g)).toHaveLength(1);
+    for (const [x, y] of [
+      [0, 1],
+      [3, 0.5],
+      [-40, 2],
+      [1e3, 1],
+      [-1e3, 1],
+      [Infinity, 1],
+      [-Infinity, 1],
+      [NaN, 1],
+      [-0, 1],
+    ]) {
+      expect(Object.is(f({ x: x!, y: y! }), evaluate(e, { x: x!, y: y! })), `x=${x}, y=${y}`).toBe(true);
+    }
   });
 });
 

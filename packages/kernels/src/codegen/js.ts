@@ -1,7 +1,7 @@
 import { ArgumentError } from '../errors.js';
 import { type Expr, freeVariables } from '../expr/node.js';
 import { type Runtime, runtime } from '../runtime.js';
-import { jsDialect, straightLine } from './schedule.js';
+import { fusedStraightLine } from './schedule.js';
 
 /** A number array that elementwise kernels read and write. */
 export type NumericArray = Float64Array | Float32Array;
@@ -48,10 +48,7 @@ export function compile(expr: Expr, options: { variables?: readonly string[] } =
   const variables = options.variables ?? freeVariables(expr);
   const index = variableIndex(variables);
   checkCovered([expr], index, 'compile');
-  const body = straightLine(
-    [expr],
-    jsDialect((name) => ident(index.get(name)!)),
-  );
+  const body = fusedStraightLine([expr], (name) => ident(index.get(name)!));
   const params = variables.map((_, i) => ident(i)).join(', ');
   const source = `return function compiled(${params}) {\n  ${body.statements.join('\n  ')}\n  return ${body.results[0]};\n};`;
   const positional = build<(...args: number[]) => number>(source);
@@ -114,10 +111,7 @@ export function compileElementwise(
   if (hit !== undefined) return hit;
   const index = variableIndex(variables);
   checkCovered(outputs, index, 'compileElementwise');
-  const body = straightLine(
-    outputs,
-    jsDialect((name) => ident(index.get(name)!)),
-  );
+  const body = fusedStraightLine(outputs, (name) => ident(index.get(name)!));
   const lines: string[] = [];
   variables.forEach((_, i) => {
     lines.push(kinds[i] === 'scalar' ? `const ${ident(i)} = +ins[${i}];` : `const a${i} = ins[${i}];`);

@@ -1,9 +1,8 @@
 import { ArgumentError } from '../errors.js';
-import { type Expr, freeVariables, topoSort } from '../expr/node.js';
-import { PRIMITIVES, type PrimitiveName } from '../expr/primitives.js';
+import { type Expr, freeVariables } from '../expr/node.js';
 import { runtime } from '../runtime.js';
 import type { InputKind, NumericArray } from './js.js';
-import { jsLiteral, type StraightLine } from './schedule.js';
+import { fusedStraightLine } from './schedule.js';
 
 /** What a fused reduce kernel does with each of its output expressions. */
 export interface FusedReduceOptions {
@@ -36,76 +35,6 @@ export type StridedReduceKernel = (
   shape: readonly number[],
   sums: Float64Array,
 ) => void;
-
-const SHARED = new Set<string>(['sigmoid', 'softplus', 'logSigmoid']);
-
-/**
- * Lowers expressions to straight-line JavaScript like `straightLine`, with one extra optimization:
- * `sigmoid`, `softplus` and `logSigmoid` of `a` and of `-a` share ONE `Math.exp(-Math.abs(a))` (and one
- * `Math.log1p` of it), computed exactly as the runtime functions compute them, so results are bit-for-bit
- * those of the interpreter. Nodes used more than once become temporaries; others are inlined.
- */
-export function fusedStraightLine(
-  outputs: readonly Expr[],
-  variable: (name: string) => string,
-): StraightLine {
-  const order = topoSort(outputs);
-  const uses = new Map<Expr, number>();
-  const bump = (e: Expr, k: number) => uses.set(e, (uses.get(e) ?? 0) + k);
-  for (const n of order) {
-    if (SHARED.has(n.op)) {
-      // The shared code reads the base operand several times: make it a temporary.
-      const a = n.args[0]!;
-      bump(a.op === 'neg' ? a.args[0]! : a, 2);
-    } else for (const a of n.args) bump(a, 1);
-  }
-  for (const o of outputs) bump(o, 2);
-  const code = new Map<Expr, string>();
-  const statements: string[] = [];
-  const expOf = new Map<Expr, string>();
-  const logOf = new Map<Expr, string>();
-  const denOf = new Map<Expr, string>();
-  let k = 0;
-  const temp = (c: string): string => {
-    const name = `t${k++}`;
-    statements.push(`const ${name} = ${c};`);
-    return name;
-  };
-  const shared = (cache: Map<Expr, string>, base: Expr, make: () => string): string => {
-    let s = cache.get(base);
-    if (s === undefined) {
-      s = temp(make());
-      cache.set(base, s);
-    }
-    return s;
-  };
-  const e = (base: Expr): string => shared(expOf, base, () => `Math.exp(-Math.abs(${code.get(base)!}))`);
-  const l = (base: Expr): string => shared(logOf, base, () => `Math.log1p(${e(base)})`);
-  const d = (base: Expr): string => shared(denOf, base, () => `1 + ${e(base)}`);
-  for (const n of order) {
-    let c: string;
-    if (n.isConst) c = jsLiteral(n.value);
-    else if (n.isVar) c = variable(n.name);
-    else if (SHARED.has(n.op)) {
-      const arg = n.args[0]!;
-      const negated = arg.op === 'neg';
-      const base = negated ? arg.args[0]! : arg;
-      const b = code.get(base)!;
-      // The value the runtime function receives, and its sign test, written on the base operand.
-      const a = negated ? `(-${b})` : b;
-      const nonNeg = negated ? `${b} <= 0` : `${b} >= 0`;
-      // One division with a selected numerator: the same operations as the runtime's two branches.
-      if (n.op === 'sigmoid') c = `((${nonNeg} ? 1 : ${e(base)}) / ${d(base)})`;
-      else if (n.op === 'softplus') c = `(Math.max(${a}, 0) + ${l(base)})`;
-      else c = `(Math.min(${a}, 0) - ${l(base)})`;
-    } else {
-      c = PRIMITIVES[n.op as PrimitiveName].js(...n.args.map((x) => code.get(x)!));
-    }
-    if (!n.isConst && !n.isVar && (uses.get(n) ?? 0) > 1) c = temp(c);
-    code.set(n, c);
-  }
-  return { statements, results: outputs.map((o) => code.get(o)!) };
-}
 
 function checkVariables(
   op: string,

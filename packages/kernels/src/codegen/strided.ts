@@ -3,7 +3,7 @@ import type { Expr } from '../expr/node.js';
 import { freeVariables } from '../expr/node.js';
 import { runtime } from '../runtime.js';
 import { type NumericArray, variableIndex } from './js.js';
-import { jsDialect, straightLine } from './schedule.js';
+import { fusedStraightLine } from './schedule.js';
 
 /**
  * A broadcasting elementwise loop: output element at multi-index `idx` (row-major over `shape`) reads input
@@ -31,10 +31,7 @@ export function compileStrided(outputs: readonly Expr[], variables: readonly str
   for (const name of freeVariables(outputs)) {
     if (!index.has(name)) throw new ArgumentError('compileStrided', `variable '${name}' is not listed`);
   }
-  const body = straightLine(
-    outputs,
-    jsDialect((name) => `v${index.get(name)!}`),
-  );
+  const body = fusedStraightLine(outputs, (name) => `v${index.get(name)!}`);
   const n = variables.length;
   const ks = [...Array(n).keys()];
   const src = [
