@@ -162,6 +162,8 @@ export class Value {
    * (and sets this value's own gradient contribution to 1). Like PyTorch, gradients ACCUMULATE: calling
    * `backward()` twice adds the gradient twice; call {@link Value.zeroGrad} (or zero the parameters) in between.
    * The derivative rules are those of the primitive table, evaluated numerically.
+   * Expressions are shared: two Values that compute the same expression from the same leaves are one node of
+   * the graph, and each reports that node's whole gradient (leaf gradients are unaffected).
    *
    * @throws StateError when the value is symbolic (has no number)
    */
