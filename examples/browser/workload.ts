@@ -1,0 +1,227 @@
+/**
+ * What the browser page runs, kept free of DOM code so that the test can also run parts of it in Node:
+ *
+ * 1. training: a 2-8-1 tanh MLP fitted by full-batch gradient descent (`bceWithLogits`, `grad`) on a seeded
+ *    synthetic XOR-like data set, in float64;
+ * 2. matmul: a product large enough for the packed kernels, in float32 and float64, on the kernel gradkit
+ *    chose (WebAssembly SIMD where it compiles, else JavaScript) and again on the JavaScript kernel;
+ * 3. kernels: a GPU.js-style matrix-multiply kernel on `new GPU({ mode: 'cpu' })`, and on `'webgpu'` when an
+ *    adapter exists (otherwise reported as skipped, with the reason).
+ *
+ * Inputs are small integers, so every product and sum is exact in float32: the expected numbers are exact.
+ */
+import {
+  fromArray,
+  Generator,
+  grad,
+  linear,
+  matmul,
+  matmulKernel,
+  noGrad,
+  randn,
+  setMatmulKernel,
+  type Tensor,
+  zeros,
+} from '@gradkit/autograd';
+import { GPU, type KernelThis, webgpuAvailability } from '@gradkit/kernels';
+import { bceWithLogits } from '@gradkit/losses';
+
+/** The training run's settings. */
+export const TRAINING = { seed: 7, samples: 128, hidden: 8, steps: 40, lr: 0.5 } as const;
+
+/** What the training did: the loss before every step and after the last one, and the final accuracy. */
+export interface TrainingResult {
+  /** `steps + 1` mean losses: before each step, then after the last one. */
+  losses: number[];
+  lossBefore: number;
+  lossAfter: number;
+  /** Fraction of the training points classified correctly at the end (logit > 0 ⇔ label 1). */
+  accuracy: number;
+}
+
+/** A row-major matrix of small integers, as plain numbers. */
+export interface IntMatrix {
+  rows: number;
+  cols: number;
+  data: number[];
+}
+
+/** The matmul operands: A [48, 40] and B [40, 36], integers in [-5, 5] and [-4, 4]. */
+export function matmulOperands(): { a: IntMatrix; b: IntMatrix } {
+  const [M, K, N] = [48, 40, 36];
+  const a = Array.from({ length: M * K }, (_, i) => ((Math.floor(i / K) * 7 + (i % K) * 3) % 11) - 5);
+  const b = Array.from({ length: K * N }, (_, i) => ((Math.floor(i / N) * 5 + (i % N) * 2) % 9) - 4);
+  return { a: { rows: M, cols: K, data: a }, b: { rows: K, cols: N, data: b } };
+}
+
+/** The kernel operands: a [5, 6] and b [6, 7] (rows), integers in [-3, 3]. */
+export function kernelOperands(): { a: number[][]; b: number[][] } {
+  const a = Array.from({ length: 5 }, (_, y) => Array.from({ length: 6 }, (_, i) => ((y * 4 + i) % 7) - 3));
+  const b = Array.from({ length: 6 }, (_, i) =>
+    Array.from({ length: 7 }, (_, x) => ((i * 3 + x * 2) % 7) - 3),
+  );
+  return { a, b };
+}
+
+/** What the matmul section found. */
+export interface MatmulResult {
+  /** The kernel gradkit chose on its own (`'wasm'` where WebAssembly SIMD compiled). */
+  kernel: 'wasm' | 'js';
+  shape: [number, number];
+  float32: number[];
+  float64: number[];
+  /** The same products with `setMatmulKernel('js')`. */
+  jsFloat32: number[];
+  jsFloat64: number[];
+}
+
+/** A kernel backend's outcome. */
+export type KernelRun = { status: 'ran'; values: number[] } | { status: 'skipped'; reason: string };
+
+/** What the kernel section found. */
+export interface KernelsResult {
+  /** Whether `navigator.gpu` exists (in Node: false). */
+  navigatorGpu: boolean;
+  cpu: KernelRun;
+  webgpu: KernelRun;
+}
+
+/** The object the page writes to `window.__gradkitResult`. Sections stay null until they finish. */
+export interface PageResult {
+  userAgent: string;
+  training: TrainingResult | null;
+  matmul: MatmulResult | null;
+  kernels: KernelsResult | null;
+  error: { name: string; message: string; stack: string } | null;
+  ms: number;
+}
+
+function parameter(t: Tensor): Tensor {
+  t.requiresGrad = true;
+  return t;
+}
+
+/** The seeded data set: points from N(0, I₂), label 1 when x₀·x₁ > 0 (not linearly separable). */
+function xorData(gen: Generator, n: number): { x: Tensor; y: Tensor } {
+  const x = randn([n, 2], { generator: gen, dtype: 'float64' });
+  const p = x.toArray();
+  const y = Array.from({ length: n }, (_, i) => (p[2 * i]! * p[2 * i + 1]! > 0 ? 1 : 0));
+  return { x, y: fromArray(y, [n, 1], { dtype: 'float64' }) };
+}
+
+/** Trains the MLP with plain gradient descent and records the loss along the way. */
+export function trainModel(): TrainingResult {
+  const gen = new Generator(TRAINING.seed);
+  const { x, y } = xorData(gen, TRAINING.samples);
+  const h = TRAINING.hidden;
+  let params = [
+    parameter(randn([h, 2], { generator: gen, dtype: 'float64' })),
+    parameter(zeros([h], { dtype: 'float64' })),
+    parameter(randn([1, h], { generator: gen, dtype: 'float64' }).mul(Math.sqrt(1 / h))),
+    parameter(zeros([1], { dtype: 'float64' })),
+  ];
+  const logits = ([w1, b1, w2, b2]: Tensor[]) => linear(linear(x, w1!, b1!).tanh(), w2!, b2!);
+  const losses: number[] = [];
+  for (let step = 0; step < TRAINING.steps; step++) {
+    const loss = bceWithLogits(logits(params), y);
+    losses.push(loss.item());
+    const grads = grad(loss, params);
+    params = noGrad(() => params.map((p, i) => p.sub(grads[i]!.mul(TRAINING.lr)))).map(parameter);
+  }
+  const final = noGrad(() => logits(params));
+  losses.push(noGrad(() => bceWithLogits(final, y)).item());
+  const z = final.toArray();
+  const labels = y.toArray();
+  let correct = 0;
+  for (let i = 0; i < z.length; i++) if (z[i]! > 0 === (labels[i] === 1)) correct++;
+  return { losses, lossBefore: losses[0]!, lossAfter: losses.at(-1)!, accuracy: correct / z.length };
+}
+
+function products(dtype: 'float32' | 'float64'): number[] {
+  const { a, b } = matmulOperands();
+  const c = matmul(
+    fromArray(a.data, [a.rows, a.cols], { dtype }),
+    fromArray(b.data, [b.rows, b.cols], { dtype }),
+  );
+  return Array.from(c.toArray());
+}
+
+/** Runs the matmul on the kernel gradkit chose, then on the JavaScript kernel (restoring the choice). */
+export function matmulCheck(): MatmulResult {
+  const { a, b } = matmulOperands();
+  const kernel = matmulKernel();
+  const float32 = products('float32');
+  const float64 = products('float64');
+  setMatmulKernel('js');
+  try {
+    return {
+      kernel,
+      shape: [a.rows, b.cols],
+      float32,
+      float64,
+      jsFloat32: products('float32'),
+      jsFloat64: products('float64'),
+    };
+  } finally {
+    setMatmulKernel('auto');
+  }
+}
+
+/** The kernel: out[y][x] = Σᵢ a[y][i] · b[i][x]. */
+function matmulKernelFn(this: KernelThis, a: number[][], b: number[][]): number {
+  let sum = 0;
+  for (let i = 0; i < this.constants.size; i++) sum += a[this.thread.y]![i]! * b[i]![this.thread.x]!;
+  return sum;
+}
+
+async function runKernel<M extends 'cpu' | 'webgpu'>(gpu: GPU<M>): Promise<number[]> {
+  const { a, b } = kernelOperands();
+  const k = gpu.createKernel(matmulKernelFn, {
+    output: [b[0]!.length, a.length],
+    constants: { size: b.length },
+  });
+  const out = (await k.run(a, b)) as Float32Array[];
+  return out.flatMap((row) => Array.from(row));
+}
+
+/** Bounds a promise (a WebGPU adapter request must not hang the page). */
+function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Runs the kernel on the cpu backend and, where an adapter exists, on WebGPU. */
+export async function kernelsCheck(): Promise<KernelsResult> {
+  const navigatorGpu = (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu !== undefined;
+  const cpuGpu = new GPU({ mode: 'cpu' });
+  const cpu: KernelRun = { status: 'ran', values: await runKernel(cpuGpu) };
+  cpuGpu.destroy();
+
+  let webgpu: KernelRun;
+  if (!navigatorGpu) {
+    webgpu = { status: 'skipped', reason: 'navigator.gpu does not exist' };
+  } else {
+    const availability = await within(10_000, 'probing for a WebGPU adapter', webgpuAvailability());
+    if (!availability.available) {
+      webgpu = { status: 'skipped', reason: availability.reason };
+    } else {
+      const gpu = await within(10_000, 'requesting a WebGPU device', GPU.create({ mode: 'webgpu' }));
+      try {
+        webgpu = { status: 'ran', values: await within(20_000, 'the WebGPU kernel', runKernel(gpu)) };
+      } finally {
+        gpu.destroy();
+      }
+    }
+  }
+  return { navigatorGpu, cpu, webgpu };
+}
+
+/** Runs every section into `result` (so a failure leaves the finished sections in place). */
+export async function runWorkload(result: PageResult): Promise<void> {
+  result.training = trainModel();
+  result.matmul = matmulCheck();
+  result.kernels = await kernelsCheck();
+}
