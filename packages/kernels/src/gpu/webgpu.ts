@@ -108,6 +108,13 @@ export const MAP_MODE_READ = 0x0001;
 export const HOW_TO_ENABLE_WEBGPU =
   'in Node on a machine without a GPU, install Mesa lavapipe >= 24 (on Debian 12: run .ci/install-webgpu.sh as root)';
 
+/** The advice given with a missing adapter, for where the code runs. */
+function howToEnable(): string {
+  return isNode()
+    ? HOW_TO_ENABLE_WEBGPU
+    : 'in a browser, WebGPU needs a GPU adapter: check that hardware acceleration is on (headless browsers started with --disable-gpu have none)';
+}
+
 // The object returned by the `webgpu` package's create() must outlive every device made from it, or the
 // process crashes; it is kept here for the life of the process.
 let nodeGpu: NavigatorGpuLike | null = null;
@@ -158,7 +165,7 @@ export function webgpuAvailability(): Promise<WebGpuAvailability> {
     if (gpu === null) return { available: false, reason };
     const adapter = await gpu.requestAdapter().catch(() => null);
     if (adapter === null) {
-      return { available: false, reason: `no WebGPU adapter was found; ${HOW_TO_ENABLE_WEBGPU}` };
+      return { available: false, reason: `no WebGPU adapter was found; ${howToEnable()}` };
     }
     return { available: true, reason: '' };
   })();
@@ -176,7 +183,7 @@ export async function requestWebGpuDevice(op: string): Promise<WebGpuDeviceLike>
   if (gpu === null) throw new StateError(op, `WebGPU is not available: ${reason}`);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (adapter === null)
-    throw new StateError(op, `WebGPU is not available: no adapter was found; ${HOW_TO_ENABLE_WEBGPU}`);
+    throw new StateError(op, `WebGPU is not available: no adapter was found; ${howToEnable()}`);
   const wanted = ['maxStorageBuffersPerShaderStage', 'maxStorageBufferBindingSize', 'maxBufferSize'];
   const requiredLimits: Record<string, number> = {};
   for (const k of wanted) {
