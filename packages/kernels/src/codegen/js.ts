@@ -20,17 +20,23 @@ export interface CompiledExpression {
 
 const ident = (i: number) => `v${i}`;
 
-/** Position of each variable name. */
-export function variableIndex(variables: readonly string[]): Map<string, number> {
-  return new Map(variables.map((v, i) => [v, i] as const));
-}
-
-function checkCovered(outputs: readonly Expr[], index: Map<string, number>, op: string): void {
+/**
+ * The position of each variable name, after checking that every variable the expressions use is listed.
+ *
+ * @throws ArgumentError naming `op` and the first unlisted variable
+ */
+export function indexVariables(
+  op: string,
+  outputs: readonly Expr[],
+  variables: readonly string[],
+): Map<string, number> {
+  const index = new Map(variables.map((v, i) => [v, i] as const));
   for (const name of freeVariables(outputs)) {
     if (!index.has(name)) {
       throw new ArgumentError(op, `variable '${name}' appears in the expression but not in 'variables'`);
     }
   }
+  return index;
 }
 
 function build<T>(source: string): T {
@@ -46,8 +52,7 @@ function build<T>(source: string): T {
  */
 export function compile(expr: Expr, options: { variables?: readonly string[] } = {}): CompiledExpression {
   const variables = options.variables ?? freeVariables(expr);
-  const index = variableIndex(variables);
-  checkCovered([expr], index, 'compile');
+  const index = indexVariables('compile', [expr], variables);
   const body = fusedStraightLine([expr], (name) => ident(index.get(name)!));
   const params = variables.map((_, i) => ident(i)).join(', ');
   const source = `return function compiled(${params}) {\n  ${body.statements.join('\n  ')}\n  return ${body.results[0]};\n};`;
@@ -109,8 +114,7 @@ export function compileElementwise(
   const key = `${outputs.map((o) => o.id).join(',')}|${variables.join(',')}|${kinds.join(',')}`;
   const hit = kernelCache.get(key);
   if (hit !== undefined) return hit;
-  const index = variableIndex(variables);
-  checkCovered(outputs, index, 'compileElementwise');
+  const index = indexVariables('compileElementwise', outputs, variables);
   const body = fusedStraightLine(outputs, (name) => ident(index.get(name)!));
   const lines: string[] = [];
   variables.forEach((_, i) => {

@@ -1,7 +1,7 @@
 import { ArgumentError } from '../errors.js';
-import { type Expr, freeVariables } from '../expr/node.js';
+import type { Expr } from '../expr/node.js';
 import { runtime } from '../runtime.js';
-import type { InputKind, NumericArray } from './js.js';
+import { type InputKind, indexVariables, type NumericArray } from './js.js';
 import { fusedStraightLine } from './schedule.js';
 
 /** What a fused reduce kernel does with each of its output expressions. */
@@ -35,22 +35,6 @@ export type StridedReduceKernel = (
   shape: readonly number[],
   sums: Float64Array,
 ) => void;
-
-function checkVariables(
-  op: string,
-  outputs: readonly Expr[],
-  variables: readonly string[],
-): Map<string, number> {
-  const index = new Map<string, number>();
-  variables.forEach((v, i) => {
-    index.set(v, i);
-  });
-  for (const name of freeVariables(outputs)) {
-    if (!index.has(name))
-      throw new ArgumentError(op, `variable '${name}' appears in the expression but is not listed`);
-  }
-  return index;
-}
 
 function flags(op: string, name: string, given: readonly boolean[] | undefined, n: number): boolean[] {
   if (given === undefined) return new Array<boolean>(n).fill(false);
@@ -128,7 +112,7 @@ export function compileFusedReduce(
   if (kinds.length !== variables.length) {
     throw new ArgumentError(op, `got ${kinds.length} input kinds for ${variables.length} variables`);
   }
-  const index = checkVariables(op, outputs, variables);
+  const index = indexVariables(op, outputs, variables);
   const body = fusedStraightLine(outputs, (name) => `v${index.get(name)!}`);
   const src = [
     'return function fusedReduce(ins, outs, n, sums) {',
@@ -167,7 +151,7 @@ export function compileStridedReduce(
   const k = key(outputs, variables, 'strided', st, sm);
   const hit = cache.get(k);
   if (hit !== undefined) return hit as StridedReduceKernel;
-  const index = checkVariables(op, outputs, variables);
+  const index = indexVariables(op, outputs, variables);
   const body = fusedStraightLine(outputs, (name) => `v${index.get(name)!}`);
   const ks = [...variables.keys()];
   const src = [

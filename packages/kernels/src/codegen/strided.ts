@@ -1,8 +1,6 @@
-import { ArgumentError } from '../errors.js';
 import type { Expr } from '../expr/node.js';
-import { freeVariables } from '../expr/node.js';
 import { runtime } from '../runtime.js';
-import { type NumericArray, variableIndex } from './js.js';
+import { indexVariables, type NumericArray } from './js.js';
 import { fusedStraightLine } from './schedule.js';
 
 /**
@@ -27,10 +25,7 @@ export function compileStrided(outputs: readonly Expr[], variables: readonly str
   const key = `${outputs.map((o) => o.id).join(',')}|${variables.join(',')}`;
   const hit = stridedCache.get(key);
   if (hit !== undefined) return hit;
-  const index = variableIndex(variables);
-  for (const name of freeVariables(outputs)) {
-    if (!index.has(name)) throw new ArgumentError('compileStrided', `variable '${name}' is not listed`);
-  }
+  const index = indexVariables('compileStrided', outputs, variables);
   const body = fusedStraightLine(outputs, (name) => `v${index.get(name)!}`);
   const n = variables.length;
   const ks = [...Array(n).keys()];
