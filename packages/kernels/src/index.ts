@@ -143,3 +143,5 @@ export {
   sigmoid as sigmoidNumber,
   softplus as softplusNumber,
 } from './runtime.js';
+export { LruCache } from './util/lru.js';
+export { checkOptionKeys, describeValue, ownValue } from './util/own.js';
