@@ -1,0 +1,7 @@
+/**
+ * @gradkit/nn — the training toolkit: modules and layers, optimizers and learning-rate schedulers, data
+ * loading, metrics and safetensors checkpoints, on top of @gradkit/autograd and @gradkit/losses.
+ *
+ * @packageDocumentation
+ */
+export {};
