@@ -15,7 +15,7 @@ interface Frame {
   readonly object: boolean;
   /** Keys seen so far (objects only). */
   readonly keys: Set<string>;
-  /** What the frame is, for messages (`the header`, `entry "0.bias"`, `entry "0.bias", field "shape"`). */
+  /** Where the frame is, for messages (`at the top level`, `in entry "0.bias", field "shape"`). */
   readonly where: string;
   /** Whether the next string in this object is a key. */
   expectKey: boolean;
@@ -35,11 +35,11 @@ export function findHeaderDefect(text: string): string | null {
     if (c === '{' || c === '[') {
       const where =
         top === undefined
-          ? 'the header'
+          ? 'at the top level'
           : !top.object
             ? top.where
             : stack.length === 1
-              ? `entry ${JSON.stringify(top.lastKey)}`
+              ? `in entry ${JSON.stringify(top.lastKey)}`
               : `${top.where}, field ${JSON.stringify(top.lastKey)}`;
       stack.push({ object: c === '{', keys: new Set(), where, expectKey: c === '{', lastKey: '' });
       i++;
@@ -57,7 +57,7 @@ export function findHeaderDefect(text: string): string | null {
       while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
       if (top?.object && top.expectKey) {
         const key = JSON.parse(text.slice(i, j + 1)) as string;
-        if (top.keys.has(key)) return `duplicate key ${JSON.stringify(key)} in ${top.where}`;
+        if (top.keys.has(key)) return `duplicate key ${JSON.stringify(key)} ${top.where}`;
         top.keys.add(key);
         top.lastKey = key;
       }
@@ -67,7 +67,7 @@ export function findHeaderDefect(text: string): string | null {
       while (j < text.length && /[0-9.eE+-]/.test(text[j]!)) j++;
       const token = text.slice(i, j);
       if (!INTEGER.test(token)) {
-        return `number ${token} in ${top?.where ?? 'the header'} is not written as an integer`;
+        return `number ${token} ${top?.where ?? 'at the top level'} that is not written as an integer`;
       }
       i = j;
     } else i++; // whitespace and the letters of true, false, null

@@ -55,11 +55,11 @@ function nonNegativeInteger(x: unknown): x is number {
  * Parses and validates a whole safetensors file without creating any tensor.
  *
  * @param op - the public function (named in errors)
- * @param source - names the input in errors (`file "model.safetensors"`, `the bytes`)
+ * @param source - names the input in errors (`file "model.safetensors"`; empty for bytes)
  * @throws FormatError on any defect; DtypeError for a valid dtype gradkit cannot hold
  */
 export function parseSafetensors(op: string, source: string, bytes: Uint8Array): Parsed {
-  const fail = (message: string) => new FormatError(op, `${source}: ${message}`);
+  const fail = (message: string) => new FormatError(op, source === '' ? message : `${source}: ${message}`);
   if (bytes.length < 8) {
     throw fail(`${bytes.length} bytes is too short for a safetensors file (the header length alone is 8 bytes)`);
   }
@@ -102,17 +102,17 @@ export function parseSafetensors(op: string, source: string, bytes: Uint8Array):
   }
 
   // The data section must be covered exactly: tensors back to back from offset 0 (any header order).
+  // Overlaps first (the worse defect), then gaps.
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  const where = (e: Entry) => `tensor ${JSON.stringify(e.name)} (data_offsets [${e.begin}, ${e.end}])`;
+  for (let i = 1; i < sorted.length; i++) {
+    const [a, b] = [sorted[i - 1]!, sorted[i]!];
+    if (b.begin < a.end) throw fail(`${where(b)} overlaps ${where(a)}`);
+  }
   let position = 0;
-  let previous: Entry | null = null;
   for (const e of sorted) {
-    const at = `tensor ${JSON.stringify(e.name)} (data_offsets [${e.begin}, ${e.end}])`;
-    if (e.begin < position) {
-      throw fail(`${at} overlaps tensor ${JSON.stringify(previous!.name)}, which ends at ${position}`);
-    }
-    if (e.begin > position) throw fail(`bytes ${position}..${e.begin} before ${at} belong to no tensor`);
+    if (e.begin > position) throw fail(`bytes ${position}..${e.begin} before ${where(e)} belong to no tensor`);
     position = e.end;
-    previous = e;
   }
   if (position !== dataLength) {
     throw fail(`${dataLength - position} trailing bytes after the last tensor belong to no tensor`);
@@ -161,7 +161,7 @@ function checkEntry(
     if (UNSUPPORTED_DTYPES.has(dtypeName)) {
       throw new DtypeError(
         op,
-        `${source}: ${at} has dtype ${dtypeName}, which gradkit tensors cannot hold ` +
+        `${source === '' ? '' : `${source}: `}${at} has dtype ${dtypeName}, which gradkit tensors cannot hold ` +
           '(gradkit reads F64, F32, F16 and BF16)',
       );
     }
@@ -243,7 +243,7 @@ function asBytes(op: string, data: unknown): Uint8Array {
  *   dtype gradkit cannot hold (integers, booleans, 8-bit floats); ArgumentError when `data` is not bytes
  */
 export function loadSafetensors(data: Uint8Array | ArrayBuffer): SafetensorsContents {
-  return readSafetensors('loadSafetensors', 'the data', asBytes('loadSafetensors', data));
+  return readSafetensors('loadSafetensors', '', asBytes('loadSafetensors', data));
 }
 
 /**
