@@ -75,15 +75,15 @@ describe('safetensors fixtures written by Python', () => {
     expectSameValues(t.data, [0, -0, Infinity, -Infinity, 1023 * 2 ** -24, 65504], 'h_special');
   });
 
-  test.each([
-    ['mlp_f32.safetensors'],
-    ['mixed_f64.safetensors'],
-  ])('re-saving the tensors of %s gives the bytes Python wrote', (file) => {
-    const original = fixture(file);
-    const { tensors, metadata } = loadSafetensors(original);
-    const again = saveSafetensors(tensors, metadata === null ? undefined : { metadata });
-    expect(Buffer.from(again).equals(Buffer.from(original))).toBe(true);
-  });
+  test.each([['mlp_f32.safetensors'], ['mixed_f64.safetensors']])(
+    're-saving the tensors of %s gives the bytes Python wrote',
+    (file) => {
+      const original = fixture(file);
+      const { tensors, metadata } = loadSafetensors(original);
+      const again = saveSafetensors(tensors, metadata === null ? undefined : { metadata });
+      expect(Buffer.from(again).equals(Buffer.from(original))).toBe(true);
+    },
+  );
 
   test('the tensors are laid out in Python order whatever the insertion order', () => {
     const original = fixture('mlp_f32.safetensors');

@@ -32,6 +32,6 @@ export function headerText(bytes: Uint8Array): string {
 export function f32Bytes(values: readonly number[]): number[] {
   const out = new Uint8Array(4 * values.length);
   const view = new DataView(out.buffer);
-  values.forEach((v, i) => view.setFloat32(4 * i, v, true));
+  for (const [i, v] of values.entries()) view.setFloat32(4 * i, v, true);
   return Array.from(out);
 }

@@ -43,6 +43,9 @@ interface Parsed {
 
 const FIELDS = ['dtype', 'shape', 'data_offsets'];
 
+/** A lone UTF-16 surrogate: JSON.parse lets `"\ud800"` through, Python's reader refuses it. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 function isJsonObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
@@ -61,7 +64,9 @@ function nonNegativeInteger(x: unknown): x is number {
 export function parseSafetensors(op: string, source: string, bytes: Uint8Array): Parsed {
   const fail = (message: string) => new FormatError(op, source === '' ? message : `${source}: ${message}`);
   if (bytes.length < 8) {
-    throw fail(`${bytes.length} bytes is too short for a safetensors file (the header length alone is 8 bytes)`);
+    throw fail(
+      `${bytes.length} bytes is too short for a safetensors file (the header length alone is 8 bytes)`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const declared = view.getBigUint64(0, true);
@@ -111,7 +116,8 @@ export function parseSafetensors(op: string, source: string, bytes: Uint8Array):
   }
   let position = 0;
   for (const e of sorted) {
-    if (e.begin > position) throw fail(`bytes ${position}..${e.begin} before ${where(e)} belong to no tensor`);
+    if (e.begin > position)
+      throw fail(`bytes ${position}..${e.begin} before ${where(e)} belong to no tensor`);
     position = e.end;
   }
   if (position !== dataLength) {
@@ -130,6 +136,9 @@ function checkMetadata(value: unknown, fail: (message: string) => FormatError): 
     if (typeof v !== 'string') {
       throw fail(`__metadata__ ${JSON.stringify(key)} must be a string, got ${describeValue(v)}`);
     }
+    if (LONE_SURROGATE.test(key) || LONE_SURROGATE.test(v)) {
+      throw fail(`__metadata__ ${JSON.stringify(key)} is not valid Unicode (a lone surrogate escape)`);
+    }
     out[key] = v;
   }
   return out;
@@ -144,6 +153,8 @@ function checkEntry(
   fail: (message: string) => FormatError,
 ): Entry {
   const at = `tensor ${JSON.stringify(name)}`;
+  if (LONE_SURROGATE.test(name))
+    throw fail(`${at} has a name that is not valid Unicode (a lone surrogate escape)`);
   if (!isJsonObject(value)) {
     throw fail(`${at} must be an object with dtype, shape and data_offsets, got ${describeValue(value)}`);
   }
@@ -174,7 +185,9 @@ function checkEntry(
   }
   const offsets = value['data_offsets'];
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(nonNegativeInteger)) {
-    throw fail(`${at} has data_offsets ${describeJson(offsets)}; expected [begin, end], non-negative integers`);
+    throw fail(
+      `${at} has data_offsets ${describeJson(offsets)}; expected [begin, end], non-negative integers`,
+    );
   }
   const [begin, end] = offsets as [number, number];
   if (begin > end) throw fail(`${at} has data_offsets [${begin}, ${end}] with begin after end`);
@@ -224,7 +237,10 @@ export function readSafetensors(
 function asBytes(op: string, data: unknown): Uint8Array {
   if (data instanceof Uint8Array) return data;
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  throw new ArgumentError(op, `argument 'data' must be a Uint8Array or an ArrayBuffer, got ${describeValue(data)}`);
+  throw new ArgumentError(
+    op,
+    `argument 'data' must be a Uint8Array or an ArrayBuffer, got ${describeValue(data)}`,
+  );
 }
 
 /**

@@ -43,14 +43,22 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 function checkText(op: string, what: string, s: string): void {
   if (LONE_SURROGATE.test(s)) {
-    throw new ArgumentError(op, `${what} ${JSON.stringify(s)} contains a lone UTF-16 surrogate (no UTF-8 form)`);
+    throw new ArgumentError(
+      op,
+      `${what} ${JSON.stringify(s)} contains a lone UTF-16 surrogate (no UTF-8 form)`,
+    );
   }
 }
 
 function collect(op: string, tensors: unknown): Item[] {
   let pairs: Array<[unknown, unknown]>;
   if (tensors instanceof Map) pairs = [...tensors.entries()];
-  else if (typeof tensors === 'object' && tensors !== null && !Array.isArray(tensors) && !(tensors instanceof Tensor)) {
+  else if (
+    typeof tensors === 'object' &&
+    tensors !== null &&
+    !Array.isArray(tensors) &&
+    !(tensors instanceof Tensor)
+  ) {
     pairs = Object.keys(tensors).map((k) => [k, ownValue(tensors, k)]);
   } else {
     throw new ArgumentError(
@@ -67,7 +75,10 @@ function collect(op: string, tensors: unknown): Item[] {
     }
     checkText(op, 'tensor name', name);
     if (!(t instanceof Tensor)) {
-      throw new ArgumentError(op, `tensors[${JSON.stringify(name)}] must be a Tensor, got ${describeValue(t)}`);
+      throw new ArgumentError(
+        op,
+        `tensors[${JSON.stringify(name)}] must be a Tensor, got ${describeValue(t)}`,
+      );
     }
     return { name, utf8: encoder.encode(name), dtype: writtenDtype(t.dtype), tensor: t };
   });
@@ -76,12 +87,18 @@ function collect(op: string, tensors: unknown): Item[] {
 function checkMetadata(op: string, metadata: unknown): Array<[string, string]> | null {
   if (metadata === undefined) return null;
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-    throw new ArgumentError(op, `option 'metadata' must be an object of strings, got ${describeValue(metadata)}`);
+    throw new ArgumentError(
+      op,
+      `option 'metadata' must be an object of strings, got ${describeValue(metadata)}`,
+    );
   }
   const pairs = Object.keys(metadata).map((key): [string, string] => {
     const value = ownValue(metadata, key);
     if (typeof value !== 'string') {
-      throw new ArgumentError(op, `metadata ${JSON.stringify(key)} must be a string, got ${describeValue(value)}`);
+      throw new ArgumentError(
+        op,
+        `metadata ${JSON.stringify(key)} must be a string, got ${describeValue(value)}`,
+      );
     }
     checkText(op, 'metadata key', key);
     checkText(op, `metadata ${JSON.stringify(key)} value`, value);
@@ -97,9 +114,17 @@ function checkMetadata(op: string, metadata: unknown): Array<[string, string]> |
  * `__metadata__` first, fields in the order dtype, shape, data_offsets, padded with spaces to a multiple of
  * 8 bytes (so every tensor's data starts 8-byte aligned).
  */
-function prepare(op: string, tensors: unknown, options: unknown): Prepared {
+function prepare(
+  op: string,
+  tensors: unknown,
+  options: unknown,
+  maxHeaderBytes = MAX_HEADER_BYTES,
+): Prepared {
   checkOptionKeys(op, 'options', options, ['metadata']);
-  const metadata = checkMetadata(op, options === undefined ? undefined : ownValue(options as object, 'metadata'));
+  const metadata = checkMetadata(
+    op,
+    options === undefined ? undefined : ownValue(options as object, 'metadata'),
+  );
   const items = collect(op, tensors).sort(
     (a, b) => writeRank(a.dtype) - writeRank(b.dtype) || compareBytes(a.utf8, b.utf8),
   );
@@ -118,10 +143,10 @@ function prepare(op: string, tensors: unknown, options: unknown): Prepared {
   }
   const json = encoder.encode(`{${parts.join(',')}}`);
   const headerLength = Math.ceil(json.length / 8) * 8;
-  if (headerLength > MAX_HEADER_BYTES) {
+  if (headerLength > maxHeaderBytes) {
     throw new ArgumentError(
       op,
-      `the header would be ${headerLength} bytes, more than readers accept (${MAX_HEADER_BYTES}); ` +
+      `the header would be ${headerLength} bytes, more than readers accept (${maxHeaderBytes}); ` +
         'split the checkpoint or shorten the metadata',
     );
   }
@@ -131,14 +156,18 @@ function prepare(op: string, tensors: unknown, options: unknown): Prepared {
   return { head, storages: items.map((i) => i.tensor.data), dataLength: offset };
 }
 
-/** @internal the byte-order-independent writer, exposed for tests of the big-endian code path. */
+/**
+ * @internal the writer with the host byte order and the header limit as parameters, so that tests reach
+ * the big-endian code path and the limit without a 100 MB header.
+ */
 export function writeSafetensors(
   op: string,
   tensors: unknown,
   options: unknown,
   littleEndianHost: boolean = HOST_IS_LITTLE_ENDIAN,
+  maxHeaderBytes: number = MAX_HEADER_BYTES,
 ): Uint8Array {
-  const { head, storages, dataLength } = prepare(op, tensors, options);
+  const { head, storages, dataLength } = prepare(op, tensors, options, maxHeaderBytes);
   let out: Uint8Array;
   try {
     out = new Uint8Array(head.length + dataLength);

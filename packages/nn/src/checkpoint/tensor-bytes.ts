@@ -57,7 +57,8 @@ export function encodeElements(data: Storage, littleEndianHost: boolean): Uint8A
   if (littleEndianHost) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const out = new Uint8Array(data.byteLength);
   const view = new DataView(out.buffer);
-  if (data instanceof Float64Array) for (let i = 0; i < data.length; i++) view.setFloat64(8 * i, data[i]!, true);
+  if (data instanceof Float64Array)
+    for (let i = 0; i < data.length; i++) view.setFloat64(8 * i, data[i]!, true);
   else for (let i = 0; i < data.length; i++) view.setFloat32(4 * i, data[i]!, true);
   return out;
 }
