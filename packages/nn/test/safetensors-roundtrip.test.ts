@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DType, fromArray, type Tensor } from '@gradkit/autograd';
+import { ArgumentError, type DType, fromArray, type Tensor } from '@gradkit/autograd';
 import { loadSafetensors, loadSafetensorsFile, saveSafetensors, saveSafetensorsFile } from '@gradkit/nn';
 import { propertyConfig, shape } from '@gradkit/testing';
 import fc from 'fast-check';
@@ -233,5 +233,14 @@ describe('safetensors files', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  test('path arguments are checked; file-system errors come through as they are', async () => {
+    const t = { w: fromArray([1], [1]) };
+    await expect(loadSafetensorsFile(42 as never)).rejects.toThrow(ArgumentError);
+    await expect(saveSafetensorsFile(t, null as never)).rejects.toThrow(ArgumentError);
+    const missing = join(tmpdir(), 'gradkit-no-such-dir', 'model.safetensors');
+    await expect(loadSafetensorsFile(missing)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(saveSafetensorsFile(t, missing)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

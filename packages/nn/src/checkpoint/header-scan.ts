@@ -54,7 +54,7 @@ export function findHeaderDefect(text: string): string | null {
       i++;
     } else if (c === '"') {
       let j = i + 1;
-      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
       if (top?.object && top.expectKey) {
         const key = JSON.parse(text.slice(i, j + 1)) as string;
         if (top.keys.has(key)) return `duplicate key ${JSON.stringify(key)} ${top.where}`;

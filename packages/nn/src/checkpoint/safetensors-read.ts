@@ -268,14 +268,41 @@ export function loadSafetensors(data: Uint8Array | ArrayBuffer): SafetensorsCont
  *
  * @param path - a file path or a `file:` URL
  * @throws FormatError / DtypeError as {@link loadSafetensors}, naming the file; the file system's own
- *   errors (ENOENT, EACCES, ...) as they are; ArgumentError when `path` is not a string or URL
+ *   errors (ENOENT, EACCES, ...) as they are; ArgumentError when `path` is not a string or URL, or the file
+ *   is larger than one buffer of the engine holds
  */
 export async function loadSafetensorsFile(path: string | URL): Promise<SafetensorsContents> {
   const op = 'loadSafetensorsFile';
   if (typeof path !== 'string' && !(path instanceof URL)) {
     throw new ArgumentError(op, `argument 'path' must be a string or a URL, got ${describeValue(path)}`);
   }
-  const { readFile } = await import('node:fs/promises');
-  const bytes = await readFile(path);
-  return readSafetensors(op, `file ${JSON.stringify(String(path))}`, bytes);
+  const source = `file ${JSON.stringify(String(path))}`;
+  return readSafetensors(op, source, await readWholeFile(op, source, path));
+}
+
+/** Bytes per read call (Node refuses single reads over 2 GiB, and `readFile` whole files over 2 GiB). */
+const READ_CHUNK = 1 << 26;
+
+/** Reads a whole file into one Uint8Array, in chunks, so that checkpoints over 2 GiB load too. */
+async function readWholeFile(op: string, source: string, path: string | URL): Promise<Uint8Array> {
+  const { open } = await import('node:fs/promises');
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(size);
+    } catch {
+      throw new ArgumentError(op, `${source} is ${size} bytes, more than one buffer of this engine holds`);
+    }
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await handle.read(bytes, at, Math.min(READ_CHUNK, size - at), at);
+      if (bytesRead === 0) break; // the file shrank while being read: validation reports what is missing
+      at += bytesRead;
+    }
+    return at === size ? bytes : bytes.subarray(0, at);
+  } finally {
+    await handle.close();
+  }
 }
