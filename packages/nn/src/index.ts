@@ -4,4 +4,17 @@
  *
  * @packageDocumentation
  */
-export {};
+
+// Checkpoints: safetensors read and write.
+export {
+  loadSafetensors,
+  loadSafetensorsFile,
+  MAX_HEADER_BYTES,
+  type SafetensorsContents,
+} from './checkpoint/safetensors-read.js';
+export {
+  type SafetensorsInput,
+  type SaveSafetensorsOptions,
+  saveSafetensors,
+  saveSafetensorsFile,
+} from './checkpoint/safetensors-write.js';
