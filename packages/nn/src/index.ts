@@ -4,4 +4,6 @@
  *
  * @packageDocumentation
  */
-export {};
+
+/** Classification metrics with scikit-learn's definitions: `metrics.rocAucScore(yTrue, yScore)`, … */
+export * as metrics from './metrics/index.js';
