@@ -70,7 +70,8 @@ export function precisionRecallCurve(
  *   AP = Σₙ (Rₙ − Rₙ₋₁)·Pₙ
  *
  * over the thresholds from high to low (Pₙ, Rₙ: precision and recall at the n-th threshold, R₀ = 0). It is
- * in [0, 1]. With no positive sample it is 0, as in scikit-learn (which also warns).
+ * in [0, 1] (clamped there: the rounding of the sum can give scikit-learn 1 + 2⁻⁵²). With no positive
+ * sample it is 0, as in scikit-learn (which also warns).
  *
  * @param yTrue - labels, 0 or 1
  * @param yScore - finite scores, same length
@@ -91,6 +92,6 @@ export function averagePrecisionScore(
   );
   const terms = new Float64Array(recall.length - 1);
   for (let i = 0; i < terms.length; i++) terms[i] = (recall[i + 1]! - recall[i]!) * precision[i]!;
-  // + 0 turns the −0 of an all-zero sum into 0.
-  return -pairwiseSum(terms) + 0;
+  // Clamped against rounding (the recall steps may sum to 1 + 2⁻⁵²); + 0 turns a −0 into 0.
+  return Math.min(1, Math.max(0, -pairwiseSum(terms) + 0));
 }

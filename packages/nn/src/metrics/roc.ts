@@ -100,7 +100,8 @@ export function rocCurve(yTrue: MetricInput, yScore: MetricInput, options?: RocC
 /**
  * Area under the ROC curve of binary scores, scikit-learn's `roc_auc_score` for binary targets: the
  * trapezoid area under {@link rocCurve}, which equals the probability that a random positive scores higher
- * than a random negative, ties counting one half (weighted by the sample weights).
+ * than a random negative, ties counting one half (weighted by the sample weights). At most 1 (clamped: the
+ * rounding of the sum can give scikit-learn 1 + 2⁻⁵²).
  *
  * @param yTrue - labels, 0 or 1, both present
  * @param yScore - finite scores, same length
@@ -121,5 +122,6 @@ export function rocAucScore(yTrue: MetricInput, yScore: MetricInput, options?: R
     );
   }
   const { fpr, tpr } = rocPoints(op, curve, true);
-  return trapezoid(fpr, tpr);
+  // Clamped against rounding: the trapezoids may sum to 1 + 2⁻⁵².
+  return Math.min(1, trapezoid(fpr, tpr));
 }
