@@ -94,6 +94,9 @@ describe('reading user objects', () => {
     );
     expect(metrics.accuracy({ length: 2, 0: 1, 1: 0 }, [0.9, 0.1])).toBe(1);
   });
+  test('integer typed arrays are read as numbers', () => {
+    expect(metrics.rocAucScore(Uint8Array.of(1, 0, 1), Int32Array.of(3, -2, 1))).toBe(1);
+  });
   test('an inherited index (polluted Array.prototype) is never read into a hole', () => {
     const proto = Array.prototype as unknown as Record<string, unknown>;
     proto['1'] = 0.9;
