@@ -18,3 +18,6 @@ export {
   saveSafetensors,
   saveSafetensorsFile,
 } from './checkpoint/safetensors-write.js';
+
+/** Classification metrics with scikit-learn's definitions: `metrics.rocAucScore(yTrue, yScore)`, … */
+export * as metrics from './metrics/index.js';
