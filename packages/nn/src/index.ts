@@ -4,4 +4,27 @@
  *
  * @packageDocumentation
  */
-export {};
+// Data: CSV loading, datasets and loaders, splits, feature scaling.
+
+export {
+  type ColumnRef,
+  type CsvOptions,
+  type CsvTable,
+  type LabeledCsv,
+  parseCsv,
+  type UnlabeledCsv,
+} from './data/csv.js';
+export { loadCsv } from './data/csv-file.js';
+export { type BatchDataset, TensorDataset } from './data/dataset.js';
+export { DataLoader, type DataLoaderOptions } from './data/loader.js';
+export { StandardScaler, type StandardScalerState } from './data/scaler.js';
+export {
+  type KeepEveryMthPositiveOptions,
+  keepEveryMthPositive,
+  moduloSplit,
+  type SplitIndices,
+  selectRows,
+  type TensorSplit,
+  type TrainTestSplitOptions,
+  trainTestSplit,
+} from './data/split.js';
