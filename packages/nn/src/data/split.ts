@@ -278,7 +278,7 @@ function stratified(op: string, n: number, nTest: number, classes: Int32Array[],
   const take = want.map(Math.floor);
   let left = nTest - take.reduce((a, b) => a + b, 0);
   const order = classes
-    .map((c, k) => k)
+    .map((_c, k) => k)
     .sort(
       (a, b) =>
         want[b]! - take[b]! - (want[a]! - take[a]!) || classes[b]!.length - classes[a]!.length || a - b,
