@@ -47,10 +47,14 @@ export async function loadCsv(path: string | URL, options?: CsvOptions): Promise
       `argument 'path' contains a line break, so it looks like CSV text: call parseCsv(text) for text`,
     );
   }
-  let fs: typeof import('node:fs/promises');
+  let fs: Partial<typeof import('node:fs/promises')> | undefined;
   try {
     fs = await import('node:fs/promises');
   } catch {
+    fs = undefined;
+  }
+  // Bundlers for the browser replace node:fs/promises with an empty module, or the import fails.
+  if (typeof fs?.readFile !== 'function') {
     throw new StateError(
       'loadCsv',
       'reading files needs Node (node:fs/promises is not available here); fetch the text and call parseCsv',
