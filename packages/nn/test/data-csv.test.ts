@@ -199,7 +199,11 @@ describe('parseCsv: refused input names line and column', () => {
 
 describe('parseCsv: options', () => {
   test('unknown columns list what exists', () => {
-    thrown(() => parseCsv('a,b\n1,2\n'), ArgumentError, /no column named "label"; columns: "a", "b"/);
+    thrown(
+      () => parseCsv('a,b\n1,2\n'),
+      ArgumentError,
+      /option 'label': no column named "label"; columns: "a", "b" \(pass label: null/,
+    );
     thrown(
       () => parseCsv('a,label\n1,2\n', { features: ['z'] }),
       ArgumentError,

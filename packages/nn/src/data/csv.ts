@@ -164,7 +164,8 @@ function resolveColumn(op: string, arg: string, ref: ColumnRef, names: readonly 
     const hint = header
       ? `columns: ${listNames(names)}`
       : `the table has no header row, so name columns column_0…column_${names.length - 1} or use indices`;
-    throw new ArgumentError(op, `option '${arg}': no column named ${JSON.stringify(ref)}; ${hint}`);
+    const noLabel = arg === 'label' ? ' (pass label: null for a table without labels)' : '';
+    throw new ArgumentError(op, `option '${arg}': no column named ${JSON.stringify(ref)}; ${hint}${noLabel}`);
   }
   return at;
 }
