@@ -21,3 +21,28 @@ export {
 
 /** Classification metrics with scikit-learn's definitions: `metrics.rocAucScore(yTrue, yScore)`, … */
 export * as metrics from './metrics/index.js';
+
+// Data: CSV loading, datasets and loaders, splits, feature scaling.
+
+export {
+  type ColumnRef,
+  type CsvOptions,
+  type CsvTable,
+  type LabeledCsv,
+  parseCsv,
+  type UnlabeledCsv,
+} from './data/csv.js';
+export { loadCsv } from './data/csv-file.js';
+export { type BatchDataset, TensorDataset } from './data/dataset.js';
+export { DataLoader, type DataLoaderOptions } from './data/loader.js';
+export { StandardScaler, type StandardScalerState } from './data/scaler.js';
+export {
+  type KeepEveryMthPositiveOptions,
+  keepEveryMthPositive,
+  moduloSplit,
+  type SplitIndices,
+  selectRows,
+  type TensorSplit,
+  type TrainTestSplitOptions,
+  trainTestSplit,
+} from './data/split.js';
