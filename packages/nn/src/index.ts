@@ -4,4 +4,16 @@
  *
  * @packageDocumentation
  */
-export {};
+
+// Modules, layers and initialisers.
+export * as init from './init.js';
+export * from './layers/index.js';
+export {
+  buffer,
+  isBuffer,
+  isParameter,
+  type LoadResult,
+  Module,
+  parameter,
+  type StateDict,
+} from './module.js';
