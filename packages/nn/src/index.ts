@@ -17,3 +17,6 @@ export {
   parameter,
   type StateDict,
 } from './module.js';
+
+// Optimizers, gradient clipping and learning-rate schedulers.
+export * from './optim/index.js';
