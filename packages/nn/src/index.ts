@@ -46,3 +46,19 @@ export {
   type TrainTestSplitOptions,
   trainTestSplit,
 } from './data/split.js';
+
+// Modules, layers and initialisers.
+export * as init from './init.js';
+export * from './layers/index.js';
+export {
+  buffer,
+  isBuffer,
+  isParameter,
+  type LoadResult,
+  Module,
+  parameter,
+  type StateDict,
+} from './module.js';
+
+// Optimizers, gradient clipping and learning-rate schedulers.
+export * from './optim/index.js';

@@ -1,0 +1,96 @@
+import { DomainError, type FusedFunction, fuse, type Tensor, whereValue } from '@gradkit/autograd';
+import { checkOptionKeys, describeValue } from '@gradkit/kernels';
+import { Module } from '../module.js';
+
+/** max(x, 0), like `torch.nn.ReLU` (gradient 0 at 0, as in PyTorch). */
+export class ReLU extends Module {
+  /** Applies ReLU elementwise. */
+  forward(x: Tensor): Tensor {
+    return x.relu();
+  }
+}
+
+/** 1 / (1 + e^−x), like `torch.nn.Sigmoid` (stable for every x). */
+export class Sigmoid extends Module {
+  /** Applies the logistic sigmoid elementwise. */
+  forward(x: Tensor): Tensor {
+    return x.sigmoid();
+  }
+}
+
+/** tanh(x), like `torch.nn.Tanh`. */
+export class Tanh extends Module {
+  /** Applies tanh elementwise. */
+  forward(x: Tensor): Tensor {
+    return x.tanh();
+  }
+}
+
+const silu = fuse((x) => x.mul(x.sigmoid()), 'silu');
+
+/** x · sigmoid(x) (swish), like `torch.nn.SiLU`; one fused loop forward and backward. */
+export class SiLU extends Module {
+  /** Applies SiLU elementwise. */
+  forward(x: Tensor): Tensor {
+    return silu(x);
+  }
+}
+
+/**
+ * x where x > 0, else negativeSlope · x, like `torch.nn.LeakyReLU` (default slope 0.01; the gradient at 0 is
+ * the slope, as in PyTorch).
+ */
+export class LeakyReLU extends Module {
+  /** The slope for negative inputs. */
+  readonly negativeSlope: number;
+  readonly #fn: FusedFunction;
+
+  /** @throws DomainError when the slope is not a finite number */
+  constructor(negativeSlope = 0.01) {
+    super();
+    if (typeof negativeSlope !== 'number' || !Number.isFinite(negativeSlope)) {
+      throw new DomainError(
+        'LeakyReLU',
+        `argument 'negativeSlope' must be a finite number, got ${describeValue(negativeSlope)}`,
+      );
+    }
+    this.negativeSlope = negativeSlope;
+    this.#fn = fuse((x) => whereValue(x.gt(0), x, x.mul(negativeSlope)), 'leakyRelu');
+  }
+
+  /** Applies the leaky ReLU elementwise. */
+  forward(x: Tensor): Tensor {
+    return this.#fn(x);
+  }
+}
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const geluTanh = fuse(
+  (x) => x.mul(0.5).mul(x.pow(3).mul(0.044715).add(x).mul(SQRT_2_OVER_PI).tanh().add(1)),
+  'gelu',
+);
+
+/**
+ * The Gaussian error linear unit, like `torch.nn.GELU(approximate='tanh')`:
+ * 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 x³))).
+ */
+export class GELU extends Module {
+  /** Which formula: 'tanh' (the tanh approximation). */
+  readonly approximate: 'tanh';
+
+  /** @throws ArgumentError for unknown options or an unsupported `approximate` */
+  constructor(options: { approximate?: 'tanh' } = {}) {
+    super();
+    checkOptionKeys('GELU', 'options', options, ['approximate']);
+    const a = Object.hasOwn(options, 'approximate') ? options.approximate : 'tanh';
+    if (a !== 'tanh') {
+      throw new DomainError('GELU', `option 'approximate' must be 'tanh', got ${describeValue(a)}`);
+    }
+    this.approximate = a;
+  }
+
+  /** Applies GELU elementwise. */
+  forward(x: Tensor): Tensor {
+    return geluTanh(x);
+  }
+}

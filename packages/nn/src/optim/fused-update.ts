@@ -1,0 +1,67 @@
+import {
+  compileElementwise,
+  type ElementwiseKernel,
+  type Expr,
+  type InputKind,
+  type NumericArray,
+  variable,
+} from '@gradkit/kernels';
+
+/** The expressions of an update: one per state array it writes, over the arrays and scalars it reads. */
+export type UpdateBuilder = (v: Readonly<Record<string, Expr>>) => Readonly<Record<string, Expr>>;
+
+/**
+ * An in-place elementwise update compiled once into ONE fused loop: it reads per-element arrays (the
+ * parameter, its gradient, optimizer state) and scalars (learning rate, betas, bias corrections), and writes
+ * some of the arrays back in place. Scalars are kernel arguments, so a changing learning rate never compiles a
+ * new kernel. Each iteration loads every input element before it stores, so writing an array that is also
+ * read is safe.
+ */
+export class FusedUpdate {
+  /** Names of the per-element arrays, in kernel order. */
+  readonly arrays: readonly string[];
+  /** Names of the scalar arguments, in kernel order. */
+  readonly scalars: readonly string[];
+  /** Names of the arrays written, in kernel output order. */
+  readonly writes: readonly string[];
+  readonly #kernel: ElementwiseKernel;
+
+  /**
+   * @param arrays - per-element inputs (each a variable of the same name)
+   * @param scalars - scalar inputs (each a variable of the same name)
+   * @param build - returns the new value of each written array, keyed by array name
+   */
+  constructor(arrays: readonly string[], scalars: readonly string[], build: UpdateBuilder) {
+    const vars: Record<string, Expr> = Object.create(null);
+    for (const name of [...arrays, ...scalars]) vars[name] = variable(name);
+    const out = build(vars);
+    this.arrays = arrays;
+    this.scalars = scalars;
+    this.writes = Object.keys(out);
+    const kinds: InputKind[] = [
+      ...arrays.map(() => 'array' as const),
+      ...scalars.map(() => 'scalar' as const),
+    ];
+    this.#kernel = compileElementwise(
+      this.writes.map((k) => out[k]!),
+      [...arrays, ...scalars],
+      kinds,
+    );
+  }
+
+  /** Runs the loop over `n` elements: `arrays` and `scalars` by name; written arrays are updated in place. */
+  run(
+    arrays: Readonly<Record<string, NumericArray>>,
+    scalars: Readonly<Record<string, number>>,
+    n: number,
+  ): void {
+    const ins: Array<NumericArray | number> = [];
+    for (const a of this.arrays) ins.push(arrays[a]!);
+    for (const s of this.scalars) ins.push(scalars[s]!);
+    this.#kernel(
+      ins,
+      this.writes.map((w) => arrays[w]!),
+      n,
+    );
+  }
+}
