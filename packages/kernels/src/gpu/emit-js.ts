@@ -387,6 +387,9 @@ ${slow}        }
     switch (s.k) {
       case 'decl':
         return `${ind}let ${symName(s.sym)} = ${conv(this.expr(s.init), this.t(s.init), this.symType(s.sym))};\n`;
+      case 'hoist':
+        // Every read comes after an assignment (checked by the parser); the value here is never read.
+        return `${ind}let ${symName(s.sym)} = 0;\n`;
       case 'assign':
         return `${ind}${this.assignExpr(s)};\n`;
       case 'if': {

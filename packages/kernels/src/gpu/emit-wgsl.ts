@@ -234,6 +234,9 @@ class WgslFunctionEmitter {
         const kw = s.sym.assigned ? 'var' : 'let';
         return `${ind}${kw} ${symName(s.sym)}: ${WT[st]} = ${conv(this.expr(s.init), this.t(s.init), st)};\n`;
       }
+      case 'hoist':
+        // Every read comes after an assignment (checked by the parser); WGSL zero-initialises it.
+        return `${ind}var ${symName(s.sym)}: ${WT[this.symType(s.sym)]};\n`;
       case 'assign':
         return `${ind}${this.assign(s)};\n`;
       case 'if': {

@@ -20,7 +20,7 @@ export interface Sym {
   /** The name in the source. */
   readonly name: string;
   /** `param` for the function's parameters (number or array), otherwise how it was declared. */
-  readonly kind: 'param' | 'let' | 'const';
+  readonly kind: 'param' | 'let' | 'const' | 'var';
   /** For parameters, the position in the parameter list. */
   readonly paramIndex: number;
   /** Where the variable is declared. */
@@ -111,6 +111,11 @@ export type AssignOp = '=' | '+=' | '-=' | '*=' | '/=' | '%=' | '**=';
 /** A statement of the kernel language. */
 export type KStmt =
   | { readonly k: 'decl'; readonly sym: Sym; readonly init: KExpr; readonly pos: Pos }
+  /**
+   * A function-scoped `var` declared at the top of the function with no value yet (JavaScript's hoisting).
+   * The parser checks that every read of it comes after an assignment on every path.
+   */
+  | { readonly k: 'hoist'; readonly sym: Sym; readonly pos: Pos }
   | {
       readonly k: 'assign';
       readonly sym: Sym;

@@ -10,6 +10,7 @@ import {
   type Statement,
   type UpdateExpression,
   type VariableDeclaration,
+  type VariableDeclarator,
 } from 'acorn';
 import { CompileError } from '../errors.js';
 import type { AssignOp, BinaryOp, KExpr, KFunction, KStmt, MathName, Pos, Sym } from './ir.js';
@@ -104,12 +105,26 @@ function pos(node: Node): Pos {
   return loc ? { line: loc.line, column: loc.column } : { line: 1, column: 0 };
 }
 
+/**
+ * A block scope: name → variable, or `null` for a `let`/`const` declared later in the block (JavaScript's
+ * temporal dead zone: reading it before its declaration is a ReferenceError, never the outer variable).
+ */
+type Scope = Map<string, Sym | null>;
+
 class Lowering {
-  private readonly scopes: Array<Map<string, Sym>> = [];
+  private readonly scopes: Scope[] = [];
   private nextId = 0;
   private readonly calls = new Set<string>();
   private usesThis = false;
   private loopDepth = 0;
+  /** The function's `var`s (one variable per name for the whole function, as in JavaScript). */
+  private readonly vars = new Map<string, Sym>();
+  /** `var`s declared where their first `var` statement stands (a top-level statement, nothing before it). */
+  private readonly declaredInPlace = new Set<Sym>();
+  /** `var`s referenced so far (read or assigned). */
+  private readonly touched = new Set<Sym>();
+  /** True while lowering a statement directly in the function's body. */
+  private topLevel = false;
 
   constructor(
     private readonly source: string,
@@ -124,7 +139,7 @@ class Lowering {
     if (fn.async)
       this.fail(fn, 'async functions cannot be kernels: a kernel runs synchronously on each thread');
     if (fn.generator) this.fail(fn, 'generator functions cannot be kernels');
-    const scope = new Map<string, Sym>();
+    const scope: Scope = new Map();
     this.scopes.push(scope);
     const params: Sym[] = [];
     fn.params.forEach((p, i) => {
@@ -138,7 +153,25 @@ class Lowering {
     });
     let body: KStmt[];
     if (fn.body.type === 'BlockStatement') {
-      body = this.block(fn.body.body as Statement[], true);
+      // `var` is function-scoped: one variable per name, visible (hoisted) in the whole function. A `var`
+      // of a parameter's name is that parameter.
+      for (const d of varDeclarators(fn.body.body as Statement[])) {
+        if (d.id.type !== 'Identifier' || scope.has(d.id.name)) continue;
+        const sym = this.newSym(d.id.name, 'var', -1, pos(d.id));
+        scope.set(d.id.name, sym);
+        this.vars.set(d.id.name, sym);
+      }
+      body = this.block(fn.body.body as Statement[], true, true);
+      const hoisted: KStmt[] = [];
+      for (const sym of this.vars.values()) {
+        if (this.declaredInPlace.has(sym)) continue;
+        sym.assigned = true;
+        hoisted.push({ k: 'hoist', sym, pos: sym.pos });
+      }
+      if (hoisted.length > 0) {
+        checkHoistedReads(body, new Set(hoisted.map((h) => (h as { sym: Sym }).sym)), this.op);
+        body = [...hoisted, ...body];
+      }
     } else {
       body = [{ k: 'return', value: this.expr(fn.body), pos: pos(fn.body) }];
     }
@@ -168,10 +201,25 @@ class Lowering {
     };
   }
 
-  private lookup(name: string): Sym | undefined {
+  /**
+   * The variable `name` refers to at `node`, or undefined when none is in scope.
+   *
+   * @throws CompileError when `name` is a `let`/`const` of an enclosing block read before its declaration
+   */
+  private lookup(name: string, node: Node, touch = true): Sym | undefined {
     for (let i = this.scopes.length - 1; i >= 0; i--) {
-      const s = this.scopes[i]!.get(name);
-      if (s !== undefined) return s;
+      const scope = this.scopes[i]!;
+      if (!scope.has(name)) continue;
+      const s = scope.get(name);
+      if (s === null || s === undefined) {
+        this.fail(
+          node,
+          `'${name}' is used before its let/const declaration in this block (JavaScript throws a ` +
+            'ReferenceError here); declare it first, or rename one of the variables',
+        );
+      }
+      if (touch && s.kind === 'var') this.touched.add(s);
+      return s;
     }
     return undefined;
   }
@@ -186,10 +234,14 @@ class Lowering {
 
   // ---------------------------------------------------------------- statements
 
-  private block(stmts: readonly Statement[], newScope: boolean): KStmt[] {
-    if (newScope) this.scopes.push(new Map());
+  private block(stmts: readonly Statement[], newScope: boolean, topLevel = false): KStmt[] {
+    if (newScope) this.scopes.push(lexicalScope(stmts));
     const out: KStmt[] = [];
-    for (const s of stmts) this.stmt(s, out);
+    for (const s of stmts) {
+      this.topLevel = topLevel;
+      this.stmt(s, out);
+    }
+    this.topLevel = false;
     if (newScope) this.scopes.pop();
     return out;
   }
@@ -198,6 +250,7 @@ class Lowering {
     if (s.type === 'BlockStatement') return this.block(s.body as Statement[], true);
     this.scopes.push(new Map());
     const out: KStmt[] = [];
+    this.topLevel = false;
     this.stmt(s, out);
     this.scopes.pop();
     return out;
@@ -208,10 +261,11 @@ class Lowering {
       case 'EmptyStatement':
         return;
       case 'BlockStatement':
+        this.topLevel = false;
         out.push({ k: 'block', body: this.block(s.body as Statement[], true), pos: pos(s) });
         return;
       case 'VariableDeclaration':
-        this.declaration(s, out);
+        this.declaration(s, out, this.topLevel);
         return;
       case 'ExpressionStatement':
         this.effect(s.expression as Expression, out);
@@ -288,7 +342,7 @@ class Lowering {
     }
   }
 
-  private declaration(d: VariableDeclaration, out: KStmt[]): void {
+  private declaration(d: VariableDeclaration, out: KStmt[], topLevel: boolean): void {
     if (d.kind !== 'let' && d.kind !== 'const' && d.kind !== 'var') {
       this.fail(d, `'${d.kind}' declarations are not supported; use let or const`);
     }
@@ -297,16 +351,51 @@ class Lowering {
       if (decl.id.type !== 'Identifier') {
         this.fail(decl.id, 'destructuring is not supported; declare one variable per name');
       }
-      if (!decl.init) {
-        this.fail(decl, `'${decl.id.name}' needs an initial value (let ${decl.id.name} = 0;)`);
+      const name = decl.id.name;
+      if (d.kind === 'var') {
+        this.varDeclarator(name, decl.init ?? null, topLevel, decl, out);
+        continue;
       }
-      if (scope.has(decl.id.name))
-        this.fail(decl.id, `'${decl.id.name}' is declared twice in the same block`);
+      if (!decl.init) {
+        this.fail(decl, `'${name}' needs an initial value (let ${name} = 0;)`);
+      }
+      if (scope.get(name)) this.fail(decl.id, `'${name}' is declared twice in the same block`);
       const init = this.expr(decl.init);
-      const sym = this.newSym(decl.id.name, d.kind === 'const' ? 'const' : 'let', -1, pos(decl.id));
-      scope.set(decl.id.name, sym);
+      const sym = this.newSym(name, d.kind, -1, pos(decl.id));
+      scope.set(name, sym);
       out.push({ k: 'decl', sym, init, pos: pos(decl) });
     }
+  }
+
+  /**
+   * `var name = init`: JavaScript has one such variable per function, so every `var` of a name after the first
+   * (or of a parameter's name) is an assignment. The first is a declaration in place when it is a top-level
+   * statement of the function with nothing referring to the name before it; otherwise the variable is hoisted
+   * to the top of the function and each `var` assigns it.
+   */
+  private varDeclarator(
+    name: string,
+    initNode: Expression | null,
+    topLevel: boolean,
+    node: Node,
+    out: KStmt[],
+  ): void {
+    const sym = this.lookup(name, node, false);
+    if (sym === undefined || (sym.kind !== 'var' && sym.kind !== 'param')) {
+      // Unreachable after acorn's redeclaration checks; kept so that no path gives a silent difference.
+      this.fail(node, `'${name}' is declared with var and with let/const`);
+    }
+    if (initNode === null) return; // `var x;` only declares (hoists) x
+    const fresh = sym.kind === 'var' && !this.touched.has(sym) && !this.declaredInPlace.has(sym);
+    const init = this.expr(initNode);
+    if (fresh && topLevel && !this.touched.has(sym)) {
+      this.declaredInPlace.add(sym);
+      out.push({ k: 'decl', sym, init, pos: pos(node) });
+      return;
+    }
+    this.touched.add(sym);
+    sym.assigned = true;
+    out.push({ k: 'assign', sym, op: '=', value: init, pos: pos(node) });
   }
 
   /** An expression evaluated for its effect: an assignment, an update, a helper call, or a sequence of those. */
@@ -352,7 +441,7 @@ class Lowering {
       );
     }
     if (p.type !== 'Identifier') this.fail(node, 'destructuring assignment is not supported');
-    const sym = this.lookup(p.name);
+    const sym = this.lookup(p.name, p);
     if (sym === undefined) this.notDefined(p, p.name);
     if (sym.kind === 'const') this.fail(node, `cannot assign to const '${sym.name}'`);
     sym.assigned = true;
@@ -388,10 +477,10 @@ class Lowering {
   }
 
   private forLoop(s: ForStatement): KStmt {
-    this.scopes.push(new Map());
+    this.scopes.push(s.init?.type === 'VariableDeclaration' ? lexicalScope([s.init]) : new Map());
     const init: KStmt[] = [];
     if (s.init) {
-      if (s.init.type === 'VariableDeclaration') this.declaration(s.init, init);
+      if (s.init.type === 'VariableDeclaration') this.declaration(s.init, init, false);
       else this.effect(s.init, init);
     }
     const test = s.test ? this.expr(s.test) : null;
@@ -414,7 +503,7 @@ class Lowering {
       case 'Literal':
         return this.literal(x, p);
       case 'Identifier': {
-        const sym = this.lookup(x.name);
+        const sym = this.lookup(x.name, x);
         if (sym !== undefined) {
           sym.readAsValue = true;
           return { k: 'var', sym, pos: p };
@@ -561,7 +650,11 @@ class Lowering {
       }
       this.fail(x, thisMessage(name));
     }
-    if (x.object.type === 'Identifier' && x.object.name === 'Math' && this.lookup('Math') === undefined) {
+    if (
+      x.object.type === 'Identifier' &&
+      x.object.name === 'Math' &&
+      this.lookup('Math', x.object) === undefined
+    ) {
       if (name !== undefined && Object.hasOwn(MATH_CONSTANTS, name)) {
         return { k: 'num', value: MATH_CONSTANTS[name]!, int: false, pos: p };
       }
@@ -581,7 +674,7 @@ class Lowering {
       if (node.type !== 'Identifier') {
         this.fail(node, 'only array arguments can be indexed (a[i], a[i][j], a[i][j][k])');
       }
-      const sym = this.lookup(node.name);
+      const sym = this.lookup(node.name, node);
       if (sym === undefined) this.notDefined(node, node.name);
       if (sym.kind !== 'param') {
         this.fail(
@@ -638,14 +731,14 @@ class Lowering {
       return { k: 'math', fn, args: x.arguments.map((a) => this.expr(a)), pos: p };
     }
     if (callee.type === 'Identifier') {
-      const shadow = this.lookup(callee.name);
+      const shadow = this.lookup(callee.name, callee);
       if (shadow !== undefined) this.fail(callee, `'${callee.name}' is a variable, not a function`);
       this.calls.add(callee.name);
       const args = x.arguments.map((a) => {
         const arg = a as Expression;
         // An array argument passed through to a helper is a plain identifier.
         if (arg.type === 'Identifier') {
-          const s = this.lookup(arg.name);
+          const s = this.lookup(arg.name, arg);
           if (s !== undefined) return { k: 'var', sym: s, pos: pos(arg) } as KExpr;
         }
         return this.expr(arg);
@@ -799,4 +892,189 @@ function containsNonFinite(e: KExpr): boolean {
   if (e.k === 'unary') return containsNonFinite(e.arg);
   if (e.k === 'binary') return containsNonFinite(e.left) || containsNonFinite(e.right);
   return false;
+}
+
+/** A block's scope on entry: its `let`/`const` names, in their temporal dead zone until declared. */
+function lexicalScope(stmts: readonly Statement[]): Scope {
+  const scope: Scope = new Map();
+  for (const s of stmts) {
+    if (s.type === 'VariableDeclaration' && s.kind !== 'var') {
+      for (const d of s.declarations) if (d.id.type === 'Identifier') scope.set(d.id.name, null);
+    }
+  }
+  return scope;
+}
+
+/** The `var` declarators anywhere in a function body (nested functions are refused elsewhere). */
+function varDeclarators(stmts: readonly Statement[]): VariableDeclarator[] {
+  const out: VariableDeclarator[] = [];
+  const visit = (s: Statement | null | undefined): void => {
+    if (!s) return;
+    switch (s.type) {
+      case 'VariableDeclaration':
+        if (s.kind === 'var') out.push(...s.declarations);
+        break;
+      case 'BlockStatement':
+        for (const x of s.body) visit(x as Statement);
+        break;
+      case 'IfStatement':
+        visit(s.consequent);
+        visit(s.alternate);
+        break;
+      case 'ForStatement':
+        if (s.init?.type === 'VariableDeclaration') visit(s.init);
+        visit(s.body);
+        break;
+      case 'ForInStatement':
+      case 'ForOfStatement':
+        if (s.left.type === 'VariableDeclaration') visit(s.left);
+        visit(s.body);
+        break;
+      case 'WhileStatement':
+      case 'DoWhileStatement':
+      case 'LabeledStatement':
+        visit(s.body);
+        break;
+      case 'SwitchStatement':
+        for (const c of s.cases) for (const x of c.consequent) visit(x as Statement);
+        break;
+      case 'TryStatement':
+        visit(s.block);
+        visit(s.handler?.body);
+        visit(s.finalizer);
+        break;
+      default:
+        break;
+    }
+  };
+  for (const s of stmts) visit(s);
+  return out;
+}
+
+/**
+ * Checks that every read of a hoisted `var` (one whose first `var` is not a plain top-level statement) comes
+ * after an assignment on every path: JavaScript would read `undefined` there, which kernels cannot represent.
+ * Loops count as running zero times; a branch that returns, breaks or continues does not reach what follows.
+ *
+ * @throws CompileError at the first read that may see no value
+ */
+function checkHoistedReads(body: readonly KStmt[], hoisted: ReadonlySet<Sym>, op: string): void {
+  const fail = (sym: Sym, p: Pos): never => {
+    throw new CompileError(
+      op,
+      `'${sym.name}' (a var) may be read here before any \`var ${sym.name} = ...\` or assignment gives it a ` +
+        `value (JavaScript would read undefined); give it a value first, e.g. \`var ${sym.name} = 0;\` at the ` +
+        'top of the function',
+      p,
+    );
+  };
+  const reads = (e: KExpr | null, set: ReadonlySet<Sym>): void => {
+    if (e === null) return;
+    for (const s of symsOf(e)) {
+      if (hoisted.has(s) && !set.has(s)) {
+        let at = e.pos;
+        forEachVar(e, (v) => {
+          if (v.sym === s) at = v.pos;
+        });
+        fail(s, at);
+      }
+    }
+  };
+  // Returns the set definitely assigned after `list`, or null when `list` never falls through.
+  const walk = (list: readonly KStmt[], before: ReadonlySet<Sym>): Set<Sym> | null => {
+    let set: Set<Sym> | null = new Set(before);
+    for (const s of list) {
+      if (set === null) return null;
+      set = step(s, set);
+    }
+    return set;
+  };
+  const step = (s: KStmt, set: Set<Sym>): Set<Sym> | null => {
+    switch (s.k) {
+      case 'decl':
+        reads(s.init, set);
+        set.add(s.sym);
+        return set;
+      case 'hoist':
+        return set;
+      case 'assign':
+        if (s.op !== '=' && hoisted.has(s.sym) && !set.has(s.sym)) fail(s.sym, s.pos);
+        reads(s.value, set);
+        set.add(s.sym);
+        return set;
+      case 'if': {
+        reads(s.test, set);
+        const a = walk(s.consequent, set);
+        const b = s.otherwise ? walk(s.otherwise, set) : new Set(set);
+        if (a === null) return b;
+        if (b === null) return a;
+        return new Set([...a].filter((x) => b.has(x)));
+      }
+      case 'loop': {
+        const init = walk(s.init, set) ?? set;
+        if (s.form === 'for') {
+          reads(s.test, init);
+          walk(s.body, init);
+          walk(s.update, init);
+          return init;
+        }
+        // do-while: the body runs once before the test; a `continue` reaches the test early.
+        const after = walk(s.body, init);
+        const testSet = after !== null && !jumps(s.body, 'continue') ? after : init;
+        reads(s.test, testSet);
+        return jumps(s.body, 'break') ? init : testSet;
+      }
+      case 'block':
+        return walk(s.body, set);
+      case 'return':
+        reads(s.value, set);
+        return null;
+      case 'break':
+      case 'continue':
+        return null;
+      case 'call':
+        reads(s.call, set);
+        return set;
+    }
+  };
+  walk(body, new Set());
+}
+
+/** Whether `list` contains a `break`/`continue` of the enclosing loop (not of a nested one). */
+function jumps(list: readonly KStmt[], k: 'break' | 'continue'): boolean {
+  for (const s of list) {
+    if (s.k === k) return true;
+    if (s.k === 'if' && (jumps(s.consequent, k) || (s.otherwise !== null && jumps(s.otherwise, k))))
+      return true;
+    if (s.k === 'block' && jumps(s.body, k)) return true;
+  }
+  return false;
+}
+
+function forEachVar(e: KExpr, f: (v: Extract<KExpr, { k: 'var' }>) => void): void {
+  switch (e.k) {
+    case 'var':
+      f(e);
+      break;
+    case 'index':
+    case 'math':
+    case 'call':
+      for (const x of e.k === 'index' ? e.indices : e.args) forEachVar(x, f);
+      break;
+    case 'unary':
+      forEachVar(e.arg, f);
+      break;
+    case 'binary':
+    case 'logical':
+      forEachVar(e.left, f);
+      forEachVar(e.right, f);
+      break;
+    case 'cond':
+      forEachVar(e.test, f);
+      forEachVar(e.consequent, f);
+      forEachVar(e.otherwise, f);
+      break;
+    default:
+      break;
+  }
 }

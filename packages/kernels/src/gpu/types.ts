@@ -256,9 +256,11 @@ class FunctionTyper {
         break;
       case 'loop':
         this.stmts(s.init);
-        if (s.test) this.cond(s.test);
+        if (s.test && s.form === 'for') this.cond(s.test);
         this.stmts(s.body);
         this.stmts(s.update);
+        // A do-while tests after its body (which may give a variable its first value).
+        if (s.test && s.form === 'do') this.cond(s.test);
         break;
       case 'block':
         this.stmts(s.body);
