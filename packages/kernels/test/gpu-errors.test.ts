@@ -333,8 +333,12 @@ describe('settings and arguments are checked', () => {
     expect(() => cpu.createKernel(src, { output: [1], graphical: true } as never)).toThrow(
       /unknown setting 'graphical'/,
     );
+    // Issue 8: a constant that is not a number is a CompileError naming the constant.
     expect(() => cpu.createKernel(src, { output: [1], constants: { a: 'x' } as never })).toThrow(
-      ArgumentError,
+      CompileError,
+    );
+    expect(() => cpu.createKernel(src, { output: [1], constants: { a: 'x' } as never })).toThrow(
+      /constant "a" must be a number, got string "x"/,
     );
     expect(() => cpu.createKernel(src, { output: [1], loopMaxIterations: 0 })).toThrow(/positive integer/);
   });

@@ -1,6 +1,7 @@
 import { jsLiteral } from '../codegen/schedule.js';
 import type { KExpr, KStmt, ScalarType, Sym } from './ir.js';
 import { dependsOnThread, forEachExpr, reachableHelpers, symName } from './names.js';
+import { inlinedConstant } from './settings.js';
 import { binaryType, type Specialization, type TypedProgram } from './types.js';
 
 /** A kernel argument as the generated JavaScript receives it: a number, or flat data with its shape. */
@@ -477,7 +478,7 @@ ${slow}        }
       case 'outsize':
         return ['gk_X', 'gk_Y', 'gk_Z'][e.axis]!;
       case 'constant':
-        return jsLiteral(this.program.constants[e.name]!);
+        return jsLiteral(inlinedConstant(this.program.constants, e.name));
       case 'index': {
         const n = symName(e.sym);
         const dims = e.indices.map((_, d) => `${n}_d${d}`).join(', ');

@@ -3,6 +3,7 @@ import { CompileError } from '../errors.js';
 import type { KExpr, KStmt, MathName, ScalarType, Sym } from './ir.js';
 import { forEachExpr, reachableHelpers, symName } from './names.js';
 import { assignedIn } from './parse.js';
+import { inlinedConstant } from './settings.js';
 import { binaryType, constantType, type Specialization, type TypedProgram } from './types.js';
 
 /**
@@ -281,7 +282,7 @@ class WgslFunctionEmitter {
   private intDivisor(e: KExpr): boolean {
     if (e.k === 'num') return e.int && e.value !== 0;
     if (e.k === 'constant') {
-      const v = this.program.constants[e.name]!;
+      const v = inlinedConstant(this.program.constants, e.name);
       return constantType(v) === 'int' && v !== 0;
     }
     return false;
@@ -436,7 +437,7 @@ class WgslFunctionEmitter {
       case 'outsize':
         return `i32(gk_p[0].${'xyz'[e.axis]})`;
       case 'constant': {
-        const v = this.program.constants[e.name]!;
+        const v = inlinedConstant(this.program.constants, e.name);
         return constantType(v) === 'int' ? wgslIntLiteral(v) : wgslLiteral(v);
       }
       case 'index': {

@@ -632,7 +632,7 @@ class Lowering {
       const group = propertyName(x.object);
       this.usesThis = true;
       if (group === 'thread' || group === 'output') {
-        const axis = name === undefined ? undefined : AXES[name];
+        const axis = name !== undefined && Object.hasOwn(AXES, name) ? AXES[name] : undefined;
         if (axis === undefined) {
           this.fail(x, `this.${group} has only the members x, y and z`);
         }

@@ -1,5 +1,6 @@
 import { CompileError } from '../errors.js';
 import type { BinaryOp, KExpr, KFunction, KStmt, MathName, Pos, ScalarType, Sym } from './ir.js';
+import { constantValue } from './settings.js';
 
 /** How a kernel argument (or helper parameter) is passed: one number, or an array of 1-3 dimensions. */
 export type ParamType =
@@ -69,7 +70,7 @@ export function mathType(fn: MathName, args: readonly ScalarType[]): ScalarType 
 export function nonZeroIntDivisor(e: KExpr, constants: Readonly<Record<string, number>>): boolean {
   if (e.k === 'num') return e.int && e.value !== 0;
   if (e.k === 'constant') {
-    const v = constants[e.name];
+    const v = constantValue(constants, e.name);
     return v !== undefined && constantType(v) === 'int' && v !== 0;
   }
   return false;
@@ -315,7 +316,7 @@ class FunctionTyper {
       case 'outsize':
         return 'int';
       case 'constant': {
-        const v = this.ctx.constants[e.name];
+        const v = constantValue(this.ctx.constants, e.name);
         if (v === undefined) {
           const known = Object.keys(this.ctx.constants);
           this.fail(
