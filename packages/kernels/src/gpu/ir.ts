@@ -108,6 +108,18 @@ export type KExpr =
 /** Compound assignment operators (`x++` is `x += 1`). */
 export type AssignOp = '=' | '+=' | '-=' | '*=' | '/=' | '%=' | '**=';
 
+/**
+ * The shape of a counting loop: `counter` starts at `start` (null when the loop's init does not set it), moves
+ * by the literal `step` after each iteration, and the loop runs while `counter op limit`.
+ */
+export interface LoopBound {
+  readonly counter: Sym;
+  readonly start: KExpr | null;
+  readonly step: number;
+  readonly op: '<' | '<=' | '>' | '>=';
+  readonly limit: KExpr;
+}
+
 /** A statement of the kernel language. */
 export type KStmt =
   | { readonly k: 'decl'; readonly sym: Sym; readonly init: KExpr; readonly pos: Pos }
@@ -140,6 +152,8 @@ export type KStmt =
       readonly body: readonly KStmt[];
       /** True when the iteration count is known before the loop starts (see `parse.ts`). */
       readonly bounded: boolean;
+      /** For a bounded loop, its counter, start, step and limit (see `loops.ts`); null otherwise. */
+      readonly bound: LoopBound | null;
       readonly pos: Pos;
     }
   | { readonly k: 'break'; readonly pos: Pos }

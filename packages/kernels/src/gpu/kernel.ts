@@ -4,7 +4,8 @@ import { describeValue, ownValue } from '../util/own.js';
 import { type ArgValue, type KernelArgument, normalizeArgument, paramTypes, signatureKey } from './args.js';
 import { emitJs, type JsArgument, type JsKernelRun } from './emit-js.js';
 import { emitWgsl, unboundedLoopError, type WgslLayout } from './emit-wgsl.js';
-import type { KFunction, KStmt } from './ir.js';
+import type { KFunction } from './ir.js';
+import { findLoop, loopBoundProblem } from './loops.js';
 import { parseKernelSource } from './parse.js';
 import {
   type Backend,
@@ -207,23 +208,6 @@ export function parseHelper(fn: HelperFunction, op: string, name?: unknown): KFu
   return { ...parsed, name: resolved };
 }
 
-function hasUnboundedLoop(stmts: readonly KStmt[]): KStmt | null {
-  for (const s of stmts) {
-    if (s.k === 'loop') {
-      if (!s.bounded) return s;
-      const inner = hasUnboundedLoop(s.body);
-      if (inner) return inner;
-    } else if (s.k === 'if') {
-      const a = hasUnboundedLoop(s.consequent) ?? (s.otherwise ? hasUnboundedLoop(s.otherwise) : null);
-      if (a) return a;
-    } else if (s.k === 'block') {
-      const a = hasUnboundedLoop(s.body);
-      if (a) return a;
-    }
-  }
-  return null;
-}
-
 /** @internal The state and behaviour behind a kernel function object. */
 export class KernelImpl {
   readonly fn: KFunction;
@@ -285,9 +269,10 @@ export class KernelImpl {
     }
     for (const h of functions as unknown[]) this.addFunction(h as HelperFunction);
     if (host.mode === 'webgpu' && this.loopMax === undefined) {
-      const loop = hasUnboundedLoop(this.fn.body);
-      // Report it now rather than at the first call (the same error the WGSL emitter gives).
-      if (loop) throw unboundedLoopError(loop, op, 'kernel');
+      // Report what does not depend on argument types now rather than at the first call (the same error the
+      // WGSL emitter gives, which also checks the counters' types).
+      const found = findLoop(this.fn.body, (l) => loopBoundProblem(l.bound, this.constants));
+      if (found) throw unboundedLoopError(found.loop, op, 'kernel', found.reason);
     }
   }
 

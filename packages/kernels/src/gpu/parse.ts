@@ -13,7 +13,7 @@ import {
   type VariableDeclarator,
 } from 'acorn';
 import { CompileError } from '../errors.js';
-import type { AssignOp, BinaryOp, KExpr, KFunction, KStmt, MathName, Pos, Sym } from './ir.js';
+import type { AssignOp, BinaryOp, KExpr, KFunction, KStmt, LoopBound, MathName, Pos, Sym } from './ir.js';
 
 /** The `Math` functions a kernel may call, with how many arguments each takes (`-1`: one or more). */
 export const MATH_ARITY: Readonly<Record<MathName, number>> = {
@@ -287,7 +287,17 @@ class Lowering {
         this.loopDepth++;
         const body = this.body(s.body);
         this.loopDepth--;
-        out.push({ k: 'loop', form: 'for', init: [], test, update: [], body, bounded: false, pos: pos(s) });
+        out.push({
+          k: 'loop',
+          form: 'for',
+          init: [],
+          test,
+          update: [],
+          body,
+          bounded: false,
+          bound: null,
+          pos: pos(s),
+        });
         return;
       }
       case 'DoWhileStatement': {
@@ -295,7 +305,17 @@ class Lowering {
         const body = this.body(s.body);
         this.loopDepth--;
         const test = this.expr(s.test);
-        out.push({ k: 'loop', form: 'do', init: [], test, update: [], body, bounded: false, pos: pos(s) });
+        out.push({
+          k: 'loop',
+          form: 'do',
+          init: [],
+          test,
+          update: [],
+          body,
+          bounded: false,
+          bound: null,
+          pos: pos(s),
+        });
         return;
       }
       case 'BreakStatement':
@@ -490,8 +510,8 @@ class Lowering {
     const body = this.body(s.body);
     this.loopDepth--;
     this.scopes.pop();
-    const bounded = isBounded(test, update, body);
-    return { k: 'loop', form: 'for', init, test, update, body, bounded, pos: pos(s) };
+    const bound = loopBound(init, test, update, body);
+    return { k: 'loop', form: 'for', init, test, update, body, bounded: bound !== null, bound, pos: pos(s) };
   }
 
   // ---------------------------------------------------------------- expressions
@@ -849,42 +869,53 @@ export function symsOf(e: KExpr, into = new Set<Sym>()): Set<Sym> {
 
 /**
  * A `for` loop is bounded when its test compares one counter against a limit that the loop does not change,
- * and the update moves the counter towards the limit by a positive literal step (`i++`, `i += 2`, `i--` with
- * `>`), with the counter not assigned in the body. Such a loop's trip count is known when it starts.
+ * and the update moves the counter towards the limit by a non-zero finite literal step (`i++`, `i += 2`, `i--`
+ * with `>`), with the counter not assigned in the body. Such a loop's trip count is known when it starts
+ * (whether it is known at compile time, and finite in the backend's arithmetic, is decided in `loops.ts`).
  */
-function isBounded(test: KExpr | null, update: readonly KStmt[], body: readonly KStmt[]): boolean {
-  if (test === null || test.k !== 'binary' || update.length !== 1) return false;
+function loopBound(
+  init: readonly KStmt[],
+  test: KExpr | null,
+  update: readonly KStmt[],
+  body: readonly KStmt[],
+): LoopBound | null {
+  if (test === null || test.k !== 'binary' || update.length !== 1) return null;
   const u = update[0]!;
-  if (u.k !== 'assign') return false;
+  if (u.k !== 'assign') return null;
   const counter = u.sym;
   let step: number;
   if ((u.op === '+=' || u.op === '-=') && u.value.k === 'num' && Number.isFinite(u.value.value)) {
     step = u.op === '+=' ? u.value.value : -u.value.value;
   } else {
-    return false;
+    return null;
   }
-  if (step === 0 || !Number.isFinite(step)) return false;
-  let op = test.op;
+  if (step === 0 || !Number.isFinite(step)) return null;
+  let op: BinaryOp = test.op;
   let limit: KExpr;
   if (test.left.k === 'var' && test.left.sym === counter) {
     limit = test.right;
   } else if (test.right.k === 'var' && test.right.sym === counter) {
     limit = test.left;
     const flip: Partial<Record<BinaryOp, BinaryOp>> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
-    const f = flip[op];
-    if (f === undefined) return false;
+    const f = Object.hasOwn(flip, op) ? flip[op] : undefined;
+    if (f === undefined) return null;
     op = f;
   } else {
-    return false;
+    return null;
   }
   const upward = op === '<' || op === '<=';
   const downward = op === '>' || op === '>=';
-  if (!((upward && step > 0) || (downward && step < 0))) return false;
+  if (!((upward && step > 0) || (downward && step < 0))) return null;
   const changed = assignedIn(body);
-  if (changed.has(counter)) return false;
-  for (const s of symsOf(limit)) if (changed.has(s) || s === counter) return false;
-  if (containsNonFinite(limit)) return false;
-  return true;
+  if (changed.has(counter)) return null;
+  for (const s of symsOf(limit)) if (changed.has(s) || s === counter) return null;
+  if (containsNonFinite(limit)) return null;
+  // The start: the init's last statement when it sets the counter (and nothing after it changes it).
+  const last = init[init.length - 1];
+  let start: KExpr | null = null;
+  if (last?.k === 'decl' && last.sym === counter) start = last.init;
+  else if (last?.k === 'assign' && last.sym === counter && last.op === '=') start = last.value;
+  return { counter, start, step, op: op as LoopBound['op'], limit };
 }
 
 function containsNonFinite(e: KExpr): boolean {
