@@ -56,7 +56,17 @@ export function emitJs(
   for (const h of helpers) parts.push(new JsFunctionEmitter(h, program, options).helper());
   parts.push(new JsFunctionEmitter(program.kernel, program, options).kernel());
   const source = `${parts.join('\n\n')}\n\nreturn gk_run;`;
-  const run = new Function(source)() as JsKernelRun;
+  let run: JsKernelRun;
+  try {
+    run = new Function(source)() as JsKernelRun;
+  } catch (e) {
+    // The source is generated from a checked IR, so this is the engine's own limit (nesting, size).
+    throw new CompileError(
+      'kernel',
+      `the JavaScript engine refused the generated code (${e instanceof Error ? e.message : 'unknown error'}); ` +
+        'simplify the kernel (shorter expressions, fewer nested blocks)',
+    );
+  }
   return { source, run };
 }
 

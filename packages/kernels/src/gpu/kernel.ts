@@ -6,7 +6,7 @@ import { emitJs, type JsArgument, type JsKernelRun } from './emit-js.js';
 import { emitWgsl, unboundedLoopError, type WgslLayout } from './emit-wgsl.js';
 import type { KFunction } from './ir.js';
 import { findLoop, loopBoundProblem } from './loops.js';
-import { parseKernelSource } from './parse.js';
+import { guardStack, parseKernelSource } from './parse.js';
 import {
   type Backend,
   type GPUMode,
@@ -382,8 +382,10 @@ export class KernelImpl {
     const key = signatureKey(values);
     let plan = this.cpuPlans.get(key);
     if (plan === undefined) {
-      const program = typeProgram(this.fn, paramTypes(values), this.constants, this.helpers(), this.op);
-      plan = emitJs(program, { loopMaxIterations: this.loopMax });
+      plan = guardStack(this.op, () => {
+        const program = typeProgram(this.fn, paramTypes(values), this.constants, this.helpers(), this.op);
+        return emitJs(program, { loopMaxIterations: this.loopMax });
+      });
       this.cpuPlans.set(key, plan);
     }
     this.lastJs = plan.source;
@@ -431,8 +433,10 @@ export class KernelImpl {
     const key = signatureKey(values);
     let plan = this.gpuPlans.get(key);
     if (plan === undefined) {
-      const program = typeProgram(this.fn, paramTypes(values), this.constants, this.helpers(), this.op);
-      const { code, layout } = emitWgsl(program, { loopMaxIterations: this.loopMax, op: this.op });
+      const { code, layout } = guardStack(this.op, () => {
+        const program = typeProgram(this.fn, paramTypes(values), this.constants, this.helpers(), this.op);
+        return emitWgsl(program, { loopMaxIterations: this.loopMax, op: this.op });
+      });
       const device = this.device();
       const bindings = layout.binding.size + 1;
       if (bindings > device.limits.maxStorageBuffersPerShaderStage) {

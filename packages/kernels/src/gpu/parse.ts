@@ -63,6 +63,12 @@ const MATH_CONSTANTS: Readonly<Record<string, number>> = {
 };
 
 const AXES: Readonly<Record<string, 0 | 1 | 2>> = { x: 0, y: 1, z: 2 };
+
+/**
+ * The deepest nesting of statements and expressions a function may have. Every pass over the kernel IR
+ * (typing, loop analysis, both emitters) recurses at most this deep, so none can overflow the call stack.
+ */
+export const MAX_NESTING = 1000;
 const INT_MAX = 2 ** 31 - 1;
 
 type AnyFunction = FunctionExpression | ArrowFunctionExpression;
@@ -81,9 +87,18 @@ export function parseKernelSource(source: string, op: string): KFunction {
     root = parseExpressionAt(source, 0, { ecmaVersion: 'latest', locations: true, sourceType: 'script' });
   } catch (e) {
     const loc = (e as { loc?: { line: number; column: number } }).loc;
+    const message = e instanceof Error ? e.message.replace(/ \(\d+:\d+\)$/, '') : String(e);
+    if (e instanceof RangeError || /stack/i.test(message)) {
+      throw new CompileError(
+        op,
+        'the function is nested too deeply to parse (parentheses, blocks or a chain of operators); split it ' +
+          'into shorter expressions or helper functions',
+        loc,
+      );
+    }
     throw new CompileError(
       op,
-      `the function could not be parsed as a JavaScript function expression: ${(e as Error).message.replace(/ \(\d+:\d+\)$/, '')}`,
+      `the function could not be parsed as a JavaScript function expression: ${message}`,
       loc,
     );
   }
@@ -97,7 +112,27 @@ export function parseKernelSource(source: string, op: string): KFunction {
   if (source.slice(root.end).trim() !== '') {
     throw new CompileError(op, 'unexpected text after the function', pos(root));
   }
-  return new Lowering(source, op).lowerFunction(root);
+  return guardStack(op, () => new Lowering(source, op).lowerFunction(root));
+}
+
+/**
+ * Runs a compiler pass, turning a call-stack overflow into a CompileError. Every pass is bounded by
+ * {@link MAX_NESTING} and iterates over helper chains, so this only fires when the caller's own stack was
+ * already nearly full.
+ */
+export function guardStack<T>(op: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw new CompileError(
+        op,
+        'the kernel is nested too deeply for the remaining call stack; simplify it (shorter expressions, ' +
+          'fewer nested blocks or helpers)',
+      );
+    }
+    throw e;
+  }
 }
 
 function pos(node: Node): Pos {
@@ -125,6 +160,8 @@ class Lowering {
   private readonly touched = new Set<Sym>();
   /** True while lowering a statement directly in the function's body. */
   private topLevel = false;
+  /** Current nesting of statements and expressions. */
+  private depth = 0;
 
   constructor(
     private readonly source: string,
@@ -256,7 +293,24 @@ class Lowering {
     return out;
   }
 
+  /** Counts one level of nesting; past {@link MAX_NESTING} the function is refused (bounded recursion). */
+  private enter(node: Node): void {
+    if (++this.depth > MAX_NESTING) {
+      this.fail(
+        node,
+        `the function is nested too deeply (more than ${MAX_NESTING} levels of expressions and blocks); ` +
+          'split it into shorter expressions or helper functions',
+      );
+    }
+  }
+
   private stmt(s: Statement, out: KStmt[]): void {
+    this.enter(s);
+    this.lowerStmt(s, out);
+    this.depth--;
+  }
+
+  private lowerStmt(s: Statement, out: KStmt[]): void {
     switch (s.type) {
       case 'EmptyStatement':
         return;
@@ -517,6 +571,13 @@ class Lowering {
   // ---------------------------------------------------------------- expressions
 
   private expr(e: Expression | Node): KExpr {
+    this.enter(e);
+    const x = this.lowerExpr(e);
+    this.depth--;
+    return x;
+  }
+
+  private lowerExpr(e: Expression | Node): KExpr {
     const p = pos(e);
     const x = e as Expression;
     switch (x.type) {
