@@ -264,6 +264,13 @@ const BAD: Bad[] = [
     gpu: webgpuMode,
   },
   {
+    what: 'strict equality between a boolean and a number (always false in JavaScript)',
+    src: 'function (a) {\n  return (a > 1) === 1 ? 1 : 0;\n}',
+    message: /'===' between a boolean and a number is always false in JavaScript/,
+    at: [2, 9],
+    args: [2],
+  },
+  {
     what: 'a syntax error',
     src: 'function (a) {\n  return a +;\n}',
     message: /could not be parsed/,

@@ -86,6 +86,8 @@ export type KExpr =
       readonly op: BinaryOp;
       readonly left: KExpr;
       readonly right: KExpr;
+      /** For `==`/`!=`: written `===`/`!==` (a boolean is then never equal to a number). */
+      readonly strict?: boolean;
       readonly pos: Pos;
     }
   | {

@@ -703,7 +703,8 @@ class Lowering {
       }
       this.fail(node, `the '${operator}' operator is not supported in kernels`);
     }
-    return { k: 'binary', op, left: this.expr(left), right: this.expr(right), pos: p };
+    const strict = operator === '===' || operator === '!==';
+    return { k: 'binary', op, left: this.expr(left), right: this.expr(right), strict, pos: p };
   }
 
   private member(x: Extract<Expression, { type: 'MemberExpression' }>, p: Pos): KExpr {

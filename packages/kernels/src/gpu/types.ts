@@ -408,6 +408,13 @@ class FunctionTyper {
       case 'binary': {
         const l = this.value(e.left);
         const r = this.value(e.right);
+        if (e.strict && (l === 'bool') !== (r === 'bool')) {
+          this.fail(
+            e.pos,
+            `'${e.op === '==' ? '===' : '!=='}' between a boolean and a number is ${e.op === '==' ? 'always false' : 'always true'} ` +
+              'in JavaScript; compare numbers with numbers (e.g. (a > b ? 1 : 0) === 1) or use ==',
+          );
+        }
         return binaryType(e.op, l, r, nonZeroIntDivisor(e.right, this.ctx.constants));
       }
       case 'logical': {
