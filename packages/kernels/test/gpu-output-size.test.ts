@@ -3,7 +3,7 @@
  * array (at most 2^31 - 1 elements); anything else is a ShapeError naming the size, from createKernel and from
  * setOutput alike, and a refused setOutput leaves the kernel's output unchanged.
  */
-import { GPU, ShapeError } from '@gradkit/kernels';
+import { GPU, type GPUMode, ShapeError } from '@gradkit/kernels';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const cpu = new GPU({ mode: 'cpu' });
@@ -40,7 +40,7 @@ const BAD: Array<[string, unknown, RegExp]> = [
 describe('bad output sizes are ShapeErrors before anything is allocated', () => {
   for (const [what, output, message] of BAD) {
     it(what, () => {
-      for (const gpu of [cpu, webgpuMode]) {
+      for (const gpu of [cpu, webgpuMode] as GPU<GPUMode>[]) {
         expect(() => gpu.createKernel(src, { output: output as [number] })).toThrow(ShapeError);
         expect(() => gpu.createKernel(src, { output: output as [number] })).toThrow(message);
       }
