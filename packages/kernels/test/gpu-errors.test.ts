@@ -264,6 +264,13 @@ const BAD: Bad[] = [
     gpu: webgpuMode,
   },
   {
+    what: 'strict equality between a boolean and a number (always false in JavaScript)',
+    src: 'function (a) {\n  return (a > 1) === 1 ? 1 : 0;\n}',
+    message: /'===' between a boolean and a number is always false in JavaScript/,
+    at: [2, 9],
+    args: [2],
+  },
+  {
     what: 'a syntax error',
     src: 'function (a) {\n  return a +;\n}',
     message: /could not be parsed/,
@@ -333,8 +340,12 @@ describe('settings and arguments are checked', () => {
     expect(() => cpu.createKernel(src, { output: [1], graphical: true } as never)).toThrow(
       /unknown setting 'graphical'/,
     );
+    // Issue 8: a constant that is not a number is a CompileError naming the constant.
     expect(() => cpu.createKernel(src, { output: [1], constants: { a: 'x' } as never })).toThrow(
-      ArgumentError,
+      CompileError,
+    );
+    expect(() => cpu.createKernel(src, { output: [1], constants: { a: 'x' } as never })).toThrow(
+      /constant "a" must be a number, got string "x"/,
     );
     expect(() => cpu.createKernel(src, { output: [1], loopMaxIterations: 0 })).toThrow(/positive integer/);
   });

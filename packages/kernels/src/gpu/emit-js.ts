@@ -1,6 +1,8 @@
 import { jsLiteral } from '../codegen/schedule.js';
+import { CompileError } from '../errors.js';
 import type { KExpr, KStmt, ScalarType, Sym } from './ir.js';
 import { dependsOnThread, forEachExpr, reachableHelpers, symName } from './names.js';
+import { inlinedConstant } from './settings.js';
 import { binaryType, type Specialization, type TypedProgram } from './types.js';
 
 /** A kernel argument as the generated JavaScript receives it: a number, or flat data with its shape. */
@@ -20,7 +22,7 @@ export type JsKernelRun = (
 
 /** Options of {@link emitJs}. */
 export interface EmitJsOptions {
-  /** Stop loops that are not statically bounded after this many iterations (undefined: no limit). */
+  /** Stop every loop after this many iterations (undefined: no limit). */
   readonly loopMaxIterations?: number | undefined;
   /** Allow the loop-interchanged code path for reductions (default true). */
   readonly interchange?: boolean;
@@ -54,8 +56,26 @@ export function emitJs(
   for (const h of helpers) parts.push(new JsFunctionEmitter(h, program, options).helper());
   parts.push(new JsFunctionEmitter(program.kernel, program, options).kernel());
   const source = `${parts.join('\n\n')}\n\nreturn gk_run;`;
-  const run = new Function(source)() as JsKernelRun;
+  let run: JsKernelRun;
+  try {
+    run = new Function(source)() as JsKernelRun;
+  } catch (e) {
+    // The source is generated from a checked IR, so this is the engine's own limit (nesting, size).
+    throw new CompileError(
+      'kernel',
+      `the JavaScript engine refused the generated code (${e instanceof Error ? e.message : 'unknown error'}); ` +
+        'simplify the kernel (shorter expressions, fewer nested blocks)',
+    );
+  }
   return { source, run };
+}
+
+/** A loop cap as code: re-checked to be a positive integer, so nothing else reaches the source. */
+function capLimit(max: number): string {
+  if (!Number.isInteger(max) || max < 1) {
+    throw new CompileError('kernel', `'loopMaxIterations' must be a positive integer, got ${String(max)}`);
+  }
+  return String(max);
 }
 
 function conv(code: string, from: ScalarType, to: ScalarType): string {
@@ -351,6 +371,9 @@ ${slow}        }
     const test = this.cond(loop.test!);
     const update = loop.update.map((u) => this.assignExpr(u as Extract<KStmt, { k: 'assign' }>)).join(', ');
     const ret = conv(this.expr(red.ret), this.t(red.ret), 'float');
+    const max = this.options.loopMaxIterations;
+    const capDecl = max === undefined ? '' : ', gk_itr = 0';
+    const capLine = max === undefined ? '' : `if (gk_itr++ >= ${capLimit(max)}) break;\n        `;
     const inner =
       rows.reads.length === 0
         ? `for (gk_x = 0; gk_x < gk_X; gk_x++) gk_acc[gk_x] += ${slowTerm};`
@@ -365,8 +388,8 @@ ${slow}        }
     for (gk_y = 0; gk_y < gk_Y; gk_y++) {
       gk_o = (gk_z * gk_Y + gk_y) * gk_X;
       for (gk_x = 0; gk_x < gk_X; gk_x++) gk_acc[gk_x] = ${init};
-      for (let ${counter} = ${start}; ${test}; ${update}) {
-        ${hoistLines.join('\n        ')}
+      for (let ${counter} = ${start}${capDecl}; ${test}; ${update}) {
+        ${capLine}${hoistLines.join('\n        ')}
         ${inner}
       }
       for (gk_x = 0; gk_x < gk_X; gk_x++) {
@@ -387,6 +410,9 @@ ${slow}        }
     switch (s.k) {
       case 'decl':
         return `${ind}let ${symName(s.sym)} = ${conv(this.expr(s.init), this.t(s.init), this.symType(s.sym))};\n`;
+      case 'hoist':
+        // Every read comes after an assignment (checked by the parser); the value here is never read.
+        return `${ind}let ${symName(s.sym)} = 0;\n`;
       case 'assign':
         return `${ind}${this.assignExpr(s)};\n`;
       case 'if': {
@@ -432,9 +458,10 @@ ${slow}        }
   private loop(s: Extract<KStmt, { k: 'loop' }>, ind: string): string {
     const inner = `${ind}  `;
     const init = this.block(s.init, inner);
-    const cap = !s.bounded && this.options.loopMaxIterations !== undefined;
+    const max = this.options.loopMaxIterations;
+    const cap = max !== undefined;
     const counter = `gk_it${this.loopCounter++}`;
-    const capLine = cap ? `${inner}  if (${counter}++ >= ${this.options.loopMaxIterations}) break;\n` : '';
+    const capLine = cap ? `${inner}  if (${counter}++ >= ${capLimit(max)}) break;\n` : '';
     const capDecl = cap ? `${inner}let ${counter} = 0;\n` : '';
     const body = this.block(s.body, `${inner}  `);
     const test = s.test ? this.cond(s.test) : '';
@@ -474,7 +501,7 @@ ${slow}        }
       case 'outsize':
         return ['gk_X', 'gk_Y', 'gk_Z'][e.axis]!;
       case 'constant':
-        return jsLiteral(this.program.constants[e.name]!);
+        return jsLiteral(inlinedConstant(this.program.constants, e.name));
       case 'index': {
         const n = symName(e.sym);
         const dims = e.indices.map((_, d) => `${n}_d${d}`).join(', ');

@@ -1,8 +1,10 @@
 import { WORKGROUP_SIZE, wgslIntLiteral, wgslLiteral, wgslSupport } from '../codegen/wgsl.js';
 import { CompileError } from '../errors.js';
 import type { KExpr, KStmt, MathName, ScalarType, Sym } from './ir.js';
+import { intCounterProblem, loopBoundProblem } from './loops.js';
 import { forEachExpr, reachableHelpers, symName } from './names.js';
 import { assignedIn } from './parse.js';
+import { inlinedConstant } from './settings.js';
 import { binaryType, constantType, type Specialization, type TypedProgram } from './types.js';
 
 /**
@@ -25,7 +27,10 @@ export interface WgslLayout {
 
 /** Options of {@link emitWgsl}. */
 export interface EmitWgslOptions {
-  /** Cap for loops that are not statically bounded; without it such loops are a CompileError. */
+  /**
+   * Cap on the iterations of every loop; without it a loop whose trip count is not finite and known at compile
+   * time is a CompileError.
+   */
   readonly loopMaxIterations?: number | undefined;
   /** The entry point named in error messages. */
   readonly op: string;
@@ -109,13 +114,18 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   return { code: `${support ? `${support}\n\n` : ''}${module}\n`, layout };
 }
 
-/** The error for a loop the webgpu backend cannot run: no static bound and no `loopMaxIterations`. */
-export function unboundedLoopError(loop: KStmt, op: string, fnName: string): CompileError {
+/** The error for a loop the webgpu backend cannot run uncapped: no finite compile-time bound and no cap. */
+export function unboundedLoopError(
+  loop: KStmt,
+  op: string,
+  fnName: string,
+  reason = 'this loop has no bound known before it starts',
+): CompileError {
   return new CompileError(
     op,
-    'this loop has no bound known before it starts, which the webgpu backend refuses: a GPU cannot interrupt ' +
-      'a thread that never stops. Write it as a counting loop (for (let i = 0; i < n; i++) with n not changed ' +
-      'in the loop) or set the `loopMaxIterations` setting' +
+    `${reason}, which the webgpu backend refuses: a GPU cannot interrupt a thread that never stops. Write ` +
+      'it as a counting loop with a compile-time limit (for (let i = 0; i < N; i++) with N a literal or ' +
+      'this.constants.N) or set the `loopMaxIterations` setting' +
       (fnName !== 'kernel' ? ` (in helper '${fnName}')` : ''),
     loop.pos,
   );
@@ -234,6 +244,9 @@ class WgslFunctionEmitter {
         const kw = s.sym.assigned ? 'var' : 'let';
         return `${ind}${kw} ${symName(s.sym)}: ${WT[st]} = ${conv(this.expr(s.init), this.t(s.init), st)};\n`;
       }
+      case 'hoist':
+        // Every read comes after an assignment (checked by the parser); WGSL zero-initialises it.
+        return `${ind}var ${symName(s.sym)}: ${WT[this.symType(s.sym)]};\n`;
       case 'assign':
         return `${ind}${this.assign(s)};\n`;
       case 'if': {
@@ -278,7 +291,7 @@ class WgslFunctionEmitter {
   private intDivisor(e: KExpr): boolean {
     if (e.k === 'num') return e.int && e.value !== 0;
     if (e.k === 'constant') {
-      const v = this.program.constants[e.name]!;
+      const v = inlinedConstant(this.program.constants, e.name);
       return constantType(v) === 'int' && v !== 0;
     }
     return false;
@@ -304,15 +317,40 @@ class WgslFunctionEmitter {
 
   private loop(s: Extract<KStmt, { k: 'loop' }>, ind: string): string {
     const inner = `${ind}  `;
-    if (!s.bounded && this.options.loopMaxIterations === undefined) {
-      throw unboundedLoopError(s, this.options.op, this.spec.fn.name);
+    const max = this.options.loopMaxIterations;
+    // With loopMaxIterations every loop is capped; without it only loops whose trip count is finite for every
+    // input (a compile-time limit, a counter that cannot wrap or stall) may run.
+    if (max === undefined) {
+      const reason = loopBoundProblem(
+        s.bound,
+        this.program.constants,
+        s.bound ? this.symType(s.bound.counter) : undefined,
+        s.bound ? this.t(s.bound.limit) : undefined,
+      );
+      if (reason !== null) throw unboundedLoopError(s, this.options.op, this.spec.fn.name, reason);
+    } else {
+      if (!Number.isInteger(max) || max < 1 || max > 2 ** 31 - 1) {
+        throw new CompileError(this.options.op, `'loopMaxIterations' must be a positive integer, got ${max}`);
+      }
+      const reason = s.bound
+        ? intCounterProblem(
+            s.bound,
+            this.program.constants,
+            this.symType(s.bound.counter),
+            this.t(s.bound.limit),
+            max,
+          )
+        : null;
+      if (reason !== null) {
+        throw new CompileError(this.options.op, `${reason}; use a float counter or a smaller limit`, s.pos);
+      }
     }
     const init = this.block(s.init, inner);
     const counter = `gk_it${this.loopCounter++}`;
-    const cap = !s.bounded;
+    const cap = max !== undefined;
     const capDecl = cap ? `${inner}var ${counter}: i32 = 0i;\n` : '';
     const capLine = cap
-      ? `${inner}  if (${counter} >= ${this.options.loopMaxIterations}i) { break; }\n${inner}  ${counter} = ${counter} + 1i;\n`
+      ? `${inner}  if (${counter} >= ${max}i) { break; }\n${inner}  ${counter} = ${counter} + 1i;\n`
       : '';
     const testLine = s.form === 'for' && s.test ? `${inner}  if (!(${this.cond(s.test)})) { break; }\n` : '';
     const updates = s.update
@@ -433,7 +471,7 @@ class WgslFunctionEmitter {
       case 'outsize':
         return `i32(gk_p[0].${'xyz'[e.axis]})`;
       case 'constant': {
-        const v = this.program.constants[e.name]!;
+        const v = inlinedConstant(this.program.constants, e.name);
         return constantType(v) === 'int' ? wgslIntLiteral(v) : wgslLiteral(v);
       }
       case 'index': {

@@ -1,6 +1,7 @@
 import type { InputKind } from '../codegen/js.js';
 import { ArgumentError, StateError } from '../errors.js';
 import type { Expr } from '../expr/node.js';
+import { checkOptionKeys, describeValue, ownValue } from '../util/own.js';
 import type { KernelArgument } from './args.js';
 import { type ElementwiseRunner, elementwiseRunner } from './elementwise.js';
 import type { KFunction } from './ir.js';
@@ -17,6 +18,7 @@ import {
   parseHelper,
 } from './kernel.js';
 import { type Backend, type GPUMode, type KernelOutput, KernelResult, type ModeResult } from './result.js';
+import { checkSettingKeys, GPU_SETTINGS, IGNORED_GPUJS_GPU_SETTINGS, ownSetting } from './settings.js';
 import {
   requestWebGpuDevice,
   type WebGpuAvailability,
@@ -30,6 +32,10 @@ export interface GPUSettings<M extends GPUMode = GPUMode> {
   readonly mode?: M;
   /** Run on this WebGPU device instead of requesting one; `destroy()` then leaves the device alive. */
   readonly device?: WebGpuDeviceLike;
+  /** Accepted for GPU.js compatibility and ignored (gradkit does not render to a canvas). */
+  readonly canvas?: unknown;
+  /** Accepted for GPU.js compatibility and ignored (gradkit does not use a WebGL context). */
+  readonly context?: unknown;
 }
 
 type AnyKernel<M extends GPUMode> = Kernel<M> | PipelineKernel<M>;
@@ -66,16 +72,18 @@ export class GPU<M extends GPUMode = 'auto'> {
    * @throws ArgumentError for an unknown mode
    */
   constructor(settings: GPUSettings<M> = {}) {
-    const mode = (settings.mode ?? 'auto') as M;
+    checkSettingKeys('GPU', settings, GPU_SETTINGS, IGNORED_GPUJS_GPU_SETTINGS, 'the GPU settings');
+    const mode = (ownSetting('GPU', settings, 'mode') ?? 'auto') as M;
+    const device = ownSetting('GPU', settings, 'device') as WebGpuDeviceLike | undefined;
     if (mode !== 'cpu' && mode !== 'webgpu' && mode !== 'auto') {
-      throw new ArgumentError('GPU', `'mode' must be 'cpu', 'webgpu' or 'auto', got ${JSON.stringify(mode)}`);
+      throw new ArgumentError('GPU', `'mode' must be 'cpu', 'webgpu' or 'auto', got ${describeValue(mode)}`);
     }
-    if (settings.device !== undefined && mode === 'cpu') {
+    if (device !== undefined && mode === 'cpu') {
       throw new ArgumentError('GPU', "a 'device' was given but mode is 'cpu'");
     }
     this.mode = mode;
-    this.givenDevice = settings.device;
-    this.ownsDevice = settings.device === undefined;
+    this.givenDevice = device;
+    this.ownsDevice = device === undefined;
     if (mode === 'cpu') {
       this.chosen = 'cpu';
       this.readyPromise = Promise.resolve('cpu');
@@ -212,7 +220,8 @@ export class GPU<M extends GPUMode = 'auto'> {
    * @param options.name - the name kernels call it by (default: the function's own name)
    */
   addFunction(fn: HelperFunction, options: { readonly name?: string } = {}): this {
-    const h = parseHelper(fn, 'addFunction', options.name);
+    checkOptionKeys('addFunction', 'options', options, ['name']);
+    const h = parseHelper(fn, 'addFunction', ownValue(options, 'name'));
     this.fns.set(h.name, h);
     this.version++;
     return this;

@@ -20,7 +20,7 @@ export interface Sym {
   /** The name in the source. */
   readonly name: string;
   /** `param` for the function's parameters (number or array), otherwise how it was declared. */
-  readonly kind: 'param' | 'let' | 'const';
+  readonly kind: 'param' | 'let' | 'const' | 'var';
   /** For parameters, the position in the parameter list. */
   readonly paramIndex: number;
   /** Where the variable is declared. */
@@ -86,6 +86,8 @@ export type KExpr =
       readonly op: BinaryOp;
       readonly left: KExpr;
       readonly right: KExpr;
+      /** For `==`/`!=`: written `===`/`!==` (a boolean is then never equal to a number). */
+      readonly strict?: boolean;
       readonly pos: Pos;
     }
   | {
@@ -108,9 +110,26 @@ export type KExpr =
 /** Compound assignment operators (`x++` is `x += 1`). */
 export type AssignOp = '=' | '+=' | '-=' | '*=' | '/=' | '%=' | '**=';
 
+/**
+ * The shape of a counting loop: `counter` starts at `start` (null when the loop's init does not set it), moves
+ * by the literal `step` after each iteration, and the loop runs while `counter op limit`.
+ */
+export interface LoopBound {
+  readonly counter: Sym;
+  readonly start: KExpr | null;
+  readonly step: number;
+  readonly op: '<' | '<=' | '>' | '>=';
+  readonly limit: KExpr;
+}
+
 /** A statement of the kernel language. */
 export type KStmt =
   | { readonly k: 'decl'; readonly sym: Sym; readonly init: KExpr; readonly pos: Pos }
+  /**
+   * A function-scoped `var` declared at the top of the function with no value yet (JavaScript's hoisting).
+   * The parser checks that every read of it comes after an assignment on every path.
+   */
+  | { readonly k: 'hoist'; readonly sym: Sym; readonly pos: Pos }
   | {
       readonly k: 'assign';
       readonly sym: Sym;
@@ -135,6 +154,8 @@ export type KStmt =
       readonly body: readonly KStmt[];
       /** True when the iteration count is known before the loop starts (see `parse.ts`). */
       readonly bounded: boolean;
+      /** For a bounded loop, its counter, start, step and limit (see `loops.ts`); null otherwise. */
+      readonly bound: LoopBound | null;
       readonly pos: Pos;
     }
   | { readonly k: 'break'; readonly pos: Pos }

@@ -1,17 +1,12 @@
 import type { NumericArray } from '../codegen/js.js';
 import { ArgumentError, DtypeError, StateError } from '../errors.js';
-import {
-  type ArgValue,
-  type KernelArgument,
-  normalizeArgument,
-  normalizeOutput,
-  paramTypes,
-  signatureKey,
-} from './args.js';
+import { describeValue, ownValue } from '../util/own.js';
+import { type ArgValue, type KernelArgument, normalizeArgument, paramTypes, signatureKey } from './args.js';
 import { emitJs, type JsArgument, type JsKernelRun } from './emit-js.js';
 import { emitWgsl, unboundedLoopError, type WgslLayout } from './emit-wgsl.js';
-import type { KFunction, KStmt } from './ir.js';
-import { parseKernelSource } from './parse.js';
+import type { KFunction } from './ir.js';
+import { findLoop, loopBoundProblem } from './loops.js';
+import { guardStack, parseKernelSource } from './parse.js';
 import {
   type Backend,
   type GPUMode,
@@ -21,6 +16,15 @@ import {
   type ResultOwner,
   shapeOutput,
 } from './result.js';
+import {
+  checkConstants,
+  checkLoopMax,
+  checkOutput,
+  checkSettingKeys,
+  IGNORED_GPUJS_KERNEL_SETTINGS,
+  KERNEL_SETTINGS,
+  ownSetting,
+} from './settings.js';
 import { typeProgram } from './types.js';
 import {
   BufferUsage,
@@ -91,19 +95,29 @@ export interface KernelSettings<C extends KernelConstants = KernelConstants> {
   readonly dynamicOutput?: boolean;
   /** Accepted for GPU.js compatibility; argument sizes can always change without recompiling. */
   readonly dynamicArguments?: boolean;
+  /**
+   * GPU.js settings that only tune its WebGL code generation or warnings (`tactic`, `optimizeFloatMemory`,
+   * `fixIntegerDivisionAccuracy`, `strictIntegers`, `useLegacyEncoder`, `warnVarUsage`, `debug`, `validate`,
+   * `argumentTypes`): accepted and ignored. Any other key is an ArgumentError listing the valid ones.
+   */
+  readonly tactic?: unknown;
+  /** Accepted for GPU.js compatibility and ignored (see `tactic`). */
+  readonly optimizeFloatMemory?: unknown;
+  /** Accepted for GPU.js compatibility and ignored (see `tactic`). */
+  readonly fixIntegerDivisionAccuracy?: unknown;
+  /** Accepted for GPU.js compatibility and ignored (see `tactic`). */
+  readonly strictIntegers?: unknown;
+  /** Accepted for GPU.js compatibility and ignored (see `tactic`). */
+  readonly useLegacyEncoder?: unknown;
+  /** Accepted for GPU.js compatibility and ignored (see `tactic`). */
+  readonly warnVarUsage?: unknown;
+  /** Accepted for GPU.js compatibility and ignored (see `tactic`). */
+  readonly debug?: unknown;
+  /** Accepted for GPU.js compatibility and ignored (see `tactic`). */
+  readonly validate?: unknown;
+  /** Accepted for GPU.js compatibility and ignored: argument types are inferred from the arguments. */
+  readonly argumentTypes?: unknown;
 }
-
-const KNOWN_SETTINGS = new Set([
-  'output',
-  'constants',
-  'pipeline',
-  'precision',
-  'loopMaxIterations',
-  'functions',
-  'immutable',
-  'dynamicOutput',
-  'dynamicArguments',
-]);
 
 /** The generated code of a kernel, for reading and debugging. */
 export interface KernelSource {
@@ -174,10 +188,17 @@ interface GpuPlan {
 }
 
 /** Parses a helper function and names it. */
-export function parseHelper(fn: HelperFunction, op: string, name?: string): KFunction {
-  const source = typeof fn === 'string' ? fn : fn.toString();
+export function parseHelper(fn: HelperFunction, op: string, name?: unknown): KFunction {
+  if (typeof fn !== 'function' && typeof fn !== 'string') {
+    throw new ArgumentError(op, `a helper must be a function or its source text, got ${describeValue(fn)}`);
+  }
+  if (name !== undefined && typeof name !== 'string') {
+    throw new ArgumentError(op, `the helper's name must be a string, got ${describeValue(name)}`);
+  }
+  const source = typeof fn === 'string' ? fn : Function.prototype.toString.call(fn);
   const parsed = parseKernelSource(source, op);
-  const resolved = name ?? (typeof fn === 'function' && fn.name ? fn.name : parsed.name);
+  const own = typeof fn === 'function' ? ownValue(fn, 'name') : undefined;
+  const resolved = name ?? (typeof own === 'string' && own !== '' ? own : parsed.name);
   if (!resolved || resolved === 'kernel' || !/^[A-Za-z_$][\w$]*$/.test(resolved)) {
     throw new ArgumentError(
       op,
@@ -187,54 +208,11 @@ export function parseHelper(fn: HelperFunction, op: string, name?: string): KFun
   return { ...parsed, name: resolved };
 }
 
-function checkConstants(constants: unknown, op: string): Record<string, number> {
-  if (constants === undefined) return {};
-  if (constants === null || typeof constants !== 'object' || Array.isArray(constants)) {
-    throw new ArgumentError(op, `'constants' must be an object of numbers, got ${JSON.stringify(constants)}`);
-  }
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(constants)) {
-    if (typeof v !== 'number') {
-      throw new ArgumentError(
-        op,
-        `constant '${k}' must be a number, got ${typeof v} (only number constants are supported)`,
-      );
-    }
-    out[k] = v;
-  }
-  return out;
-}
-
-function checkLoopMax(n: unknown, op: string): number | undefined {
-  if (n === undefined) return undefined;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 2 ** 31 - 1) {
-    throw new ArgumentError(op, `'loopMaxIterations' must be a positive integer, got ${String(n)}`);
-  }
-  return n;
-}
-
-function hasUnboundedLoop(stmts: readonly KStmt[]): KStmt | null {
-  for (const s of stmts) {
-    if (s.k === 'loop') {
-      if (!s.bounded) return s;
-      const inner = hasUnboundedLoop(s.body);
-      if (inner) return inner;
-    } else if (s.k === 'if') {
-      const a = hasUnboundedLoop(s.consequent) ?? (s.otherwise ? hasUnboundedLoop(s.otherwise) : null);
-      if (a) return a;
-    } else if (s.k === 'block') {
-      const a = hasUnboundedLoop(s.body);
-      if (a) return a;
-    }
-  }
-  return null;
-}
-
 /** @internal The state and behaviour behind a kernel function object. */
 export class KernelImpl {
   readonly fn: KFunction;
   output: number[];
-  constants: Record<string, number>;
+  constants: Readonly<Record<string, number>>;
   readonly pipeline: boolean;
   readonly precision: 'single' | 'double';
   loopMax: number | undefined;
@@ -261,32 +239,40 @@ export class KernelImpl {
     if (settings === null || typeof settings !== 'object') {
       throw new ArgumentError(op, "the settings object with at least 'output' is required");
     }
-    for (const k of Object.keys(settings)) {
-      if (!KNOWN_SETTINGS.has(k)) {
-        throw new ArgumentError(op, `unknown setting '${k}' (supported: ${[...KNOWN_SETTINGS].join(', ')})`);
-      }
-    }
+    checkSettingKeys(op, settings, KERNEL_SETTINGS, IGNORED_GPUJS_KERNEL_SETTINGS, 'the settings');
+    const setting = (key: string): unknown => ownSetting(op, settings, key);
     if (typeof fn !== 'function' && typeof fn !== 'string') {
       throw new ArgumentError(op, `the kernel must be a function or its source text, got ${typeof fn}`);
     }
-    this.fn = parseKernelSource(typeof fn === 'string' ? fn : fn.toString(), op);
-    this.output = normalizeOutput(settings.output, op);
-    this.constants = checkConstants(settings.constants, op);
-    this.pipeline = settings.pipeline === true;
-    const precision = settings.precision ?? 'single';
+    this.output = checkOutput(setting('output'), op);
+    this.fn = parseKernelSource(typeof fn === 'string' ? fn : Function.prototype.toString.call(fn), op);
+    this.constants = checkConstants(setting('constants'), op);
+    this.pipeline = setting('pipeline') === true;
+    const precision = setting('precision') ?? 'single';
     if (precision !== 'single' && precision !== 'double') {
-      throw new ArgumentError(op, `'precision' must be 'single' or 'double', got ${String(precision)}`);
+      throw new ArgumentError(
+        op,
+        `'precision' must be 'single' or 'double', got ${describeValue(precision)}`,
+      );
     }
     this.precision = precision;
     if (precision === 'double' && host.mode === 'webgpu') {
       throw new DtypeError(op, "precision 'double' needs the cpu backend: WGSL has no float64");
     }
-    this.loopMax = checkLoopMax(settings.loopMaxIterations, op);
-    for (const h of settings.functions ?? []) this.addFunction(h);
+    this.loopMax = checkLoopMax(setting('loopMaxIterations'), op);
+    const functions = setting('functions') ?? [];
+    if (!Array.isArray(functions)) {
+      throw new ArgumentError(
+        op,
+        `'functions' must be an array of functions, got ${describeValue(functions)}`,
+      );
+    }
+    for (const h of functions as unknown[]) this.addFunction(h as HelperFunction);
     if (host.mode === 'webgpu' && this.loopMax === undefined) {
-      const loop = hasUnboundedLoop(this.fn.body);
-      // Report it now rather than at the first call (the same error the WGSL emitter gives).
-      if (loop) throw unboundedLoopError(loop, op, 'kernel');
+      // Report what does not depend on argument types now rather than at the first call (the same error the
+      // WGSL emitter gives, which also checks the counters' types).
+      const found = findLoop(this.fn.body, (l) => loopBoundProblem(l.bound, this.constants));
+      if (found) throw unboundedLoopError(found.loop, op, 'kernel', found.reason);
     }
   }
 
@@ -396,8 +382,10 @@ export class KernelImpl {
     const key = signatureKey(values);
     let plan = this.cpuPlans.get(key);
     if (plan === undefined) {
-      const program = typeProgram(this.fn, paramTypes(values), this.constants, this.helpers(), this.op);
-      plan = emitJs(program, { loopMaxIterations: this.loopMax });
+      plan = guardStack(this.op, () => {
+        const program = typeProgram(this.fn, paramTypes(values), this.constants, this.helpers(), this.op);
+        return emitJs(program, { loopMaxIterations: this.loopMax });
+      });
       this.cpuPlans.set(key, plan);
     }
     this.lastJs = plan.source;
@@ -445,8 +433,10 @@ export class KernelImpl {
     const key = signatureKey(values);
     let plan = this.gpuPlans.get(key);
     if (plan === undefined) {
-      const program = typeProgram(this.fn, paramTypes(values), this.constants, this.helpers(), this.op);
-      const { code, layout } = emitWgsl(program, { loopMaxIterations: this.loopMax, op: this.op });
+      const { code, layout } = guardStack(this.op, () => {
+        const program = typeProgram(this.fn, paramTypes(values), this.constants, this.helpers(), this.op);
+        return emitWgsl(program, { loopMaxIterations: this.loopMax, op: this.op });
+      });
       const device = this.device();
       const bindings = layout.binding.size + 1;
       if (bindings > device.limits.maxStorageBuffersPerShaderStage) {
@@ -592,7 +582,7 @@ export function kernelObject<M extends GPUMode>(impl: KernelImpl): Kernel<M> | P
   const methods: Record<string, unknown> = {
     run: (...args: KernelArgument[]) => impl.run(args),
     setOutput(this: unknown, output: OutputSize) {
-      impl.output = normalizeOutput(output, 'setOutput');
+      impl.output = checkOutput(output, 'setOutput');
       return f;
     },
     setConstants(constants: KernelConstants) {

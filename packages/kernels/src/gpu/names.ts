@@ -9,15 +9,15 @@ export function symName(sym: Sym): string {
 /** The helper specializations a program really calls (the type fixpoint may leave unused ones behind). */
 export function reachableHelpers(program: TypedProgram): Specialization[] {
   const seen = new Set<Specialization>();
-  const visit = (s: Specialization): void => {
-    for (const t of s.targets.values()) {
+  const todo: Specialization[] = [program.kernel];
+  while (todo.length > 0) {
+    for (const t of todo.pop()!.targets.values()) {
       if (!seen.has(t)) {
         seen.add(t);
-        visit(t);
+        todo.push(t);
       }
     }
-  };
-  visit(program.kernel);
+  }
   return program.helpers.filter((h) => seen.has(h));
 }
 

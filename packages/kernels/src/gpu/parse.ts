@@ -10,9 +10,10 @@ import {
   type Statement,
   type UpdateExpression,
   type VariableDeclaration,
+  type VariableDeclarator,
 } from 'acorn';
 import { CompileError } from '../errors.js';
-import type { AssignOp, BinaryOp, KExpr, KFunction, KStmt, MathName, Pos, Sym } from './ir.js';
+import type { AssignOp, BinaryOp, KExpr, KFunction, KStmt, LoopBound, MathName, Pos, Sym } from './ir.js';
 
 /** The `Math` functions a kernel may call, with how many arguments each takes (`-1`: one or more). */
 export const MATH_ARITY: Readonly<Record<MathName, number>> = {
@@ -62,6 +63,12 @@ const MATH_CONSTANTS: Readonly<Record<string, number>> = {
 };
 
 const AXES: Readonly<Record<string, 0 | 1 | 2>> = { x: 0, y: 1, z: 2 };
+
+/**
+ * The deepest nesting of statements and expressions a function may have. Every pass over the kernel IR
+ * (typing, loop analysis, both emitters) recurses at most this deep, so none can overflow the call stack.
+ */
+export const MAX_NESTING = 1000;
 const INT_MAX = 2 ** 31 - 1;
 
 type AnyFunction = FunctionExpression | ArrowFunctionExpression;
@@ -80,9 +87,18 @@ export function parseKernelSource(source: string, op: string): KFunction {
     root = parseExpressionAt(source, 0, { ecmaVersion: 'latest', locations: true, sourceType: 'script' });
   } catch (e) {
     const loc = (e as { loc?: { line: number; column: number } }).loc;
+    const message = e instanceof Error ? e.message.replace(/ \(\d+:\d+\)$/, '') : String(e);
+    if (e instanceof RangeError || /stack/i.test(message)) {
+      throw new CompileError(
+        op,
+        'the function is nested too deeply to parse (parentheses, blocks or a chain of operators); split it ' +
+          'into shorter expressions or helper functions',
+        loc,
+      );
+    }
     throw new CompileError(
       op,
-      `the function could not be parsed as a JavaScript function expression: ${(e as Error).message.replace(/ \(\d+:\d+\)$/, '')}`,
+      `the function could not be parsed as a JavaScript function expression: ${message}`,
       loc,
     );
   }
@@ -96,7 +112,27 @@ export function parseKernelSource(source: string, op: string): KFunction {
   if (source.slice(root.end).trim() !== '') {
     throw new CompileError(op, 'unexpected text after the function', pos(root));
   }
-  return new Lowering(source, op).lowerFunction(root);
+  return guardStack(op, () => new Lowering(source, op).lowerFunction(root));
+}
+
+/**
+ * Runs a compiler pass, turning a call-stack overflow into a CompileError. Every pass is bounded by
+ * {@link MAX_NESTING} and iterates over helper chains, so this only fires when the caller's own stack was
+ * already nearly full.
+ */
+export function guardStack<T>(op: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      throw new CompileError(
+        op,
+        'the kernel is nested too deeply for the remaining call stack; simplify it (shorter expressions, ' +
+          'fewer nested blocks or helpers)',
+      );
+    }
+    throw e;
+  }
 }
 
 function pos(node: Node): Pos {
@@ -104,12 +140,28 @@ function pos(node: Node): Pos {
   return loc ? { line: loc.line, column: loc.column } : { line: 1, column: 0 };
 }
 
+/**
+ * A block scope: name → variable, or `null` for a `let`/`const` declared later in the block (JavaScript's
+ * temporal dead zone: reading it before its declaration is a ReferenceError, never the outer variable).
+ */
+type Scope = Map<string, Sym | null>;
+
 class Lowering {
-  private readonly scopes: Array<Map<string, Sym>> = [];
+  private readonly scopes: Scope[] = [];
   private nextId = 0;
   private readonly calls = new Set<string>();
   private usesThis = false;
   private loopDepth = 0;
+  /** The function's `var`s (one variable per name for the whole function, as in JavaScript). */
+  private readonly vars = new Map<string, Sym>();
+  /** `var`s declared where their first `var` statement stands (a top-level statement, nothing before it). */
+  private readonly declaredInPlace = new Set<Sym>();
+  /** `var`s referenced so far (read or assigned). */
+  private readonly touched = new Set<Sym>();
+  /** True while lowering a statement directly in the function's body. */
+  private topLevel = false;
+  /** Current nesting of statements and expressions. */
+  private depth = 0;
 
   constructor(
     private readonly source: string,
@@ -124,7 +176,7 @@ class Lowering {
     if (fn.async)
       this.fail(fn, 'async functions cannot be kernels: a kernel runs synchronously on each thread');
     if (fn.generator) this.fail(fn, 'generator functions cannot be kernels');
-    const scope = new Map<string, Sym>();
+    const scope: Scope = new Map();
     this.scopes.push(scope);
     const params: Sym[] = [];
     fn.params.forEach((p, i) => {
@@ -138,7 +190,25 @@ class Lowering {
     });
     let body: KStmt[];
     if (fn.body.type === 'BlockStatement') {
-      body = this.block(fn.body.body as Statement[], true);
+      // `var` is function-scoped: one variable per name, visible (hoisted) in the whole function. A `var`
+      // of a parameter's name is that parameter.
+      for (const d of varDeclarators(fn.body.body as Statement[])) {
+        if (d.id.type !== 'Identifier' || scope.has(d.id.name)) continue;
+        const sym = this.newSym(d.id.name, 'var', -1, pos(d.id));
+        scope.set(d.id.name, sym);
+        this.vars.set(d.id.name, sym);
+      }
+      body = this.block(fn.body.body as Statement[], true, true);
+      const hoisted: KStmt[] = [];
+      for (const sym of this.vars.values()) {
+        if (this.declaredInPlace.has(sym)) continue;
+        sym.assigned = true;
+        hoisted.push({ k: 'hoist', sym, pos: sym.pos });
+      }
+      if (hoisted.length > 0) {
+        checkHoistedReads(body, new Set(hoisted.map((h) => (h as { sym: Sym }).sym)), this.op);
+        body = [...hoisted, ...body];
+      }
     } else {
       body = [{ k: 'return', value: this.expr(fn.body), pos: pos(fn.body) }];
     }
@@ -168,10 +238,25 @@ class Lowering {
     };
   }
 
-  private lookup(name: string): Sym | undefined {
+  /**
+   * The variable `name` refers to at `node`, or undefined when none is in scope.
+   *
+   * @throws CompileError when `name` is a `let`/`const` of an enclosing block read before its declaration
+   */
+  private lookup(name: string, node: Node, touch = true): Sym | undefined {
     for (let i = this.scopes.length - 1; i >= 0; i--) {
-      const s = this.scopes[i]!.get(name);
-      if (s !== undefined) return s;
+      const scope = this.scopes[i]!;
+      if (!scope.has(name)) continue;
+      const s = scope.get(name);
+      if (s === null || s === undefined) {
+        this.fail(
+          node,
+          `'${name}' is used before its let/const declaration in this block (JavaScript throws a ` +
+            'ReferenceError here); declare it first, or rename one of the variables',
+        );
+      }
+      if (touch && s.kind === 'var') this.touched.add(s);
+      return s;
     }
     return undefined;
   }
@@ -186,10 +271,14 @@ class Lowering {
 
   // ---------------------------------------------------------------- statements
 
-  private block(stmts: readonly Statement[], newScope: boolean): KStmt[] {
-    if (newScope) this.scopes.push(new Map());
+  private block(stmts: readonly Statement[], newScope: boolean, topLevel = false): KStmt[] {
+    if (newScope) this.scopes.push(lexicalScope(stmts));
     const out: KStmt[] = [];
-    for (const s of stmts) this.stmt(s, out);
+    for (const s of stmts) {
+      this.topLevel = topLevel;
+      this.stmt(s, out);
+    }
+    this.topLevel = false;
     if (newScope) this.scopes.pop();
     return out;
   }
@@ -198,20 +287,39 @@ class Lowering {
     if (s.type === 'BlockStatement') return this.block(s.body as Statement[], true);
     this.scopes.push(new Map());
     const out: KStmt[] = [];
+    this.topLevel = false;
     this.stmt(s, out);
     this.scopes.pop();
     return out;
   }
 
+  /** Counts one level of nesting; past {@link MAX_NESTING} the function is refused (bounded recursion). */
+  private enter(node: Node): void {
+    if (++this.depth > MAX_NESTING) {
+      this.fail(
+        node,
+        `the function is nested too deeply (more than ${MAX_NESTING} levels of expressions and blocks); ` +
+          'split it into shorter expressions or helper functions',
+      );
+    }
+  }
+
   private stmt(s: Statement, out: KStmt[]): void {
+    this.enter(s);
+    this.lowerStmt(s, out);
+    this.depth--;
+  }
+
+  private lowerStmt(s: Statement, out: KStmt[]): void {
     switch (s.type) {
       case 'EmptyStatement':
         return;
       case 'BlockStatement':
+        this.topLevel = false;
         out.push({ k: 'block', body: this.block(s.body as Statement[], true), pos: pos(s) });
         return;
       case 'VariableDeclaration':
-        this.declaration(s, out);
+        this.declaration(s, out, this.topLevel);
         return;
       case 'ExpressionStatement':
         this.effect(s.expression as Expression, out);
@@ -233,7 +341,17 @@ class Lowering {
         this.loopDepth++;
         const body = this.body(s.body);
         this.loopDepth--;
-        out.push({ k: 'loop', form: 'for', init: [], test, update: [], body, bounded: false, pos: pos(s) });
+        out.push({
+          k: 'loop',
+          form: 'for',
+          init: [],
+          test,
+          update: [],
+          body,
+          bounded: false,
+          bound: null,
+          pos: pos(s),
+        });
         return;
       }
       case 'DoWhileStatement': {
@@ -241,7 +359,17 @@ class Lowering {
         const body = this.body(s.body);
         this.loopDepth--;
         const test = this.expr(s.test);
-        out.push({ k: 'loop', form: 'do', init: [], test, update: [], body, bounded: false, pos: pos(s) });
+        out.push({
+          k: 'loop',
+          form: 'do',
+          init: [],
+          test,
+          update: [],
+          body,
+          bounded: false,
+          bound: null,
+          pos: pos(s),
+        });
         return;
       }
       case 'BreakStatement':
@@ -288,7 +416,7 @@ class Lowering {
     }
   }
 
-  private declaration(d: VariableDeclaration, out: KStmt[]): void {
+  private declaration(d: VariableDeclaration, out: KStmt[], topLevel: boolean): void {
     if (d.kind !== 'let' && d.kind !== 'const' && d.kind !== 'var') {
       this.fail(d, `'${d.kind}' declarations are not supported; use let or const`);
     }
@@ -297,16 +425,51 @@ class Lowering {
       if (decl.id.type !== 'Identifier') {
         this.fail(decl.id, 'destructuring is not supported; declare one variable per name');
       }
-      if (!decl.init) {
-        this.fail(decl, `'${decl.id.name}' needs an initial value (let ${decl.id.name} = 0;)`);
+      const name = decl.id.name;
+      if (d.kind === 'var') {
+        this.varDeclarator(name, decl.init ?? null, topLevel, decl, out);
+        continue;
       }
-      if (scope.has(decl.id.name))
-        this.fail(decl.id, `'${decl.id.name}' is declared twice in the same block`);
+      if (!decl.init) {
+        this.fail(decl, `'${name}' needs an initial value (let ${name} = 0;)`);
+      }
+      if (scope.get(name)) this.fail(decl.id, `'${name}' is declared twice in the same block`);
       const init = this.expr(decl.init);
-      const sym = this.newSym(decl.id.name, d.kind === 'const' ? 'const' : 'let', -1, pos(decl.id));
-      scope.set(decl.id.name, sym);
+      const sym = this.newSym(name, d.kind, -1, pos(decl.id));
+      scope.set(name, sym);
       out.push({ k: 'decl', sym, init, pos: pos(decl) });
     }
+  }
+
+  /**
+   * `var name = init`: JavaScript has one such variable per function, so every `var` of a name after the first
+   * (or of a parameter's name) is an assignment. The first is a declaration in place when it is a top-level
+   * statement of the function with nothing referring to the name before it; otherwise the variable is hoisted
+   * to the top of the function and each `var` assigns it.
+   */
+  private varDeclarator(
+    name: string,
+    initNode: Expression | null,
+    topLevel: boolean,
+    node: Node,
+    out: KStmt[],
+  ): void {
+    const sym = this.lookup(name, node, false);
+    if (sym === undefined || (sym.kind !== 'var' && sym.kind !== 'param')) {
+      // Unreachable after acorn's redeclaration checks; kept so that no path gives a silent difference.
+      this.fail(node, `'${name}' is declared with var and with let/const`);
+    }
+    if (initNode === null) return; // `var x;` only declares (hoists) x
+    const fresh = sym.kind === 'var' && !this.touched.has(sym) && !this.declaredInPlace.has(sym);
+    const init = this.expr(initNode);
+    if (fresh && topLevel && !this.touched.has(sym)) {
+      this.declaredInPlace.add(sym);
+      out.push({ k: 'decl', sym, init, pos: pos(node) });
+      return;
+    }
+    this.touched.add(sym);
+    sym.assigned = true;
+    out.push({ k: 'assign', sym, op: '=', value: init, pos: pos(node) });
   }
 
   /** An expression evaluated for its effect: an assignment, an update, a helper call, or a sequence of those. */
@@ -352,7 +515,7 @@ class Lowering {
       );
     }
     if (p.type !== 'Identifier') this.fail(node, 'destructuring assignment is not supported');
-    const sym = this.lookup(p.name);
+    const sym = this.lookup(p.name, p);
     if (sym === undefined) this.notDefined(p, p.name);
     if (sym.kind === 'const') this.fail(node, `cannot assign to const '${sym.name}'`);
     sym.assigned = true;
@@ -388,10 +551,10 @@ class Lowering {
   }
 
   private forLoop(s: ForStatement): KStmt {
-    this.scopes.push(new Map());
+    this.scopes.push(s.init?.type === 'VariableDeclaration' ? lexicalScope([s.init]) : new Map());
     const init: KStmt[] = [];
     if (s.init) {
-      if (s.init.type === 'VariableDeclaration') this.declaration(s.init, init);
+      if (s.init.type === 'VariableDeclaration') this.declaration(s.init, init, false);
       else this.effect(s.init, init);
     }
     const test = s.test ? this.expr(s.test) : null;
@@ -401,20 +564,27 @@ class Lowering {
     const body = this.body(s.body);
     this.loopDepth--;
     this.scopes.pop();
-    const bounded = isBounded(test, update, body);
-    return { k: 'loop', form: 'for', init, test, update, body, bounded, pos: pos(s) };
+    const bound = loopBound(init, test, update, body);
+    return { k: 'loop', form: 'for', init, test, update, body, bounded: bound !== null, bound, pos: pos(s) };
   }
 
   // ---------------------------------------------------------------- expressions
 
   private expr(e: Expression | Node): KExpr {
+    this.enter(e);
+    const x = this.lowerExpr(e);
+    this.depth--;
+    return x;
+  }
+
+  private lowerExpr(e: Expression | Node): KExpr {
     const p = pos(e);
     const x = e as Expression;
     switch (x.type) {
       case 'Literal':
         return this.literal(x, p);
       case 'Identifier': {
-        const sym = this.lookup(x.name);
+        const sym = this.lookup(x.name, x);
         if (sym !== undefined) {
           sym.readAsValue = true;
           return { k: 'var', sym, pos: p };
@@ -533,7 +703,8 @@ class Lowering {
       }
       this.fail(node, `the '${operator}' operator is not supported in kernels`);
     }
-    return { k: 'binary', op, left: this.expr(left), right: this.expr(right), pos: p };
+    const strict = operator === '===' || operator === '!==';
+    return { k: 'binary', op, left: this.expr(left), right: this.expr(right), strict, pos: p };
   }
 
   private member(x: Extract<Expression, { type: 'MemberExpression' }>, p: Pos): KExpr {
@@ -543,7 +714,7 @@ class Lowering {
       const group = propertyName(x.object);
       this.usesThis = true;
       if (group === 'thread' || group === 'output') {
-        const axis = name === undefined ? undefined : AXES[name];
+        const axis = name !== undefined && Object.hasOwn(AXES, name) ? AXES[name] : undefined;
         if (axis === undefined) {
           this.fail(x, `this.${group} has only the members x, y and z`);
         }
@@ -561,7 +732,11 @@ class Lowering {
       }
       this.fail(x, thisMessage(name));
     }
-    if (x.object.type === 'Identifier' && x.object.name === 'Math' && this.lookup('Math') === undefined) {
+    if (
+      x.object.type === 'Identifier' &&
+      x.object.name === 'Math' &&
+      this.lookup('Math', x.object) === undefined
+    ) {
       if (name !== undefined && Object.hasOwn(MATH_CONSTANTS, name)) {
         return { k: 'num', value: MATH_CONSTANTS[name]!, int: false, pos: p };
       }
@@ -581,7 +756,7 @@ class Lowering {
       if (node.type !== 'Identifier') {
         this.fail(node, 'only array arguments can be indexed (a[i], a[i][j], a[i][j][k])');
       }
-      const sym = this.lookup(node.name);
+      const sym = this.lookup(node.name, node);
       if (sym === undefined) this.notDefined(node, node.name);
       if (sym.kind !== 'param') {
         this.fail(
@@ -638,14 +813,14 @@ class Lowering {
       return { k: 'math', fn, args: x.arguments.map((a) => this.expr(a)), pos: p };
     }
     if (callee.type === 'Identifier') {
-      const shadow = this.lookup(callee.name);
+      const shadow = this.lookup(callee.name, callee);
       if (shadow !== undefined) this.fail(callee, `'${callee.name}' is a variable, not a function`);
       this.calls.add(callee.name);
       const args = x.arguments.map((a) => {
         const arg = a as Expression;
         // An array argument passed through to a helper is a plain identifier.
         if (arg.type === 'Identifier') {
-          const s = this.lookup(arg.name);
+          const s = this.lookup(arg.name, arg);
           if (s !== undefined) return { k: 'var', sym: s, pos: pos(arg) } as KExpr;
         }
         return this.expr(arg);
@@ -756,42 +931,53 @@ export function symsOf(e: KExpr, into = new Set<Sym>()): Set<Sym> {
 
 /**
  * A `for` loop is bounded when its test compares one counter against a limit that the loop does not change,
- * and the update moves the counter towards the limit by a positive literal step (`i++`, `i += 2`, `i--` with
- * `>`), with the counter not assigned in the body. Such a loop's trip count is known when it starts.
+ * and the update moves the counter towards the limit by a non-zero finite literal step (`i++`, `i += 2`, `i--`
+ * with `>`), with the counter not assigned in the body. Such a loop's trip count is known when it starts
+ * (whether it is known at compile time, and finite in the backend's arithmetic, is decided in `loops.ts`).
  */
-function isBounded(test: KExpr | null, update: readonly KStmt[], body: readonly KStmt[]): boolean {
-  if (test === null || test.k !== 'binary' || update.length !== 1) return false;
+function loopBound(
+  init: readonly KStmt[],
+  test: KExpr | null,
+  update: readonly KStmt[],
+  body: readonly KStmt[],
+): LoopBound | null {
+  if (test === null || test.k !== 'binary' || update.length !== 1) return null;
   const u = update[0]!;
-  if (u.k !== 'assign') return false;
+  if (u.k !== 'assign') return null;
   const counter = u.sym;
   let step: number;
   if ((u.op === '+=' || u.op === '-=') && u.value.k === 'num' && Number.isFinite(u.value.value)) {
     step = u.op === '+=' ? u.value.value : -u.value.value;
   } else {
-    return false;
+    return null;
   }
-  if (step === 0 || !Number.isFinite(step)) return false;
-  let op = test.op;
+  if (step === 0 || !Number.isFinite(step)) return null;
+  let op: BinaryOp = test.op;
   let limit: KExpr;
   if (test.left.k === 'var' && test.left.sym === counter) {
     limit = test.right;
   } else if (test.right.k === 'var' && test.right.sym === counter) {
     limit = test.left;
     const flip: Partial<Record<BinaryOp, BinaryOp>> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' };
-    const f = flip[op];
-    if (f === undefined) return false;
+    const f = Object.hasOwn(flip, op) ? flip[op] : undefined;
+    if (f === undefined) return null;
     op = f;
   } else {
-    return false;
+    return null;
   }
   const upward = op === '<' || op === '<=';
   const downward = op === '>' || op === '>=';
-  if (!((upward && step > 0) || (downward && step < 0))) return false;
+  if (!((upward && step > 0) || (downward && step < 0))) return null;
   const changed = assignedIn(body);
-  if (changed.has(counter)) return false;
-  for (const s of symsOf(limit)) if (changed.has(s) || s === counter) return false;
-  if (containsNonFinite(limit)) return false;
-  return true;
+  if (changed.has(counter)) return null;
+  for (const s of symsOf(limit)) if (changed.has(s) || s === counter) return null;
+  if (containsNonFinite(limit)) return null;
+  // The start: the init's last statement when it sets the counter (and nothing after it changes it).
+  const last = init[init.length - 1];
+  let start: KExpr | null = null;
+  if (last?.k === 'decl' && last.sym === counter) start = last.init;
+  else if (last?.k === 'assign' && last.sym === counter && last.op === '=') start = last.value;
+  return { counter, start, step, op: op as LoopBound['op'], limit };
 }
 
 function containsNonFinite(e: KExpr): boolean {
@@ -799,4 +985,189 @@ function containsNonFinite(e: KExpr): boolean {
   if (e.k === 'unary') return containsNonFinite(e.arg);
   if (e.k === 'binary') return containsNonFinite(e.left) || containsNonFinite(e.right);
   return false;
+}
+
+/** A block's scope on entry: its `let`/`const` names, in their temporal dead zone until declared. */
+function lexicalScope(stmts: readonly Statement[]): Scope {
+  const scope: Scope = new Map();
+  for (const s of stmts) {
+    if (s.type === 'VariableDeclaration' && s.kind !== 'var') {
+      for (const d of s.declarations) if (d.id.type === 'Identifier') scope.set(d.id.name, null);
+    }
+  }
+  return scope;
+}
+
+/** The `var` declarators anywhere in a function body (nested functions are refused elsewhere). */
+function varDeclarators(stmts: readonly Statement[]): VariableDeclarator[] {
+  const out: VariableDeclarator[] = [];
+  const visit = (s: Statement | null | undefined): void => {
+    if (!s) return;
+    switch (s.type) {
+      case 'VariableDeclaration':
+        if (s.kind === 'var') out.push(...s.declarations);
+        break;
+      case 'BlockStatement':
+        for (const x of s.body) visit(x as Statement);
+        break;
+      case 'IfStatement':
+        visit(s.consequent);
+        visit(s.alternate);
+        break;
+      case 'ForStatement':
+        if (s.init?.type === 'VariableDeclaration') visit(s.init);
+        visit(s.body);
+        break;
+      case 'ForInStatement':
+      case 'ForOfStatement':
+        if (s.left.type === 'VariableDeclaration') visit(s.left);
+        visit(s.body);
+        break;
+      case 'WhileStatement':
+      case 'DoWhileStatement':
+      case 'LabeledStatement':
+        visit(s.body);
+        break;
+      case 'SwitchStatement':
+        for (const c of s.cases) for (const x of c.consequent) visit(x as Statement);
+        break;
+      case 'TryStatement':
+        visit(s.block);
+        visit(s.handler?.body);
+        visit(s.finalizer);
+        break;
+      default:
+        break;
+    }
+  };
+  for (const s of stmts) visit(s);
+  return out;
+}
+
+/**
+ * Checks that every read of a hoisted `var` (one whose first `var` is not a plain top-level statement) comes
+ * after an assignment on every path: JavaScript would read `undefined` there, which kernels cannot represent.
+ * Loops count as running zero times; a branch that returns, breaks or continues does not reach what follows.
+ *
+ * @throws CompileError at the first read that may see no value
+ */
+function checkHoistedReads(body: readonly KStmt[], hoisted: ReadonlySet<Sym>, op: string): void {
+  const fail = (sym: Sym, p: Pos): never => {
+    throw new CompileError(
+      op,
+      `'${sym.name}' (a var) may be read here before any \`var ${sym.name} = ...\` or assignment gives it a ` +
+        `value (JavaScript would read undefined); give it a value first, e.g. \`var ${sym.name} = 0;\` at the ` +
+        'top of the function',
+      p,
+    );
+  };
+  const reads = (e: KExpr | null, set: ReadonlySet<Sym>): void => {
+    if (e === null) return;
+    for (const s of symsOf(e)) {
+      if (hoisted.has(s) && !set.has(s)) {
+        let at = e.pos;
+        forEachVar(e, (v) => {
+          if (v.sym === s) at = v.pos;
+        });
+        fail(s, at);
+      }
+    }
+  };
+  // Returns the set definitely assigned after `list`, or null when `list` never falls through.
+  const walk = (list: readonly KStmt[], before: ReadonlySet<Sym>): Set<Sym> | null => {
+    let set: Set<Sym> | null = new Set(before);
+    for (const s of list) {
+      if (set === null) return null;
+      set = step(s, set);
+    }
+    return set;
+  };
+  const step = (s: KStmt, set: Set<Sym>): Set<Sym> | null => {
+    switch (s.k) {
+      case 'decl':
+        reads(s.init, set);
+        set.add(s.sym);
+        return set;
+      case 'hoist':
+        return set;
+      case 'assign':
+        if (s.op !== '=' && hoisted.has(s.sym) && !set.has(s.sym)) fail(s.sym, s.pos);
+        reads(s.value, set);
+        set.add(s.sym);
+        return set;
+      case 'if': {
+        reads(s.test, set);
+        const a = walk(s.consequent, set);
+        const b = s.otherwise ? walk(s.otherwise, set) : new Set(set);
+        if (a === null) return b;
+        if (b === null) return a;
+        return new Set([...a].filter((x) => b.has(x)));
+      }
+      case 'loop': {
+        const init = walk(s.init, set) ?? set;
+        if (s.form === 'for') {
+          reads(s.test, init);
+          walk(s.body, init);
+          walk(s.update, init);
+          return init;
+        }
+        // do-while: the body runs once before the test; a `continue` reaches the test early.
+        const after = walk(s.body, init);
+        const testSet = after !== null && !jumps(s.body, 'continue') ? after : init;
+        reads(s.test, testSet);
+        return jumps(s.body, 'break') ? init : testSet;
+      }
+      case 'block':
+        return walk(s.body, set);
+      case 'return':
+        reads(s.value, set);
+        return null;
+      case 'break':
+      case 'continue':
+        return null;
+      case 'call':
+        reads(s.call, set);
+        return set;
+    }
+  };
+  walk(body, new Set());
+}
+
+/** Whether `list` contains a `break`/`continue` of the enclosing loop (not of a nested one). */
+function jumps(list: readonly KStmt[], k: 'break' | 'continue'): boolean {
+  for (const s of list) {
+    if (s.k === k) return true;
+    if (s.k === 'if' && (jumps(s.consequent, k) || (s.otherwise !== null && jumps(s.otherwise, k))))
+      return true;
+    if (s.k === 'block' && jumps(s.body, k)) return true;
+  }
+  return false;
+}
+
+function forEachVar(e: KExpr, f: (v: Extract<KExpr, { k: 'var' }>) => void): void {
+  switch (e.k) {
+    case 'var':
+      f(e);
+      break;
+    case 'index':
+    case 'math':
+    case 'call':
+      for (const x of e.k === 'index' ? e.indices : e.args) forEachVar(x, f);
+      break;
+    case 'unary':
+      forEachVar(e.arg, f);
+      break;
+    case 'binary':
+    case 'logical':
+      forEachVar(e.left, f);
+      forEachVar(e.right, f);
+      break;
+    case 'cond':
+      forEachVar(e.test, f);
+      forEachVar(e.consequent, f);
+      forEachVar(e.otherwise, f);
+      break;
+    default:
+      break;
+  }
 }

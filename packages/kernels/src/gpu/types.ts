@@ -1,5 +1,6 @@
 import { CompileError } from '../errors.js';
 import type { BinaryOp, KExpr, KFunction, KStmt, MathName, Pos, ScalarType, Sym } from './ir.js';
+import { constantValue } from './settings.js';
 
 /** How a kernel argument (or helper parameter) is passed: one number, or an array of 1-3 dimensions. */
 export type ParamType =
@@ -69,7 +70,7 @@ export function mathType(fn: MathName, args: readonly ScalarType[]): ScalarType 
 export function nonZeroIntDivisor(e: KExpr, constants: Readonly<Record<string, number>>): boolean {
   if (e.k === 'num') return e.int && e.value !== 0;
   if (e.k === 'constant') {
-    const v = constants[e.name];
+    const v = constantValue(constants, e.name);
     return v !== undefined && constantType(v) === 'int' && v !== 0;
   }
   return false;
@@ -109,8 +110,32 @@ export function typeProgram(
   op: string,
 ): TypedProgram {
   const ctx = new Context(constants, helpers, op);
-  const spec = ctx.specialize(kernel, params, [], undefined);
+  const spec = ctx.specializeAll(kernel, params);
   return { kernel: spec, helpers: ctx.order, constants };
+}
+
+/** The most helpers that may be waiting on one another (f0 calls f1 calls ... f{N-1}). */
+export const MAX_HELPER_DEPTH = 2000;
+
+/** A helper specialization the function being typed needs first (thrown to the driver; not an error). */
+class NeedSpecialization {
+  constructor(
+    readonly fn: KFunction,
+    readonly params: readonly ParamType[],
+    readonly key: string,
+    readonly at: Pos,
+  ) {}
+}
+
+interface Job {
+  readonly fn: KFunction;
+  readonly params: readonly ParamType[];
+  readonly key: string;
+  readonly kernel: boolean;
+}
+
+function specKey(fn: KFunction, params: readonly ParamType[]): string {
+  return `${fn.name}(${params.map((p) => (p.kind === 'scalar' ? p.type : `a${p.dims}@${p.arg}`)).join(',')})`;
 }
 
 class Context {
@@ -129,30 +154,63 @@ class Context {
     throw new CompileError(this.op, `${message}${where}`, p);
   }
 
-  specialize(
-    fn: KFunction,
-    params: readonly ParamType[],
-    stack: readonly KFunction[],
-    at: Pos | undefined,
-  ): Specialization {
-    const key = `${fn.name}(${params.map((p) => (p.kind === 'scalar' ? p.type : `a${p.dims}@${p.arg}`)).join(',')})`;
+  /**
+   * Types the kernel and, on demand, every helper specialization it reaches. Iterative: a function that calls
+   * a helper not typed yet is set aside (its typing is abandoned), the helper is typed, and the function is
+   * typed again; so deep helper chains use no call stack, and the pending jobs are exactly the call chain.
+   */
+  specializeAll(kernel: KFunction, params: readonly ParamType[]): Specialization {
+    const rootKey = specKey(kernel, params);
+    const jobs: Job[] = [{ fn: kernel, params, key: rootKey, kernel: true }];
+    while (jobs.length > 0) {
+      const job = jobs[jobs.length - 1]!;
+      if (this.cache.has(job.key)) {
+        jobs.pop();
+        continue;
+      }
+      let spec: Specialization;
+      try {
+        const typer = new FunctionTyper(this, job.fn, job.params);
+        spec = typer.run(
+          job.kernel ? 'kernel' : `h${this.counter++}_${job.fn.name.replace(/[^A-Za-z0-9_]/g, '_')}`,
+        );
+      } catch (e) {
+        if (!(e instanceof NeedSpecialization)) throw e;
+        if (jobs.some((j) => j.fn === e.fn)) {
+          this.fail(
+            e.at,
+            `'${e.fn.name}' calls itself (directly or through other helpers): recursion is not supported because ` +
+              'GPU threads have no call stack; rewrite it as a loop',
+            job.fn,
+          );
+        }
+        if (jobs.length >= MAX_HELPER_DEPTH) {
+          this.fail(
+            e.at,
+            `helper functions call one another more than ${MAX_HELPER_DEPTH} levels deep; flatten the chain`,
+            job.fn,
+          );
+        }
+        jobs.push({ fn: e.fn, params: e.params, key: e.key, kernel: false });
+        continue;
+      }
+      this.cache.set(job.key, spec);
+      if (!job.kernel) this.order.push(spec);
+      jobs.pop();
+    }
+    return this.cache.get(rootKey)!;
+  }
+
+  /**
+   * The specialization of helper `fn` for `params`, when it is typed already.
+   *
+   * @throws NeedSpecialization (caught by {@link specializeAll}) when it is not
+   */
+  specialization(fn: KFunction, params: readonly ParamType[], at: Pos): Specialization {
+    const key = specKey(fn, params);
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
-    if (stack.includes(fn)) {
-      this.fail(
-        at,
-        `'${fn.name}' calls itself (directly or through other helpers): recursion is not supported because GPU ` +
-          'threads have no call stack; rewrite it as a loop',
-        stack[stack.length - 1],
-      );
-    }
-    const typer = new FunctionTyper(this, fn, params, [...stack, fn]);
-    const spec = typer.run(
-      stack.length === 0 ? 'kernel' : `h${this.counter++}_${fn.name.replace(/[^A-Za-z0-9_]/g, '_')}`,
-    );
-    this.cache.set(key, spec);
-    if (stack.length > 0) this.order.push(spec);
-    return spec;
+    throw new NeedSpecialization(fn, params, key, at);
   }
 }
 
@@ -169,7 +227,6 @@ class FunctionTyper {
     private readonly ctx: Context,
     private readonly fn: KFunction,
     private readonly params: readonly ParamType[],
-    private readonly stack: readonly KFunction[],
   ) {}
 
   private fail(p: Pos, message: string): never {
@@ -256,9 +313,11 @@ class FunctionTyper {
         break;
       case 'loop':
         this.stmts(s.init);
-        if (s.test) this.cond(s.test);
+        if (s.test && s.form === 'for') this.cond(s.test);
         this.stmts(s.body);
         this.stmts(s.update);
+        // A do-while tests after its body (which may give a variable its first value).
+        if (s.test && s.form === 'do') this.cond(s.test);
         break;
       case 'block':
         this.stmts(s.body);
@@ -313,7 +372,7 @@ class FunctionTyper {
       case 'outsize':
         return 'int';
       case 'constant': {
-        const v = this.ctx.constants[e.name];
+        const v = constantValue(this.ctx.constants, e.name);
         if (v === undefined) {
           const known = Object.keys(this.ctx.constants);
           this.fail(
@@ -349,6 +408,13 @@ class FunctionTyper {
       case 'binary': {
         const l = this.value(e.left);
         const r = this.value(e.right);
+        if (e.strict && (l === 'bool') !== (r === 'bool')) {
+          this.fail(
+            e.pos,
+            `'${e.op === '==' ? '===' : '!=='}' between a boolean and a number is ${e.op === '==' ? 'always false' : 'always true'} ` +
+              'in JavaScript; compare numbers with numbers (e.g. (a > b ? 1 : 0) === 1) or use ==',
+          );
+        }
         return binaryType(e.op, l, r, nonZeroIntDivisor(e.right, this.ctx.constants));
       }
       case 'logical': {
@@ -399,7 +465,7 @@ class FunctionTyper {
       const t = this.value(a);
       return { kind: 'scalar', type: t };
     });
-    const spec = this.ctx.specialize(target, types, this.stack, e.pos);
+    const spec = this.ctx.specialization(target, types, e.pos);
     if (spec.usesThread) this.usesThread = true;
     if (this.final) this.targets.set(e, spec);
     return spec.returnType;
