@@ -2,14 +2,7 @@
  * Issue 8 (hardening) for the losses: own-key options and unknown keys, parameter names, domains of targets
  * and parameters, errors of user factors named by the loss, and one program for many parameter values.
  */
-import {
-  ArgumentError,
-  DomainError,
-  fromArray,
-  GradkitError,
-  grad,
-  type Tensor,
-} from '@gradkit/autograd';
+import { ArgumentError, DomainError, fromArray, GradkitError, grad, type Tensor } from '@gradkit/autograd';
 import {
   asymmetric,
   BCELoss,
@@ -74,7 +67,8 @@ describe('options are read by own keys only', () => {
     ['FocalLoss', () => new FocalLoss(new BCEWithLogitsLoss()).forward(x, y)],
     [
       'defineModulatedLoss',
-      () => defineModulatedLoss({ name: 'own', factor: ({ pt }, { g }) => pt.pow(g), params: { g: 2 } })(x, y),
+      () =>
+        defineModulatedLoss({ name: 'own', factor: ({ pt }, { g }) => pt.pow(g), params: { g: 2 } })(x, y),
     ],
   ];
   test.each(calls)('%s: a polluted Object.prototype changes nothing', (_, call) => {
@@ -186,7 +180,12 @@ describe('parameter names', () => {
 
   test('alpha may be a parameter (varifocal) but not also the class-balance default', () => {
     expect(() =>
-      defineModulatedLoss({ name: 'a2', factor: (_, { alpha }) => alpha, params: { alpha: 0.5 }, alpha: 0.25 }),
+      defineModulatedLoss({
+        name: 'a2',
+        factor: (_, { alpha }) => alpha,
+        params: { alpha: 0.5 },
+        alpha: 0.25,
+      }),
     ).toThrow(/'alpha'/);
     const vf = defineModulatedLoss({ name: 'a1', factor: (_, { alpha }) => alpha, params: { alpha: 0.5 } });
     expect(vf(x, y, { alpha: 0.3 }).item()).toBeCloseTo(0.3 * bceWithLogits(x, y).item(), 14);
@@ -237,7 +236,10 @@ describe('domains', () => {
   test('bce and bceWithLogits keep PyTorch semantics: targets are not range-checked', () => {
     const t = f64([2, -1, 0.5]);
     const got = bceWithLogits(x, t, { reduction: 'none' }).data;
-    const want = Array.from(x.data, (v, i) => (1 - t.data[i]!) * Math.log1p(Math.exp(v)) + t.data[i]! * Math.log1p(Math.exp(-v)));
+    const want = Array.from(
+      x.data,
+      (v, i) => (1 - t.data[i]!) * Math.log1p(Math.exp(v)) + t.data[i]! * Math.log1p(Math.exp(-v)),
+    );
     expect(maxRelDiff(got, want)).toBeLessThan(1e-14);
     const p = x.sigmoid();
     const gotB = bce(p, t, { reduction: 'none' }).data;
@@ -248,7 +250,9 @@ describe('domains', () => {
   test('gamma < 0 is a DomainError (number, per-class tensor, FocalLoss); NaN and inf are ArgumentErrors', () => {
     for (const l of [focal, sigmoidFocal, qfocal, varifocal]) {
       expect(() => l(x, y, { gamma: -0.5 })).toThrow(DomainError);
-      expect(() => l(x, y, { gamma: -0.5 })).toThrow(/parameter 'gamma' must be in \[0, Infinity\], got -0.5/);
+      expect(() => l(x, y, { gamma: -0.5 })).toThrow(
+        /parameter 'gamma' must be in \[0, Infinity\], got -0.5/,
+      );
       expect(() => l(x, y, { gamma: f64([1, -1, 2]) })).toThrow(/element 1 is -1/);
       expect(() => l(x, y, { gamma: f64([1, Number.NaN, 2]) })).toThrow(DomainError);
       expect(() => l(x, y, { gamma: Number.POSITIVE_INFINITY })).toThrow(ArgumentError);
@@ -323,7 +327,9 @@ describe('errors of user factors name the loss', () => {
       factor: ({ pt }, params) => pt.pow((params as unknown as Record<string, never>).gamma),
     });
     expect(() => l(x, y)).toThrow(ArgumentError);
-    expect(() => l(x, y)).toThrow(/no-gamma: the factor reads parameter 'gamma', which the loss does not declare/);
+    expect(() => l(x, y)).toThrow(
+      /no-gamma: the factor reads parameter 'gamma', which the loss does not declare/,
+    );
     const m = defineModulatedLoss({
       name: 'typo',
       factor: ({ pt }, params) => pt.pow((params as unknown as Record<string, never>).gama),
@@ -391,7 +397,11 @@ describe('numeric parameters are run-time arguments: one program for many values
   });
 
   test('values that change the code (0 and half-integers up to 16) get their own programs, bounded', () => {
-    const l = defineModulatedLoss({ name: 'bounded', factor: ({ pt }, { g }) => pt.neg().add(1).pow(g), params: { g: 2 } });
+    const l = defineModulatedLoss({
+      name: 'bounded',
+      factor: ({ pt }, { g }) => pt.neg().add(1).pow(g),
+      params: { g: 2 },
+    });
     for (let k = 0; k <= 32; k++) {
       l(x, y, { g: k / 2, alpha: 0.5 });
       l(x, y, { g: k / 2, alpha: null });
