@@ -215,7 +215,7 @@ const optionValue = (inputShape: number[], sane?: Sane): fc.Arbitrary<ArgSpec | 
         fc.constantFrom<unknown>('none', 'mean', 'sum').map((num) => ({ num })),
       )
     : fc.oneof(
-        argSpec(fc.oneof(fc.constant(inputShape), fc.constant(inputShape.slice(-1)), fc.constant([]), shape)),
+        argSpec(fc.oneof(fc.constant(inputShape), fc.constant(inputShape.slice(-1)), fc.constant<number[]>([]), shape)),
         fc
           .constantFrom<unknown>(
             -1,
@@ -322,7 +322,7 @@ function attempt(run: () => unknown): { ok: true; value: unknown } | { ok: false
 
 /** Checks one loss over generated calls; returns how many returned a tensor. */
 function fuzz(loss: Fuzzed, sane: boolean): number {
-  const inputShape = fc.oneof(shape, fc.constant([2, 3]));
+  const inputShape = fc.oneof(shape, fc.constant<number[]>([2, 3]));
   const cases = fc.tuple(inputShape, dtype).chain(([sh, d]) => {
     const s = sane ? { dtype: d } : undefined;
     return fc.record({
