@@ -215,7 +215,14 @@ const optionValue = (inputShape: number[], sane?: Sane): fc.Arbitrary<ArgSpec | 
         fc.constantFrom<unknown>('none', 'mean', 'sum').map((num) => ({ num })),
       )
     : fc.oneof(
-        argSpec(fc.oneof(fc.constant(inputShape), fc.constant(inputShape.slice(-1)), fc.constant<number[]>([]), shape)),
+        argSpec(
+          fc.oneof(
+            fc.constant(inputShape),
+            fc.constant(inputShape.slice(-1)),
+            fc.constant<number[]>([]),
+            shape,
+          ),
+        ),
         fc
           .constantFrom<unknown>(
             -1,
