@@ -1,5 +1,14 @@
 import type { Tensor } from '@gradkit/autograd';
-import { checkLossTensors, checkReduction, type ExtraTensor, type LossOptions } from './options.js';
+import { LruCache } from '@gradkit/kernels';
+import {
+  BCE_WITH_LOGITS_OPTION_KEYS,
+  checkLossTensors,
+  checkReduction,
+  type ExtraTensor,
+  type LossOptions,
+  optionalTensor,
+  readOptions,
+} from './options.js';
 import { arg, type LossProgram, logitProgram } from './program.js';
 import { runLoss } from './run.js';
 
@@ -12,7 +21,8 @@ export interface BceWithLogitsOptions extends LossOptions {
   posWeight?: Tensor;
 }
 
-const programs = new Map<string, LossProgram>();
+/** One program per (weight given, posWeight given): 4 at most. Keyed by the two flags (0–3). */
+const programs = new LruCache<number, LossProgram>(4);
 
 /**
  * Binary cross entropy on logits, PyTorch's `F.binary_cross_entropy_with_logits`:
@@ -30,20 +40,25 @@ const programs = new Map<string, LossProgram>();
  * Source: PyTorch 1.13 `binary_cross_entropy_with_logits` (ATen Loss.cpp) for the definition and defaults.
  *
  * @param input - logits x
- * @param target - targets y (hard or soft), same shape as `input` (no broadcasting, as in PyTorch)
+ * @param target - targets y (hard or soft), same shape as `input` (no broadcasting, as in PyTorch); any value
+ *   is accepted, as in PyTorch (the formula is linear in y)
+ * @param options - `weight`, `posWeight`, `reduction`; own keys only, any other key is an ArgumentError
  * @throws ShapeError when target, weight or posWeight do not fit the input's shape
  * @throws DtypeError when the dtypes differ
  */
-export function bceWithLogits(input: Tensor, target: Tensor, options: BceWithLogitsOptions = {}): Tensor {
+export function bceWithLogits(input: Tensor, target: Tensor, options?: BceWithLogitsOptions): Tensor {
   const op = 'bceWithLogits';
-  const reduction = checkReduction(op, options.reduction ?? 'mean');
+  const opts = readOptions(op, options, BCE_WITH_LOGITS_OPTION_KEYS);
+  const reduction = checkReduction(op, opts.get('reduction') ?? 'mean');
+  const weight = optionalTensor(op, 'weight', opts.get('weight'));
+  const posWeight = optionalTensor(op, 'posWeight', opts.get('posWeight'));
   const extras: ExtraTensor[] = [];
-  if (options.weight !== undefined) extras.push({ name: 'weight', tensor: options.weight });
-  if (options.posWeight !== undefined) extras.push({ name: 'posWeight', tensor: options.posWeight });
+  if (weight !== undefined) extras.push({ name: 'weight', tensor: weight });
+  if (posWeight !== undefined) extras.push({ name: 'posWeight', tensor: posWeight });
   checkLossTensors(op, input, target, extras);
-  const weightIndex = options.weight === undefined ? null : 2;
-  const posWeightIndex = options.posWeight === undefined ? null : 2 + extras.length - 1;
-  const key = `${weightIndex}|${posWeightIndex}`;
+  const weightIndex = weight === undefined ? null : 2;
+  const posWeightIndex = posWeight === undefined ? null : 2 + extras.length - 1;
+  const key = (weightIndex === null ? 0 : 1) + (posWeightIndex === null ? 0 : 2);
   let program = programs.get(key);
   if (program === undefined) {
     program = logitProgram({

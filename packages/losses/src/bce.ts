@@ -1,6 +1,13 @@
 import { DomainError, type Tensor } from '@gradkit/autograd';
-import { add, detach, div, type Expr, log, log1p, max, mul, neg, sub } from '@gradkit/kernels';
-import { checkLossTensors, checkReduction, type LossOptions } from './options.js';
+import { add, detach, div, type Expr, LruCache, log, log1p, max, mul, neg, sub } from '@gradkit/kernels';
+import {
+  BCE_OPTION_KEYS,
+  checkLossTensors,
+  checkReduction,
+  type LossOptions,
+  optionalTensor,
+  readOptions,
+} from './options.js';
 import { arg, type LossProgram } from './program.js';
 import { runLoss } from './run.js';
 
@@ -10,7 +17,8 @@ export const BCE_GRAD_EPSILON = Math.fround(1e-12);
 /** The epsilon of PyTorch's BCE double backward (a C++ double). */
 const DOUBLE_BACKWARD_EPSILON = 1e-12;
 
-const programs = new Map<string, LossProgram>();
+/** The two BCE programs (with and without weight); keyed by that flag, so never more than 2 entries. */
+const programs = new LruCache<boolean, LossProgram>(2);
 
 /**
  * The BCE program. Its forward is PyTorch's: each log term clamped at −100. Its first derivatives are
@@ -69,16 +77,20 @@ function bceProgram(weighted: boolean): LossProgram {
  * and gradient formulas.
  *
  * @param input - probabilities in [0, 1]
- * @param target - targets, same shape as `input` (not range-checked, as in PyTorch)
+ * @param target - targets, same shape as `input` (not range-checked, as in PyTorch: a target outside [0, 1]
+ *   gives PyTorch's number, e.g. a negative loss)
+ * @param options - `weight`, `reduction`; own keys only, any other key is an ArgumentError
  * @throws DomainError when an input element is outside [0, 1] or NaN
  * @throws ShapeError when target or weight do not fit the input's shape
  * @throws DtypeError when the dtypes differ
  */
-export function bce(input: Tensor, target: Tensor, options: LossOptions = {}): Tensor {
+export function bce(input: Tensor, target: Tensor, options?: LossOptions): Tensor {
   const op = 'bce';
-  const reduction = checkReduction(op, options.reduction ?? 'mean');
-  const weighted = options.weight !== undefined;
-  checkLossTensors(op, input, target, weighted ? [{ name: 'weight', tensor: options.weight! }] : []);
+  const opts = readOptions(op, options, BCE_OPTION_KEYS);
+  const reduction = checkReduction(op, opts.get('reduction') ?? 'mean');
+  const weight = optionalTensor(op, 'weight', opts.get('weight'));
+  const weighted = weight !== undefined;
+  checkLossTensors(op, input, target, weighted ? [{ name: 'weight', tensor: weight }] : []);
   const data = input.data;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
@@ -86,11 +98,10 @@ export function bce(input: Tensor, target: Tensor, options: LossOptions = {}): T
       throw new DomainError(op, `all elements of input should be between 0 and 1; element ${i} is ${v}`);
     }
   }
-  const key = weighted ? 'w' : '-';
-  let program = programs.get(key);
+  let program = programs.get(weighted);
   if (program === undefined) {
     program = bceProgram(weighted);
-    programs.set(key, program);
+    programs.set(weighted, program);
   }
-  return runLoss(program, weighted ? [input, target, options.weight!] : [input, target], reduction);
+  return runLoss(program, weighted ? [input, target, weight] : [input, target], reduction);
 }

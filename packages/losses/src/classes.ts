@@ -1,8 +1,19 @@
-import type { Tensor } from '@gradkit/autograd';
+import { ArgumentError, type Tensor } from '@gradkit/autograd';
+import { describeValue } from '@gradkit/kernels';
 import { bce } from './bce.js';
 import { type BceWithLogitsOptions, bceWithLogits } from './bce-with-logits.js';
 import { focal } from './focal.js';
-import { checkReduction, type LossOptions, type Reduction } from './options.js';
+import {
+  BCE_OPTION_KEYS,
+  BCE_WITH_LOGITS_OPTION_KEYS,
+  checkFinite,
+  checkRange,
+  checkReduction,
+  type LossOptions,
+  optionalTensor,
+  type Reduction,
+  readOptions,
+} from './options.js';
 
 /**
  * PyTorch's `nn.BCELoss`: {@link bce} with a fixed `weight` and `reduction` (default 'mean').
@@ -14,10 +25,14 @@ export class BCELoss {
   /** The reduction applied by {@link BCELoss.forward}. */
   reduction: Reduction;
 
-  /** @param options - `weight` and `reduction` (default 'mean') */
-  constructor(options: LossOptions = {}) {
-    this.weight = options.weight;
-    this.reduction = checkReduction('BCELoss', options.reduction ?? 'mean');
+  /**
+   * @param options - `weight` and `reduction` (default 'mean'); own keys only
+   * @throws ArgumentError for an unknown key, a weight that is not a Tensor or a bad reduction
+   */
+  constructor(options?: LossOptions) {
+    const opts = readOptions('BCELoss', options, BCE_OPTION_KEYS);
+    this.weight = optionalTensor('BCELoss', 'weight', opts.get('weight'));
+    this.reduction = checkReduction('BCELoss', opts.get('reduction') ?? 'mean');
   }
 
   /** The loss of probabilities `input` against `target` (see {@link bce}). */
@@ -38,11 +53,16 @@ export class BCEWithLogitsLoss {
   /** The reduction applied by {@link BCEWithLogitsLoss.forward}. */
   reduction: Reduction;
 
-  /** @param options - `weight`, `posWeight` and `reduction` (default 'mean') */
-  constructor(options: BceWithLogitsOptions = {}) {
-    this.weight = options.weight;
-    this.posWeight = options.posWeight;
-    this.reduction = checkReduction('BCEWithLogitsLoss', options.reduction ?? 'mean');
+  /**
+   * @param options - `weight`, `posWeight` and `reduction` (default 'mean'); own keys only
+   * @throws ArgumentError for an unknown key, a weight that is not a Tensor or a bad reduction
+   */
+  constructor(options?: BceWithLogitsOptions) {
+    const op = 'BCEWithLogitsLoss';
+    const opts = readOptions(op, options, BCE_WITH_LOGITS_OPTION_KEYS);
+    this.weight = optionalTensor(op, 'weight', opts.get('weight'));
+    this.posWeight = optionalTensor(op, 'posWeight', opts.get('posWeight'));
+    this.reduction = checkReduction(op, opts.get('reduction') ?? 'mean');
   }
 
   /** The loss of logits `input` against `target` (see {@link bceWithLogits}). */
@@ -73,10 +93,21 @@ export class FocalLoss {
 
   /**
    * @param lossFn - the BCEWithLogitsLoss to wrap
-   * @param gamma - focusing exponent (default 1.5)
-   * @param alpha - class balance (default 0.25)
+   * @param gamma - focusing exponent (default 1.5), ≥ 0
+   * @param alpha - class balance (default 0.25), at most 1; negative disables alpha_t
+   * @throws ArgumentError when `lossFn` is not a BCEWithLogitsLoss or a number is NaN or ±inf
+   * @throws DomainError when gamma < 0 or alpha > 1
    */
   constructor(lossFn: BCEWithLogitsLoss, gamma = 1.5, alpha = 0.25) {
+    const op = 'FocalLoss';
+    if (!(lossFn instanceof BCEWithLogitsLoss)) {
+      throw new ArgumentError(
+        op,
+        `argument 'lossFn' must be a BCEWithLogitsLoss, got ${describeValue(lossFn)}`,
+      );
+    }
+    checkRange(op, 'gamma', checkFinite(op, 'gamma', gamma), [0, Number.POSITIVE_INFINITY]);
+    checkRange(op, 'alpha', checkFinite(op, 'alpha', alpha), [Number.NEGATIVE_INFINITY, 1]);
     this.lossFn = lossFn;
     this.gamma = gamma;
     this.alpha = alpha;

@@ -1,11 +1,19 @@
-import { type Tensor, type Value, whereValue } from '@gradkit/autograd';
+import { ArgumentError, type Tensor, type Value, whereValue } from '@gradkit/autograd';
+import { describeValue } from '@gradkit/kernels';
 import {
   defineModulatedLoss,
   type ModulatedLoss,
   type ModulatedLossOptions,
   type ParamValues,
 } from './modulated.js';
+import { readOptions } from './options.js';
 import type { Quantities } from './quantities.js';
+
+/**
+ * Domain of a focusing exponent. Reference code (YOLOv5, torchvision) computes any gamma, but gamma < 0 makes
+ * the factor grow without bound as a prediction becomes right (inf at a perfect one): a DomainError here.
+ */
+const GAMMA: readonly [number, number] = [0, Number.POSITIVE_INFINITY];
 
 /**
  * YOLOv5's `FocalLoss` (utils/loss.py) as a function: the BCE-with-logits loss elementwise, times
@@ -21,12 +29,20 @@ import type { Quantities } from './quantities.js';
  * {@link defineModulatedLoss}.
  *
  * Options: `gamma`, `alpha` (number, per-class tensor, or negative/null to disable), `posWeight`, `weight`,
- * `reduction`.
+ * `reduction`; any other key is an ArgumentError.
+ *
+ * Domains (the whole focal family): targets in [0, 1], hard or soft (the reference code gives NaN or a
+ * meaningless number outside; here a DomainError naming the first bad element, NaN included); `gamma` ≥ 0
+ * (DomainError; a per-class tensor's elements too); `alpha` in [0, 1], a negative number disabling alpha_t
+ * (above 1: DomainError; a per-class tensor's elements must be in [0, 1]); NaN or ±inf for a parameter:
+ * ArgumentError. Any gamma is a run-time argument of one compiled kernel (0 and half-integers up to 16 get
+ * their own, faster code), so per-step gamma schedules build nothing new.
  */
 export const focal: ModulatedLoss<{ gamma: number }> = defineModulatedLoss({
   name: 'focal',
   factor: ({ pt }, { gamma }) => pt.neg().add(1).pow(gamma),
   params: { gamma: 1.5 },
+  ranges: { gamma: GAMMA },
   alpha: 0.25,
   reduction: 'mean',
 });
@@ -37,12 +53,13 @@ export const focal: ModulatedLoss<{ gamma: number }> = defineModulatedLoss({
  *   loss = ce · (1 − p_t)^gamma, times alpha_t when alpha ≥ 0,
  *
  * with torchvision's defaults: gamma 2, alpha 0.25 (a negative alpha disables the alpha_t factor), reduction
- * 'none'. `weight` and `posWeight` are accepted too (torchvision has neither).
+ * 'none'. `weight` and `posWeight` are accepted too (torchvision has neither). Domains as for {@link focal}.
  */
 export const sigmoidFocal: ModulatedLoss<{ gamma: number }> = defineModulatedLoss({
   name: 'sigmoidFocal',
   factor: ({ pt }, { gamma }) => pt.neg().add(1).pow(gamma),
   params: { gamma: 2 },
+  ranges: { gamma: GAMMA },
   alpha: 0.25,
   reduction: 'none',
 });
@@ -54,12 +71,13 @@ export const sigmoidFocal: ModulatedLoss<{ gamma: number }> = defineModulatedLos
  *
  * Defaults: gamma 1.5, alpha 0.25, reduction 'mean'. `y − p` is computed exactly for hard targets
  * (as y·sigmoid(−x) − (1 − y)·sigmoid(x)); the power is kept as a power because |y − p| can be exactly 0 for
- * soft targets, where (as in PyTorch) gamma < 1 gives an infinite derivative.
+ * soft targets, where (as in PyTorch) gamma < 1 gives an infinite derivative. Domains as for {@link focal}.
  */
 export const qfocal: ModulatedLoss<{ gamma: number }> = defineModulatedLoss({
   name: 'qfocal',
   factor: ({ y, p }, { gamma }) => y.sub(p).abs().pow(gamma),
   params: { gamma: 1.5 },
+  ranges: { gamma: GAMMA },
   alpha: 0.25,
   reduction: 'mean',
 });
@@ -72,12 +90,14 @@ export const qfocal: ModulatedLoss<{ gamma: number }> = defineModulatedLoss({
  *   loss = weight · ce · (y > 0 ? y : alpha·|p − y|^gamma)
  *
  * Defaults: alpha 0.75 (a parameter of the factor here, not alpha_t), gamma 2, reduction 'mean'. As in
- * mmdetection, the weight is not detached.
+ * mmdetection, the weight is not detached. Domains: targets in [0, 1]; `gamma` ≥ 0; `alpha` ≥ 0 (it scales
+ * the negatives' loss, it is not a probability; a negative one would make the loss negative: DomainError).
  */
 export const varifocal: ModulatedLoss<{ alpha: number; gamma: number }> = defineModulatedLoss({
   name: 'varifocal',
   factor: ({ y, p }, { alpha, gamma }) => whereValue(y.gt(0), y, p.sub(y).abs().pow(gamma).mul(alpha)),
   params: { alpha: 0.75, gamma: 2 },
+  ranges: { alpha: [0, Number.POSITIVE_INFINITY], gamma: GAMMA },
   reduction: 'mean',
 });
 
@@ -105,6 +125,7 @@ function aslDefinition(name: string, detachWeight: boolean) {
       return (detachWeight ? w.detach() : w).mul(loss);
     },
     params: { gammaPos: 1, gammaNeg: 4, clip: 0.05 },
+    ranges: { gammaPos: GAMMA, gammaNeg: GAMMA, clip: [0, 1] },
     reduction: 'sum',
   });
 }
@@ -128,11 +149,36 @@ export type AsymmetricOptions = ModulatedLossOptions<AslParams> & {
  * Defaults: gammaPos 1, gammaNeg 4, clip 0.05, reduction 'sum', focusing weight detached (`detachWeight`,
  * the reference's `disable_torch_grad_focal_loss=True`). Logs are taken in logit space, so the reference's
  * eps clamp (1e-8) is not needed and not applied. ASL has no posWeight or alpha_t (passing them throws).
+ *
+ * Domains: targets in [0, 1]; `gammaPos`, `gammaNeg` ≥ 0; `clip` in [0, 1] (the reference silently ignores
+ * a clip ≤ 0; a negative margin is refused here as a DomainError; clip = 1 ignores every negative, the limit);
+ * `detachWeight` a boolean (ArgumentError otherwise).
  */
-export function asymmetric(input: Tensor, target: Tensor, options: AsymmetricOptions = {}): Tensor {
-  const { detachWeight = true, ...rest } = options;
+export function asymmetric(input: Tensor, target: Tensor, options?: AsymmetricOptions): Tensor {
+  const opts = readOptions('asymmetric', options, ASL_OPTION_KEYS);
+  const detachWeight = opts.get('detachWeight') ?? true;
+  if (typeof detachWeight !== 'boolean') {
+    throw new ArgumentError(
+      'asymmetric',
+      `argument 'detachWeight' must be a boolean, got ${describeValue(detachWeight)}`,
+    );
+  }
+  opts.delete('detachWeight');
+  // A plain copy of the values read once: the inner loss never sees the user's object (nor its getters).
+  const rest = Object.fromEntries(opts) as ModulatedLossOptions<AslParams>;
   return (detachWeight ? aslDetached : aslAttached)(input, target, rest);
 }
+
+const ASL_OPTION_KEYS = [
+  'weight',
+  'posWeight',
+  'alpha',
+  'reduction',
+  'gammaPos',
+  'gammaNeg',
+  'clip',
+  'detachWeight',
+];
 
 /**
  * Poly-1 loss for binary classification (Leng et al. 2022, "PolyLoss"): the cross entropy plus
@@ -140,7 +186,8 @@ export function asymmetric(input: Tensor, target: Tensor, options: AsymmetricOpt
  *
  *   loss = weight · (ce + epsilon·(1 − p_t))
  *
- * Defaults: epsilon 1, reduction 'mean', no alpha_t (pass `alpha` to add one to the ce term).
+ * Defaults: epsilon 1, reduction 'mean', no alpha_t (pass `alpha` to add one to the ce term). `epsilon` may
+ * be any finite number (the paper also uses negative ones); targets in [0, 1].
  */
 export const poly1: ModulatedLoss<{ epsilon: number }> = defineModulatedLoss({
   name: 'poly1',

@@ -26,6 +26,7 @@ export {
   type ModulatedLoss,
   type ModulatedLossDefinition,
   type ModulatedLossOptions,
+  type ParamRanges,
   type ParamValues,
   type QuantityFunction,
 } from './modulated.js';

@@ -2,12 +2,14 @@ import {
   ArgumentError,
   broadcastShapes,
   checkTensor,
+  DomainError,
   formatShape,
   requireSameDtype,
   ShapeError,
   sameShape,
-  type Tensor,
+  Tensor,
 } from '@gradkit/autograd';
+import { checkOptionKeys, describeValue, ownValue } from '@gradkit/kernels';
 
 /**
  * How a loss reduces its elementwise values: `'none'` keeps them (the result has the input's shape),
@@ -33,7 +35,7 @@ export function checkReduction(op: string, reduction: unknown): Reduction {
   if (reduction !== 'none' && reduction !== 'mean' && reduction !== 'sum') {
     throw new ArgumentError(
       op,
-      `argument 'reduction' must be 'none', 'mean' or 'sum', got ${JSON.stringify(reduction)}`,
+      `argument 'reduction' must be 'none', 'mean' or 'sum', got ${describeValue(reduction)}`,
     );
   }
   return reduction;
@@ -92,4 +94,93 @@ export function checkLossTensors(
       );
     }
   }
+}
+
+/** Options of {@link bce} and of `BCELoss`. */
+export const BCE_OPTION_KEYS: readonly string[] = ['weight', 'reduction'];
+
+/** Options of {@link bceWithLogits} and of `BCEWithLogitsLoss`. */
+export const BCE_WITH_LOGITS_OPTION_KEYS: readonly string[] = ['weight', 'posWeight', 'reduction'];
+
+/**
+ * Reads the own options of a loss call: checks that `options` is undefined or an object whose own keys are all
+ * in `valid`, and reads each valid key exactly once (a getter runs once; inherited properties — a polluted
+ * `Object.prototype` — are never read).
+ *
+ * @throws ArgumentError when `options` is not an object or has an unknown key (the message lists the valid ones)
+ */
+export function readOptions(op: string, options: unknown, valid: readonly string[]): Map<string, unknown> {
+  checkOptionKeys(op, 'options', options, valid);
+  const out = new Map<string, unknown>();
+  if (options === undefined) return out;
+  for (const k of valid) {
+    const v = ownValue(options as object, k);
+    if (v !== undefined) out.set(k, v);
+  }
+  return out;
+}
+
+/**
+ * An optional tensor option: undefined, or a Tensor.
+ *
+ * @throws ArgumentError when it is something else
+ */
+export function optionalTensor(op: string, name: string, v: unknown): Tensor | undefined {
+  if (v === undefined || v instanceof Tensor) return v;
+  throw new ArgumentError(op, `argument '${name}' must be a Tensor, got ${describeValue(v)}`);
+}
+
+/**
+ * A finite number.
+ *
+ * @throws ArgumentError when `v` is not a number, or is NaN or ±inf
+ */
+export function checkFinite(op: string, name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw new ArgumentError(op, `argument '${name}' must be a finite number, got ${describeValue(v)}`);
+  }
+  return v;
+}
+
+/** An inclusive range `[min, max]` (either end may be ±inf). */
+export type Range = readonly [number, number];
+
+/** `[0, 1]`, written like the messages print it. */
+export const formatRange = (r: Range): string => `[${r[0]}, ${r[1]}]`;
+
+/**
+ * Checks a number against an inclusive range.
+ *
+ * @throws DomainError naming the op, the argument, the range and the value
+ */
+export function checkRange(op: string, name: string, v: number, range: Range): number {
+  if (!(v >= range[0] && v <= range[1])) {
+    throw new DomainError(op, `argument '${name}' must be in ${formatRange(range)}, got ${v}`);
+  }
+  return v;
+}
+
+/**
+ * Checks every element of a tensor against an inclusive range (NaN is outside every range).
+ *
+ * @throws DomainError naming the op, the argument, the first offending element and its value
+ */
+export function checkTensorRange(op: string, name: string, t: Tensor, range: Range): void {
+  const i = firstOutside(t.data, range);
+  if (i >= 0) {
+    throw new DomainError(
+      op,
+      `every element of '${name}' must be in ${formatRange(range)}; element ${i} is ${t.data[i]}`,
+    );
+  }
+}
+
+/** The index of the first element outside `range` (NaN included), or −1. */
+export function firstOutside(data: ArrayLike<number>, range: Range): number {
+  const [lo, hi] = range;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (!(v >= lo && v <= hi)) return i;
+  }
+  return -1;
 }

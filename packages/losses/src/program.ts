@@ -45,6 +45,12 @@ export interface LossProgram {
    * infinite logit (a product like 0·softplus(inf) inside it) is also taken at ±Number.MAX_VALUE instead.
    */
   readonly valueAtInfinity?: Expr;
+  /**
+   * Where set, every target (input 1) must lie in this inclusive range (up to `TARGET_TOLERANCE`, 1e-5), NaN
+   * refused: `runLoss` checks it in the fused forward loop and throws a DomainError naming the first
+   * offending element.
+   */
+  readonly targetRange?: readonly [number, number];
 }
 
 /** The positional variable of input `i`. */

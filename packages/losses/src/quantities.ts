@@ -177,7 +177,7 @@ function rewriteNode(e: Expr): Expr {
 }
 
 /** Largest half-integer exponent computed by multiplications and one square root. */
-const MAX_FAST_POWER = 16;
+export const MAX_FAST_POWER = 16;
 
 /** Probabilities below this are raised to half-integer powers as if they were this (see {@link fastPower}). */
 const POWER_FLOOR = 1e-100;

@@ -17,9 +17,26 @@ import {
   where,
   whereValue,
 } from '@gradkit/autograd';
-import { compileFusedReduce, compileStridedReduce, type Expr, type InputKind } from '@gradkit/kernels';
-import type { Reduction } from './options.js';
-import type { LossProgram } from './program.js';
+import {
+  and,
+  compileFusedReduce,
+  compileStridedReduce,
+  DomainError,
+  type Expr,
+  ge,
+  type InputKind,
+  le,
+  where as whereExpr,
+} from '@gradkit/kernels';
+import { firstOutside, formatRange, type Range, type Reduction } from './options.js';
+import { arg, type LossProgram } from './program.js';
+
+/**
+ * How far outside a program's `targetRange` a target may lie: float rounding (a soft target computed as
+ * 1.0000001) and finite differences at hard targets (gradcheck's step is 1e-6) stay accepted, and are used
+ * as given (the formulas are continuous there).
+ */
+export const TARGET_TOLERANCE = 1e-5;
 
 /** ±inf → ±Number.MAX_VALUE, elementwise and differentiable (derivative 1 at finite values, 0 at ±inf). */
 const finiteProxy: FusedFunction = fuse(
@@ -99,12 +116,15 @@ function scale(saved: Saved, i: number, g: Tensor, dtype: DType): Storage {
 /**
  * Runs a loss as ONE graph node. The forward pass is one fused loop that computes the elementwise loss and,
  * for 'mean'/'sum', its float64 sum in the same pass; when the inputs will need gradients it also computes
- * them in that loop (for an upstream gradient of 1), sharing every subexpression with the loss.
+ * them in that loop (for an upstream gradient of 1), sharing every subexpression with the loss. When the
+ * program has a `targetRange`, the same loop counts the targets outside it.
  *
  * The backward pass scales those saved gradients by the upstream gradient (one multiply per element), or,
  * when a graph of the backward is requested (`createGraph`) or an input was not covered, runs the program's
  * gradient expressions as ONE fused elementwise op (`applyElementwise`), which is itself a differentiable
  * node — so double backward needs nothing else. Gradients of broadcast inputs are summed back to their shape.
+ *
+ * @throws DomainError when a target is outside the program's `targetRange`
  */
 export function runLoss(program: LossProgram, tensors: readonly Tensor[], reduction: Reduction): Tensor {
   const x = tensors[0]!;
@@ -125,8 +145,27 @@ export function runLoss(program: LossProgram, tensors: readonly Tensor[], reduct
     store.push(true);
     sums.push(false);
   }
+  // The target check rides along in the same loop: the count of targets outside the range, summed.
+  const range: Range | undefined =
+    program.targetRange === undefined
+      ? undefined
+      : [program.targetRange[0] - TARGET_TOLERANCE, program.targetRange[1] + TARGET_TOLERANCE];
+  if (range !== undefined) {
+    const y = arg(1);
+    outputs.push(whereExpr(and(ge(y, range[0]), le(y, range[1])), 0, 1));
+    store.push(false);
+    sums.push(true);
+  }
   const gScale = reduction === 'mean' ? 1 / n : 1;
   const { arrays, totals } = runFused(outputs, store, sums, tensors, gScale, dtype);
+  if (range !== undefined && totals[outputs.length - 1]! !== 0) {
+    const target = tensors[1]!;
+    const i = firstOutside(target.data, range);
+    throw new DomainError(
+      program.name,
+      `every target must be in ${formatRange(program.targetRange!)} (within ${TARGET_TOLERANCE}; NaN is not allowed); element ${i} is ${target.data[i]}`,
+    );
+  }
   const limits = program.valueAtInfinity;
   const infinite = limits !== undefined && Number.isNaN(totals[0]!) && hasInfinity(x.data);
   if (infinite) {
