@@ -1,7 +1,17 @@
-import { ShapeError } from '@gradkit/kernels';
+import { describeValue, ShapeError } from '@gradkit/kernels';
 
 /** A tensor shape: the size of each dimension. */
 export type Shape = readonly number[];
+
+/**
+ * The most elements one tensor may hold: the typed-array length limit of V8 (Node 20, Chrome), 2^32, for
+ * both dtypes. Shapes with more elements are refused with a ShapeError before anything is allocated
+ * (engines with a higher limit still get this one, so a program behaves the same everywhere).
+ */
+export const MAX_ELEMENTS = 2 ** 32;
+
+/** The most dimensions a tensor may have (PyTorch's limit too); deeper nesting is refused. */
+export const MAX_RANK = 64;
 
 /** Number of elements of a shape (1 for a 0-d shape). */
 export function sizeOf(shape: Shape): number {
@@ -54,6 +64,7 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
       }
     }
   }
+  checkSize(op, out, 'the broadcast shape');
   return out;
 }
 
@@ -103,13 +114,55 @@ export function normalizeAxes(
 }
 
 /**
- * Checks a shape given by the user: non-negative integers.
+ * Checks that a tensor of `shape` (entries already known to be non-negative integers) fits in a typed
+ * array: at most {@link MAX_ELEMENTS} elements. A shape with a 0 has no elements, whatever its other sizes.
+ * The product is formed in float64, which only rounds above 2^53, far beyond the limit, so the comparison
+ * is exact where it matters.
  *
- * @throws ShapeError naming the op
+ * @param what - how the shape is named in the message (`"result shape"`, `"shape"`)
+ * @returns the number of elements
+ * @throws ShapeError naming the op and the shape when it has too many elements
  */
-export function checkShape(op: string, shape: readonly number[]): number[] {
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new ShapeError(op, `shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`);
+export function checkSize(op: string, shape: Shape, what = 'shape'): number {
+  if (shape.includes(0)) return 0;
+  let n = 1;
+  for (const d of shape) n *= d;
+  if (n > MAX_ELEMENTS) {
+    const count = Number.isSafeInteger(n) ? String(n) : `about ${n.toPrecision(3)}`;
+    throw new ShapeError(
+      op,
+      `${what} ${fmt(shape)} has ${count} elements, more than the ${MAX_ELEMENTS} (2^32) a tensor can hold`,
+    );
   }
-  return [...shape];
+  return n;
+}
+
+/**
+ * Checks a shape given by the user: a list of non-negative integers (a single number is read as a 1-D
+ * shape, as `torch.zeros(3)` does) with at most {@link MAX_RANK} entries and at most {@link MAX_ELEMENTS}
+ * elements. Entries are read as own data properties, so holes, getters and a polluted prototype cannot feed it.
+ *
+ * @returns a fresh copy of the shape
+ * @throws ShapeError naming the op and the offending entry
+ */
+export function checkShape(op: string, shape: number | readonly number[]): number[] {
+  const list = typeof shape === 'number' ? [shape] : shape;
+  if (!Array.isArray(list)) {
+    throw new ShapeError(op, `shape must be a list of non-negative integers, got ${describeValue(shape)}`);
+  }
+  if (list.length > MAX_RANK) {
+    throw new ShapeError(op, `shape has ${list.length} dimensions; at most ${MAX_RANK} are supported`);
+  }
+  const out = new Array<number>(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const desc = Object.getOwnPropertyDescriptor(list, i);
+    const d: unknown = desc !== undefined && 'value' in desc ? desc.value : undefined;
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+      const got = desc === undefined ? 'a hole' : 'value' in desc ? describeValue(d) : 'a getter';
+      throw new ShapeError(op, `shape must be a list of non-negative integers, got ${got} at shape[${i}]`);
+    }
+    out[i] = d;
+  }
+  checkSize(op, out);
+  return out;
 }
