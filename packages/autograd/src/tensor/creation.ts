@@ -77,7 +77,7 @@ function numberArg(op: string, name: string, v: unknown): number {
  * typed-array rows use float64 if any row needs it). BigInt elements beyond ±2^53 are refused.
  *
  * @throws ShapeError naming the position (`data[0][2]`) of a hole, a non-number, or a ragged row; on data
- *   nested deeper than 64 levels or with more than 2^32 elements
+ *   nested deeper than 64 levels or with more than 2^31 − 1 elements
  * @throws ArgumentError when `data` is none of the above, or reading it runs user code that throws
  * @throws DomainError on a BigInt beyond ±2^53
  * @throws DtypeError on an unknown dtype
@@ -184,7 +184,7 @@ export function arange(start: number, end?: number, step = 1, opts?: CreateOptio
  * `steps` evenly spaced values from `start` to `end`, both included.
  *
  * @throws DomainError when `steps` is negative or not an integer, or a bound is not finite
- * @throws ShapeError when `steps` exceeds 2^32
+ * @throws ShapeError when `steps` exceeds 2^31 − 1
  */
 export function linspace(start: number, end: number, steps: number, opts?: CreateOptions): Tensor {
   numberArg('linspace', 'start', start);

@@ -4,11 +4,12 @@ import { describeValue, ShapeError } from '@gradkit/kernels';
 export type Shape = readonly number[];
 
 /**
- * The most elements one tensor may hold: the typed-array length limit of V8 (Node 20, Chrome), 2^32, for
- * both dtypes. Shapes with more elements are refused with a ShapeError before anything is allocated
- * (engines with a higher limit still get this one, so a program behaves the same everywhere).
+ * The most elements one tensor may hold, 2^31 − 1, for both dtypes: every flat offset then fits the 32-bit
+ * signed integers the reduction, index and WebAssembly kernels use, and the length is within the
+ * typed-array limit of every current engine (V8's is 2^32). Shapes with more elements are refused with a
+ * ShapeError before anything is allocated, the same on every engine.
  */
-export const MAX_ELEMENTS = 2 ** 32;
+export const MAX_ELEMENTS = 2 ** 31 - 1;
 
 /** The most dimensions a tensor may have (PyTorch's limit too); deeper nesting is refused. */
 export const MAX_RANK = 64;
@@ -131,7 +132,7 @@ export function checkSize(op: string, shape: Shape, what = 'shape'): number {
     const count = Number.isSafeInteger(n) ? String(n) : `about ${n.toPrecision(3)}`;
     throw new ShapeError(
       op,
-      `${what} ${fmt(shape)} has ${count} elements, more than the ${MAX_ELEMENTS} (2^32) a tensor can hold`,
+      `${what} ${fmt(shape)} has ${count} elements, more than the ${MAX_ELEMENTS} (2^31 − 1) a tensor can hold`,
     );
   }
   return n;
