@@ -6,6 +6,7 @@ import './methods.js';
 import './methods-inplace.js';
 import './methods-reduce.js';
 import './methods-shape.js';
+import './methods-stats.js';
 
 export { toDtype } from './cast.js';
 export {
@@ -95,6 +96,7 @@ export {
   indexAdd,
   indexSelect,
   permute,
+  repeat,
   type SliceSpec,
   scatterAdd,
   slice,
@@ -102,9 +104,11 @@ export {
   squeeze,
   stack,
   t,
+  tile,
   transpose,
   unsqueeze,
 } from './shape-ops/index.js';
 export { logSoftmax, softmax } from './softmax.js';
+export { norm, std, type VarianceOptions, variance } from './stats.js';
 export { checkTensor, type GradHook, type NestedArray, record, record1, Tensor } from './tensor.js';
-export { broadcastTo, reshape } from './view.js';
+export { broadcastTo, clone, reshape } from './view.js';

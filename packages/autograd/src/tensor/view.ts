@@ -72,3 +72,12 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   const inShape = x.shape;
   return record1('broadcastTo', [x], data, shape, (g) => [sumTo(g, inShape)]);
 }
+
+/**
+ * A copy of `x` with its own storage (and version counter), like `torch.clone`; differentiable (the
+ * gradient passes through unchanged). Use it to keep a value that an in-place op will modify.
+ */
+export function clone(x: Tensor): Tensor {
+  checkTensor('clone', 'x', x);
+  return record1('clone', [x], x.data.slice(), x.shape, (g) => [g]);
+}
