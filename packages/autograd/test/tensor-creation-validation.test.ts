@@ -33,7 +33,7 @@ const bad = (x: unknown) => x as TensorData;
 describe('tensor(): holes and non-numbers', () => {
   it('refuses holes (sparse arrays) naming the position, instead of filling zeros', () => {
     // biome-ignore lint/suspicious/noSparseArray: the hole is the point of the test
-    expectOpError(() => tensor([1, , 3]), ShapeError, 'tensor', 'data[1]', 'hole');
+    expectOpError(() => tensor(bad([1, , 3])), ShapeError, 'tensor', 'data[1]', 'hole');
     const inner = [4, 5, 6];
     delete inner[1];
     expectOpError(() => tensor([[1, 2, 3], inner]), ShapeError, 'tensor', 'data[1][1]', 'hole');
@@ -46,7 +46,7 @@ describe('tensor(): holes and non-numbers', () => {
     proto[1] = 7;
     try {
       // biome-ignore lint/suspicious/noSparseArray: the hole is the point of the test
-      expectOpError(() => tensor([1, , 3]), ShapeError, 'tensor', 'data[1]', 'hole');
+      expectOpError(() => tensor(bad([1, , 3])), ShapeError, 'tensor', 'data[1]', 'hole');
     } finally {
       delete proto[1];
     }
