@@ -344,6 +344,15 @@ export function whereValue(cond: ValueLike, a: ValueLike, b: ValueLike): Value {
  * or `valueGrad` again, for second and third derivatives.
  */
 export function valueGrad(output: Value, inputs: readonly Value[]): Value[] {
+  if (!(output instanceof Value)) {
+    throw new ArgumentError('valueGrad', `argument 'output' must be a Value, got ${describeValue(output)}`);
+  }
+  if (!Array.isArray(inputs)) {
+    throw new ArgumentError(
+      'valueGrad',
+      `argument 'inputs' must be a list of Values, got ${describeValue(inputs)}`,
+    );
+  }
   const adj = adjoints(output.expr);
   const nodes = collect(output);
   const bindings = new Map<string, number>();

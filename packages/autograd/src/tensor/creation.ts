@@ -2,7 +2,7 @@ import { ArgumentError, checkOptionKeys, DomainError, describeValue, ownValue } 
 import { readFlatData, readTensorData, type TensorData } from './data.js';
 import { allocate, checkDtype, DEFAULT_DTYPE, type DType, type Storage } from './dtype.js';
 import { defaultGenerator, Generator } from './random.js';
-import { checkShape, checkSize, MAX_ELEMENTS, sizeOf } from './shape.js';
+import { checkShape, checkSize, MAX_ELEMENTS, show, sizeOf } from './shape.js';
 import { checkTensor, Tensor } from './tensor.js';
 
 /** Options shared by the creation functions. */
@@ -246,7 +246,7 @@ export function randn(shape: ShapeLike, opts?: RandomOptions): Tensor {
  */
 export function randint(low: number, high: number, shape: ShapeLike, opts?: RandomOptions): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || low >= high) {
-    throw new ArgumentError('randint', `needs integers low < high, got low ${low}, high ${high}`);
+    throw new ArgumentError('randint', `needs integers low < high, got low ${show(low)}, high ${show(high)}`);
   }
   const s = checkShape('randint', shape);
   const o = readOptions('randint', opts, RANDOM_KEYS);

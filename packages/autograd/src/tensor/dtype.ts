@@ -1,5 +1,5 @@
-import { DtypeError, ShapeError } from '@gradkit/kernels';
-import { fmt, MAX_ELEMENTS, type Shape } from './shape.js';
+import { DtypeError, describeValue, ShapeError } from '@gradkit/kernels';
+import { fmt, MAX_ELEMENTS, type Shape, show } from './shape.js';
 
 /** Element types of tensors. */
 export type DType = 'float32' | 'float64';
@@ -22,10 +22,11 @@ export const DEFAULT_DTYPE: DType = 'float32';
  *   allocate that much memory (its RangeError is converted, naming the op, the shape and the bytes asked for)
  */
 export function allocate(dtype: DType, n: number, op = 'allocate', shape?: Shape): Storage {
+  checkDtype(op, dtype);
   if (!Number.isSafeInteger(n) || n < 0 || n > MAX_ELEMENTS) {
     throw new ShapeError(
       op,
-      `cannot allocate ${n} elements for shape ${fmt(shape ?? [n])}: a tensor holds 0 to ${MAX_ELEMENTS} elements`,
+      `cannot allocate ${show(n)} elements for shape ${fmt(shape ?? [n])}: a tensor holds 0 to ${MAX_ELEMENTS} elements`,
     );
   }
   try {
@@ -48,7 +49,10 @@ export function dtypeOf(data: Storage): DType {
 /** Checks that `d` names a supported dtype. */
 export function checkDtype(op: string, d: unknown): DType {
   if (d !== 'float32' && d !== 'float64') {
-    throw new DtypeError(op, `unsupported dtype ${JSON.stringify(d)}; supported: 'float32', 'float64'`);
+    throw new DtypeError(
+      op,
+      `unsupported dtype ${typeof d === 'string' ? JSON.stringify(d) : describeValue(d)}; supported: 'float32', 'float64'`,
+    );
   }
   return d;
 }

@@ -4,7 +4,7 @@ import { allocate, type DType, promoteTypes, type Storage } from './dtype.js';
 import { createWasmGemm, type GemmOperand } from './matmul-wasm.js';
 import type { Grads } from './node.js';
 import { sumTo } from './reduce-sum.js';
-import { broadcastStrides, checkSize, fmt, type Shape, sizeOf } from './shape.js';
+import { broadcastStrides, checkSize, fmt, type Shape, show, sizeOf } from './shape.js';
 import { checkTensor, record1, type Tensor } from './tensor.js';
 import { reshape } from './view.js';
 
@@ -65,7 +65,7 @@ export function setMatmulKernel(kernel: MatmulKernel | 'auto'): void {
   } else {
     throw new ArgumentError(
       'setMatmulKernel',
-      `unknown kernel ${JSON.stringify(kernel)}; expected 'wasm', 'js' or 'auto'`,
+      `unknown kernel ${typeof kernel === 'string' ? JSON.stringify(kernel) : show(kernel)}; expected 'wasm', 'js' or 'auto'`,
     );
   }
 }

@@ -32,9 +32,26 @@ export function contiguousStrides(shape: Shape): number[] {
   return s;
 }
 
-/** `[2, 3]` style rendering for messages. */
+/** `[2, 3]` style rendering for messages (any other value is described, never converted by user code). */
 export function fmt(shape: Shape): string {
-  return `[${shape.join(', ')}]`;
+  return Array.isArray(shape) ? `[${shape.map(show).join(', ')}]` : describeValue(shape);
+}
+
+/**
+ * A user argument rendered for an error message without running user code and without throwing: numbers
+ * as themselves, arrays of up to 16 own entries as `[a, b]`, anything else through `describeValue`.
+ */
+export function show(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  if (Array.isArray(v) && v.length <= 16) {
+    const parts: string[] = [];
+    for (let i = 0; i < v.length; i++) {
+      const d = Object.getOwnPropertyDescriptor(v, i);
+      parts.push(d === undefined ? '<hole>' : 'value' in d ? show(d.value) : '<getter>');
+    }
+    return `[${parts.join(', ')}]`;
+  }
+  return describeValue(v);
 }
 
 /** True when both shapes are equal. */
@@ -48,6 +65,10 @@ export function sameShape(a: Shape, b: Shape): boolean {
  * @throws ShapeError naming the op and the shapes
  */
 export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
+  shapes.forEach((s, i) => {
+    if (!Array.isArray(s))
+      throw new ShapeError(op, `shape ${i} must be a list of sizes, got ${describeValue(s)}`);
+  });
   const rank = Math.max(0, ...shapes.map((s) => s.length));
   const out = new Array<number>(rank).fill(1);
   for (let d = 0; d < rank; d++) {
@@ -87,10 +108,10 @@ export function broadcastStrides(shape: Shape, target: Shape): number[] {
  */
 export function normalizeAxis(op: string, axis: number, rank: number): number {
   const r = Math.max(rank, 1);
-  if (!Number.isInteger(axis) || axis < -r || axis >= r) {
+  if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < -r || axis >= r) {
     throw new ShapeError(
       op,
-      `axis ${axis} is out of range for a tensor of rank ${rank} (valid: ${-r}..${r - 1})`,
+      `axis ${show(axis)} is out of range for a tensor of rank ${rank} (valid: ${-r}..${r - 1})`,
     );
   }
   return axis < 0 ? axis + r : axis;
@@ -107,10 +128,16 @@ export function normalizeAxes(
   rank: number,
 ): number[] {
   if (axis === undefined) return [...Array(rank).keys()];
-  const list = typeof axis === 'number' ? [axis] : [...axis];
+  if (typeof axis !== 'number' && !Array.isArray(axis)) {
+    throw new ShapeError(
+      op,
+      `axis must be an integer, a list of integers or undefined (all axes), got ${describeValue(axis)}`,
+    );
+  }
+  const list: number[] = typeof axis === 'number' ? [axis] : Array.from(axis as number[]);
   const out = list.map((a) => normalizeAxis(op, a, rank));
   const set = new Set(out);
-  if (set.size !== out.length) throw new ShapeError(op, `axis ${JSON.stringify(list)} repeats a dimension`);
+  if (set.size !== out.length) throw new ShapeError(op, `axis ${show(list)} repeats a dimension`);
   return [...set].sort((a, b) => a - b);
 }
 
@@ -162,7 +189,7 @@ export function checkShape(op: string, shape: number | readonly number[]): numbe
       const got = desc === undefined ? 'a hole' : 'value' in desc ? describeValue(d) : 'a getter';
       throw new ShapeError(op, `shape must be a list of non-negative integers, got ${got} at shape[${i}]`);
     }
-    out[i] = d;
+    out[i] = d === 0 ? 0 : d; // -0 becomes 0
   }
   checkSize(op, out);
   return out;

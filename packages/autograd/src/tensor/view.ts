@@ -60,6 +60,7 @@ const copyKernel = compileStrided([variable('x0')], ['x0']);
  * @throws ShapeError when `x` does not broadcast to `shape`, or `shape` is not a list of non-negative integers
  */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
+  checkTensor('broadcastTo', 'x', x);
   checkShape('broadcastTo', shape);
   if (sameShape(x.shape, shape)) return x;
   const out = broadcastShapes('broadcastTo', x.shape, shape);
