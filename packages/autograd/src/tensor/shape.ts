@@ -37,6 +37,13 @@ export function fmt(shape: Shape): string {
   return Array.isArray(shape) ? `[${shape.map(show).join(', ')}]` : describeValue(shape);
 }
 
+/** A list of numbers as JSON (`[3,-1,3]`, the historical format of some messages), anything else as {@link show}. */
+export function showList(v: unknown): string {
+  return Array.isArray(v) && v.length <= 16 && v.every((d) => typeof d === 'number')
+    ? JSON.stringify(v)
+    : show(v);
+}
+
 /**
  * A user argument rendered for an error message without running user code and without throwing: numbers
  * as themselves, arrays of up to 16 own entries as `[a, b]`, anything else through `describeValue`.
