@@ -294,7 +294,16 @@ const METHOD_SPECS: Record<string, MethodSpec> = {
 };
 
 /** The operation methods of Value: everything on the prototype but the accessors and the engine's own. */
-const NOT_OPS = new Set(['constructor', 'data', 'isLeaf', 'item', 'backward', 'zeroGrad', 'toString']);
+const NOT_OPS = new Set([
+  'constructor',
+  'data',
+  'isLeaf',
+  'item',
+  'backward',
+  'zeroGrad',
+  'toString',
+  'valueOf',
+]);
 const METHODS = Object.getOwnPropertyNames(Value.prototype).filter((m) => !NOT_OPS.has(m));
 
 type Method = (this: Value, ...args: ValueLike[]) => Value;

@@ -134,8 +134,8 @@ describe('fromArray, full, zeros, ones, *Like', () => {
     ]);
     expect(fromArray(new Float64Array(2), [2]).dtype).toBe('float64');
     expectOpError(() => fromArray([1, 2, 3], [2, 2]), ShapeError, 'fromArray', '3 elements', '[2, 2]');
-    expectOpError(() => zeros([2, -1]), ShapeError, 'full', 'non-negative integers');
-    expectOpError(() => ones([1.5]), ShapeError, 'full');
+    expectOpError(() => zeros([2, -1]), ShapeError, 'zeros', 'non-negative integers');
+    expectOpError(() => ones([1.5]), ShapeError, 'ones');
   });
 });
 

@@ -3,6 +3,7 @@ import {
   adjoints,
   apply,
   constant,
+  describeValue,
   type Expr,
   evaluateAll,
   PRIMITIVES,
@@ -17,6 +18,12 @@ export type ValueLike = Value | number;
 let leafCounter = 0;
 
 /**
+ * The prefix of the variable names of {@link value} leaves (`%1`, `%2:w`). {@link symbol} refuses names
+ * that start with it, so a symbol can never alias (and silently share the number and gradient of) a leaf.
+ */
+const LEAF_PREFIX = '%';
+
+/**
  * A scalar in the micrograd style: every operation records an expression node of the primitive table, so
  * the same graph serves numeric backpropagation ({@link Value.backward}) and symbolic work
  * ({@link valueGrad}, `derive`, `compile`).
@@ -24,6 +31,14 @@ let leafCounter = 0;
  * A Value is either a *leaf* made with {@link value} (a number you can train), a *symbolic variable* made
  * with {@link symbol} (no number: everything computed from it is a pure expression), or the result of an
  * operation. Results know their number eagerly when all their leaves have one.
+ *
+ * A Value is not a number to JavaScript: `+v`, `v * 2`, `v > 0.5 ? a : b`, `Math.max(v, 0)` would read a
+ * number and drop it from the graph (and a symbolic Value, as traced by `fuse` or `defineModulatedLoss`,
+ * has no number at all), so they throw a StateError — use the methods (`v.mul(2)`, `v.gt(0.5)`) and
+ * {@link whereValue} for data-dependent choices, as JAX refuses to concretize a tracer; read the number
+ * explicitly with `v.item()` or `v.data`. Template strings (`${v}`) print a concrete Value and throw for
+ * a symbolic one. (`if (v)` cannot be intercepted by JavaScript: an object is always truthy — write
+ * `whereValue(v, a, b)` or `if (v.item())`.)
  */
 export class Value {
   /** The expression this value stands for. */
@@ -59,6 +74,9 @@ export class Value {
         'only a leaf value can be assigned; this value is the result of an operation',
       );
     }
+    if (v !== undefined && typeof v !== 'number') {
+      throw new ArgumentError('Value.data', `must be a number (or undefined), got ${describeValue(v)}`);
+    }
     this.#data = v;
   }
 
@@ -73,6 +91,39 @@ export class Value {
       throw new StateError('Value.item', `value ${this.expr.toString()} is symbolic: it has no number`);
     }
     return this.#data;
+  }
+
+  /**
+   * Refuses implicit conversion to a number (see the class documentation); a concrete Value converts to its
+   * description for strings.
+   *
+   * @throws StateError for number conversions, and for any conversion of a symbolic Value
+   */
+  [Symbol.toPrimitive](hint: string): string {
+    if (hint === 'string' && this.#data !== undefined) return this.toString();
+    throw this.#primitiveError(hint === 'string' ? 'a string' : 'a number');
+  }
+
+  /**
+   * Refuses implicit conversion to a number (see the class documentation).
+   *
+   * @throws StateError always; use `item()` or `data` for the number
+   */
+  valueOf(): never {
+    throw this.#primitiveError('a number');
+  }
+
+  #primitiveError(to: string): StateError {
+    const what =
+      this.#data === undefined
+        ? `the symbolic Value ${this.expr.toString()} (traced by symbol(), fuse or defineModulatedLoss) has no number`
+        : 'a Value used as a number would be dropped from the graph';
+    return new StateError(
+      'Value',
+      `cannot convert a Value to ${to}: ${what}. In a condition, comparison or arithmetic (\`v > 0.5 ? a : b\`, ` +
+        `\`+v\`, \`v * 2\`) use the methods — v.gt(0.5), v.mul(2) — and whereValue(cond, a, b) for ` +
+        'data-dependent choices; read a concrete number explicitly with v.item() or v.data',
+    );
   }
 
   /** this + other */ add(other: ValueLike): Value {
@@ -253,14 +304,32 @@ function collect(root: Value): Value[] {
 export function value(data: number, label = ''): Value {
   if (typeof data !== 'number')
     throw new ArgumentError('value', `argument 'data' must be a number, got ${typeof data}`);
-  return new Value(variable(`%${++leafCounter}${label ? `:${label}` : ''}`), data, [], label);
+  if (typeof label !== 'string')
+    throw new ArgumentError('value', `argument 'label' must be a string, got ${describeValue(label)}`);
+  return new Value(variable(`${LEAF_PREFIX}${++leafCounter}${label ? `:${label}` : ''}`), data, [], label);
 }
 
 /**
  * A symbolic scalar variable named `name`, with no number: operations on it build an expression
- * (`.expr`) that can be derived, evaluated for many inputs and compiled.
+ * (`.expr`) that can be derived, evaluated for many inputs and compiled. Two symbols of the same name are
+ * the same variable. Names starting with `%` are reserved for {@link value} leaves, so a symbol never
+ * aliases a leaf.
+ *
+ * @throws ArgumentError when `name` is not a non-empty string, or starts with `%`
  */
 export function symbol(name: string): Value {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new ArgumentError(
+      'symbol',
+      `argument 'name' must be a non-empty string, got ${describeValue(name)}`,
+    );
+  }
+  if (name.startsWith(LEAF_PREFIX)) {
+    throw new ArgumentError(
+      'symbol',
+      `name ${JSON.stringify(name)} starts with '${LEAF_PREFIX}', which is reserved for the leaves made by value()`,
+    );
+  }
   return new Value(variable(name), undefined, [], name);
 }
 
@@ -275,6 +344,15 @@ export function whereValue(cond: ValueLike, a: ValueLike, b: ValueLike): Value {
  * or `valueGrad` again, for second and third derivatives.
  */
 export function valueGrad(output: Value, inputs: readonly Value[]): Value[] {
+  if (!(output instanceof Value)) {
+    throw new ArgumentError('valueGrad', `argument 'output' must be a Value, got ${describeValue(output)}`);
+  }
+  if (!Array.isArray(inputs)) {
+    throw new ArgumentError(
+      'valueGrad',
+      `argument 'inputs' must be a list of Values, got ${describeValue(inputs)}`,
+    );
+  }
   const adj = adjoints(output.expr);
   const nodes = collect(output);
   const bindings = new Map<string, number>();

@@ -1,4 +1,5 @@
-import { DtypeError } from '@gradkit/kernels';
+import { DtypeError, describeValue, ShapeError } from '@gradkit/kernels';
+import { fmt, MAX_ELEMENTS, type Shape, show } from './shape.js';
 
 /** Element types of tensors. */
 export type DType = 'float32' | 'float64';
@@ -12,9 +13,32 @@ export type Storage = Float32Array | Float64Array;
 /** The default dtype of tensors created from plain numbers (float32, as in PyTorch). */
 export const DEFAULT_DTYPE: DType = 'float32';
 
-/** Allocates zeroed storage of `dtype` for `n` elements. */
-export function allocate(dtype: DType, n: number): Storage {
-  return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+/**
+ * Allocates zeroed storage of `dtype` for `n` elements.
+ *
+ * @param op - the op allocating, named in errors (default `"allocate"`)
+ * @param shape - the shape being allocated, named in errors (default `[n]`)
+ * @throws ShapeError when `n` is not an integer in [0, {@link MAX_ELEMENTS}], or when the engine cannot
+ *   allocate that much memory (its RangeError is converted, naming the op, the shape and the bytes asked for)
+ */
+export function allocate(dtype: DType, n: number, op = 'allocate', shape?: Shape): Storage {
+  checkDtype(op, dtype);
+  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_ELEMENTS) {
+    throw new ShapeError(
+      op,
+      `cannot allocate ${show(n)} elements for shape ${fmt(shape ?? [n])}: a tensor holds 0 to ${MAX_ELEMENTS} elements`,
+    );
+  }
+  try {
+    return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const gib = (n * (dtype === 'float32' ? 4 : 8)) / 2 ** 30;
+    throw new ShapeError(
+      op,
+      `cannot allocate a ${dtype} tensor of shape ${fmt(shape ?? [n])} (${gib.toPrecision(3)} GiB): ${e.message}`,
+    );
+  }
 }
 
 /** The dtype stored by a typed array. */
@@ -25,7 +49,10 @@ export function dtypeOf(data: Storage): DType {
 /** Checks that `d` names a supported dtype. */
 export function checkDtype(op: string, d: unknown): DType {
   if (d !== 'float32' && d !== 'float64') {
-    throw new DtypeError(op, `unsupported dtype ${JSON.stringify(d)}; supported: 'float32', 'float64'`);
+    throw new DtypeError(
+      op,
+      `unsupported dtype ${typeof d === 'string' ? JSON.stringify(d) : describeValue(d)}; supported: 'float32', 'float64'`,
+    );
   }
   return d;
 }

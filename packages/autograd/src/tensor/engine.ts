@@ -1,4 +1,4 @@
-import { ArgumentError, ShapeError, StateError } from '@gradkit/kernels';
+import { ArgumentError, checkOptionKeys, describeValue, ShapeError, StateError } from '@gradkit/kernels';
 import { toDtype } from './cast.js';
 import { withGradMode } from './grad-mode.js';
 import type { Grads, Node } from './node.js';
@@ -193,6 +193,8 @@ function propagate(
  * @throws StateError when `output` does not require grad, or when the graph was freed by an earlier backward
  */
 export function backward(output: Tensor, gradient?: Tensor | null, opts: BackwardOptions = {}): void {
+  checkTensor('backward', 'output', output);
+  checkOptionKeys('backward', 'options', opts, ['retainGraph', 'createGraph']);
   const seeds = seedGrads('backward', [output], gradient === undefined ? undefined : [gradient]);
   propagate(
     'backward',
@@ -219,8 +221,25 @@ export function grad(
   inputs: Tensor | readonly Tensor[],
   opts: GradOptions = {},
 ): Array<Tensor | null> {
-  const outs = outputs instanceof Tensor ? [outputs] : [...outputs];
-  const ins = inputs instanceof Tensor ? [inputs] : [...inputs];
+  checkOptionKeys('grad', 'options', opts, ['retainGraph', 'createGraph', 'gradOutputs', 'allowUnused']);
+  const list = (x: unknown, arg: string): Tensor[] => {
+    if (x instanceof Tensor) return [x];
+    if (!Array.isArray(x)) {
+      throw new ArgumentError(
+        'grad',
+        `argument '${arg}' must be a Tensor or a list of Tensors, got ${describeValue(x)}`,
+      );
+    }
+    return Array.from(x, (t: unknown, i) => checkTensor('grad', `${arg}[${i}]`, t));
+  };
+  const outs = list(outputs, 'outputs');
+  const ins = list(inputs, 'inputs');
+  if (opts.gradOutputs !== undefined && !Array.isArray(opts.gradOutputs)) {
+    throw new ArgumentError(
+      'grad',
+      `option 'gradOutputs' must be a list, got ${describeValue(opts.gradOutputs)}`,
+    );
+  }
   ins.forEach((t, i) => {
     if (!t.requiresGrad) throw new ArgumentError('grad', `input ${i} does not require grad`);
   });

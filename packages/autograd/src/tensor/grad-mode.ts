@@ -1,3 +1,5 @@
+import { ArgumentError, describeValue } from '@gradkit/kernels';
+
 let enabled = true;
 
 /** True while operations record a graph for autograd (false inside {@link noGrad}). */
@@ -10,6 +12,12 @@ export function isGradEnabled(): boolean {
  * (also when `fn` throws).
  */
 export function withGradMode<T>(on: boolean, fn: () => T): T {
+  if (typeof fn !== 'function') {
+    throw new ArgumentError(
+      on ? 'enableGrad' : 'noGrad',
+      `argument 'fn' must be a function, got ${describeValue(fn)}`,
+    );
+  }
   const prev = enabled;
   enabled = on;
   try {

@@ -3,8 +3,10 @@
  * shape ops, and reverse-mode autograd with higher-order gradients.
  */
 import './methods.js';
+import './methods-inplace.js';
 import './methods-reduce.js';
 import './methods-shape.js';
+import './methods-stats.js';
 
 export { toDtype } from './cast.js';
 export {
@@ -20,11 +22,13 @@ export {
   rand,
   randint,
   randn,
+  type ShapeLike,
   scalarTensor,
   tensor,
   zeros,
   zerosLike,
 } from './creation.js';
+export type { NumericTypedArray, TensorData } from './data.js';
 export {
   allocate,
   DEFAULT_DTYPE,
@@ -46,6 +50,23 @@ export {
 export * from './elementwise-ops.js';
 export { type BackwardOptions, backward, type GradOptions, grad } from './engine.js';
 export { enableGrad, isGradEnabled, noGrad } from './grad-mode.js';
+export {
+  add_,
+  addcdiv_,
+  addcmul_,
+  clamp_,
+  copy_,
+  div_,
+  fill_,
+  fuseInPlace,
+  type InPlaceArg,
+  type InPlaceFunction,
+  lerp_,
+  maximum_,
+  mul_,
+  sub_,
+  zero_,
+} from './inplace.js';
 export { linear, type MatmulKernel, matmul, matmulKernel, setMatmulKernel } from './matmul.js';
 export { type Grads, Node } from './node.js';
 export { defaultGenerator, Generator, manualSeed } from './random.js';
@@ -56,6 +77,8 @@ export {
   broadcastStrides,
   contiguousStrides,
   fmt as formatShape,
+  MAX_ELEMENTS,
+  MAX_RANK,
   normalizeAxes,
   normalizeAxis,
   type Shape,
@@ -73,6 +96,7 @@ export {
   indexAdd,
   indexSelect,
   permute,
+  repeat,
   type SliceSpec,
   scatterAdd,
   slice,
@@ -80,9 +104,11 @@ export {
   squeeze,
   stack,
   t,
+  tile,
   transpose,
   unsqueeze,
 } from './shape-ops/index.js';
 export { logSoftmax, softmax } from './softmax.js';
+export { norm, std, type VarianceOptions, variance } from './stats.js';
 export { checkTensor, type GradHook, type NestedArray, record, record1, Tensor } from './tensor.js';
-export { broadcastTo, reshape } from './view.js';
+export { broadcastTo, clone, reshape } from './view.js';

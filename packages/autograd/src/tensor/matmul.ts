@@ -4,7 +4,7 @@ import { allocate, type DType, promoteTypes, type Storage } from './dtype.js';
 import { createWasmGemm, type GemmOperand } from './matmul-wasm.js';
 import type { Grads } from './node.js';
 import { sumTo } from './reduce-sum.js';
-import { broadcastStrides, fmt, type Shape, sizeOf } from './shape.js';
+import { broadcastStrides, checkSize, fmt, type Shape, show, sizeOf } from './shape.js';
 import { checkTensor, record1, type Tensor } from './tensor.js';
 import { reshape } from './view.js';
 
@@ -65,7 +65,7 @@ export function setMatmulKernel(kernel: MatmulKernel | 'auto'): void {
   } else {
     throw new ArgumentError(
       'setMatmulKernel',
-      `unknown kernel ${JSON.stringify(kernel)}; expected 'wasm', 'js' or 'auto'`,
+      `unknown kernel ${typeof kernel === 'string' ? JSON.stringify(kernel) : show(kernel)}; expected 'wasm', 'js' or 'auto'`,
     );
   }
 }
@@ -413,7 +413,7 @@ function mmCore(
   const n = matDims(b, tb)[1];
   const batch = batchShape('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2), [a.shape, b.shape]);
   const shape = [...batch, m, n];
-  const data = allocate(dtype, sizeOf(shape));
+  const data = allocate(dtype, checkSize('matmul', shape, 'result shape'), 'matmul', shape);
   batchedGemm(a, ta, b, tb, m, n, k, batch, data);
   return record1('matmul', [a, b], data, shape, (g) => [
     a.requiresGrad ? gradOfA(a, b, ta, tb, g) : null,
@@ -533,7 +533,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   if (hasBias) dtype = promoteTypes(dtype, bias.dtype);
   const rows = sizeOf(x.shape.slice(0, -1));
   const shape = [...x.shape.slice(0, -1), outF];
-  const data = allocate(dtype, rows * outF);
+  const data = allocate(dtype, checkSize('linear', shape, 'result shape'), 'linear', shape);
   if (hasBias) {
     const bd = bias.data;
     if (bias.size === 1) data.fill(bd[0]!);

@@ -3,6 +3,7 @@
  * Tensor prototype.
  */
 
+import { sizesArg } from './methods.js';
 import type { IndexLike, IndexSpec } from './shape-ops/index.js';
 import * as ops from './shape-ops/index.js';
 import { Tensor } from './tensor.js';
@@ -11,7 +12,9 @@ declare module './tensor.js' {
   interface Tensor {
     /** swap two dimensions (see `transpose`) */ transpose(dim0: number, dim1: number): Tensor;
     /** matrix transpose of a tensor with at most 2 dimensions (see `t`) */ t(): Tensor;
-    /** reorder the dimensions: `x.permute(2, 0, 1)` (see `permute`) */ permute(...dims: number[]): Tensor;
+    /** reorder the dimensions: `x.permute(2, 0, 1)` or `x.permute([2, 0, 1])` (see `permute`) */
+    permute(...dims: number[]): Tensor;
+    permute(dims: readonly number[]): Tensor;
     /** merge dimensions startDim…endDim (see `flatten`) */ flatten(
       startDim?: number,
       endDim?: number,
@@ -51,9 +54,9 @@ P.transpose = function (dim0, dim1) {
 P.t = function () {
   return ops.t(this);
 };
-P.permute = function (...dims) {
-  return ops.permute(this, dims);
-};
+P.permute = function (this: Tensor, ...dims: Array<number | readonly number[]>) {
+  return ops.permute(this, sizesArg(dims));
+} as Tensor['permute'];
 P.flatten = function (startDim, endDim) {
   return ops.flatten(this, startDim, endDim);
 };

@@ -56,15 +56,29 @@ declare module './tensor.js' {
       axis?: number | readonly number[],
       keepDims?: boolean,
     ): Tensor;
-    /** the same elements in a new shape (one -1 allowed) */ reshape(...shape: number[]): Tensor;
-    /** alias of reshape (storage is always contiguous) */ view(...shape: number[]): Tensor;
+    /** the same elements in a new shape (one -1 allowed): `x.reshape(2, 3)` or `x.reshape([2, 3])` */
+    reshape(...shape: number[]): Tensor;
+    reshape(shape: readonly number[]): Tensor;
+    /** alias of reshape (storage is always contiguous): `x.view(2, 3)` or `x.view([2, 3])` */
+    view(...shape: number[]): Tensor;
+    view(shape: readonly number[]): Tensor;
     /** broadcast to a shape (copies) */ broadcastTo(shape: readonly number[]): Tensor;
-    /** alias of broadcastTo; -1 keeps a dimension */ expand(...shape: number[]): Tensor;
+    /** alias of broadcastTo; -1 keeps a dimension: `x.expand(2, -1)` or `x.expand([2, -1])` */
+    expand(...shape: number[]): Tensor;
+    expand(shape: readonly number[]): Tensor;
     /** backpropagate (see the `backward` function) */ backward(
       gradient?: Tensor | null,
       opts?: BackwardOptions,
     ): void;
   }
+}
+
+/**
+ * The sizes of a method that, like PyTorch's, takes them either spread (`x.reshape(2, 3)`) or as one list
+ * (`x.reshape([2, 3])`).
+ */
+export function sizesArg(args: ReadonlyArray<number | readonly number[]>): readonly number[] {
+  return args.length === 1 && Array.isArray(args[0]) ? (args[0] as readonly number[]) : (args as number[]);
 }
 
 const P = Tensor.prototype;
@@ -173,22 +187,24 @@ P.to = function (dtype) {
 P.sum = function (axis, keepDims = false) {
   return sum(this, axis, keepDims);
 };
-P.reshape = function (...shape) {
-  return reshape(this, shape);
-};
-P.view = function (...shape) {
-  return reshape(this, shape);
-};
+P.reshape = function (this: Tensor, ...shape: Array<number | readonly number[]>) {
+  return reshape(this, sizesArg(shape));
+} as Tensor['reshape'];
+P.view = function (this: Tensor, ...shape: Array<number | readonly number[]>) {
+  return reshape(this, sizesArg(shape));
+} as Tensor['view'];
 P.broadcastTo = function (shape) {
   return broadcastTo(this, shape);
 };
-P.expand = function (...shape) {
+P.expand = function (this: Tensor, ...args: Array<number | readonly number[]>) {
+  const shape = sizesArg(args);
+  if (!Array.isArray(shape)) return broadcastTo(this, shape);
   const off = shape.length - this.ndim;
   return broadcastTo(
     this,
-    shape.map((d, i) => (d === -1 ? this.shape[i - off]! : d)),
+    shape.map((d, i) => (d === -1 && i >= off ? this.shape[i - off]! : d)),
   );
-};
+} as Tensor['expand'];
 P.backward = function (gradient, opts) {
   backward(this, gradient, opts);
 };

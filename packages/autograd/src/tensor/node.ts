@@ -1,5 +1,23 @@
 import { StateError } from '@gradkit/kernels';
+import { fmt } from './shape.js';
 import type { Tensor } from './tensor.js';
+import { type VersionCounter, versionCounter } from './version.js';
+
+/** A tensor a node may read in backward, with the version its storage had when the node was recorded. */
+interface SavedVersion {
+  readonly counter: VersionCounter;
+  readonly expected: number;
+  readonly tensor: Pick<Tensor, 'dtype' | 'shape' | 'outputIndex'>;
+  /** The name of the node that produced the tensor (undefined for a leaf). */
+  readonly producer: string | undefined;
+}
+
+/** `[Float32 [3]], which is output 0 of exp,` (PyTorch's wording) or `[Float32 [3]]` for a leaf. */
+function describeSaved(s: SavedVersion): string {
+  const { dtype, shape, outputIndex } = s.tensor;
+  const kind = `[${dtype === 'float32' ? 'Float32' : 'Float64'} ${fmt(shape)}]`;
+  return s.producer === undefined ? kind : `${kind}, which is output ${outputIndex} of ${s.producer},`;
+}
 
 /** Gradients flowing into or out of a node; `null` means "zero" (no contribution). */
 export type Grads = Array<Tensor | null>;
@@ -18,6 +36,7 @@ export class Node {
   /** Number of outputs the op produced. */
   readonly outputCount: number;
   #backward: ((grads: Grads) => Grads) | null;
+  #saved: SavedVersion[] = [];
 
   /**
    * @param name - the op's name
@@ -32,6 +51,19 @@ export class Node {
     this.#backward = backward;
   }
 
+  /**
+   * Records the storage versions of tensors this node's backward may read (its inputs and outputs), so
+   * that {@link Node.apply} can refuse when an in-place op modified one of them since (gradkit does not
+   * know which of them a backward saved, so it checks all of them).
+   */
+  saveVersions(tensors: readonly Tensor[]): void {
+    for (const t of tensors) {
+      const counter = versionCounter(t.data);
+      const tensor = { dtype: t.dtype, shape: t.shape, outputIndex: t.outputIndex };
+      this.#saved.push({ counter, expected: counter.value, tensor, producer: t.gradFn?.name });
+    }
+  }
+
   /** True once a backward pass without `retainGraph` has freed what this node saved. */
   get released(): boolean {
     return this.#backward === null;
@@ -40,7 +72,8 @@ export class Node {
   /**
    * Runs the backward function.
    *
-   * @throws StateError when the node was already released by an earlier backward without `retainGraph`
+   * @throws StateError when the node was already released by an earlier backward without `retainGraph`, or
+   *   when an in-place op modified a tensor it reads since it was recorded (PyTorch's message)
    */
   apply(grads: Grads): Grads {
     if (this.#backward === null) {
@@ -50,11 +83,23 @@ export class Node {
           'backward — pass { retainGraph: true } to the first backward() or grad() call',
       );
     }
+    for (const s of this.#saved) {
+      if (s.counter.value !== s.expected) {
+        throw new StateError(
+          this.name,
+          'one of the variables needed for gradient computation has been modified by an inplace operation: ' +
+            `${describeSaved(s)} is at version ${s.counter.value}; expected version ${s.expected} instead. ` +
+            `Hint: the in-place update (add_, mul_, copy_, ...) ran after this graph was recorded; recompute ` +
+            `the forward pass after updating, or update a clone`,
+        );
+      }
+    }
     return this.#backward(grads);
   }
 
   /** Frees the backward closure and what it saved. */
   release(): void {
     this.#backward = null;
+    this.#saved = [];
   }
 }

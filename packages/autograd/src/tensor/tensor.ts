@@ -3,6 +3,9 @@ import { type DType, dtypeOf, type Storage } from './dtype.js';
 import { isGradEnabled } from './grad-mode.js';
 import { type Grads, Node } from './node.js';
 import { contiguousStrides, fmt, type Shape, sameShape, sizeOf } from './shape.js';
+import { versionOf } from './version.js';
+
+let warnedNonLeafGrad = false;
 
 /** A nested array of numbers, as accepted by `tensor()` and returned by `tolist()`. */
 export type NestedArray = number | NestedArray[];
@@ -15,11 +18,18 @@ export type GradHook = (grad: Tensor) => Tensor | undefined | void;
  * An n-dimensional array of float32 or float64 numbers that records the operations applied to it, so that
  * gradients can be computed by reverse-mode automatic differentiation.
  *
- * Storage is always contiguous, row-major. Tensors are immutable: every op returns a new tensor (there are
- * no in-place ops, so saved tensors can never be modified behind autograd's back).
+ * Storage is always contiguous, row-major. Ops return new tensors; the in-place methods (`add_`, `mul_`,
+ * `copy_`, `zero_`, ... — PyTorch's names, for optimizers, under `noGrad`) write into a tensor's own storage
+ * and bump its {@link Tensor.version}, and a backward pass that would read a tensor modified since its graph
+ * was recorded refuses with PyTorch's "modified by an inplace operation" error instead of returning a wrong
+ * gradient.
  */
 export class Tensor {
-  /** The elements, row-major. Treat as read-only: writing into it bypasses autograd. */
+  /**
+   * The elements, row-major. Treat as read-only: writing into it directly bypasses autograd AND the version
+   * counter (so a graph that saved this tensor cannot notice); use the in-place methods (`copy_`, `add_`,
+   * ...) under `noGrad` instead.
+   */
   readonly data: Storage;
   /** The size of each dimension. */
   readonly shape: Shape;
@@ -45,6 +55,9 @@ export class Tensor {
     if (!(data instanceof Float32Array || data instanceof Float64Array)) {
       throw new DtypeError('Tensor', 'storage must be a Float32Array or a Float64Array');
     }
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw new ShapeError('Tensor', `shape must be a list of non-negative integers, got ${String(shape)}`);
+    }
     if (data.length !== sizeOf(shape)) {
       throw new ShapeError(
         'Tensor',
@@ -62,8 +75,19 @@ export class Tensor {
   /**
    * The accumulated gradient of a leaf that requires grad (or of a non-leaf after `retainGrad()`), filled by
    * `backward()`; null until then.
+   *
+   * Reading it on a non-leaf that does not retain its gradient prints PyTorch's warning once per process
+   * (`console.warn`): backward never fills it — call `retainGrad()` before backward, or read the leaf's.
    */
   get grad(): Tensor | null {
+    if (this.gradFn !== null && !this.#retainsGrad && !warnedNonLeafGrad) {
+      warnedNonLeafGrad = true;
+      console.warn(
+        'gradkit: the .grad of a Tensor that is not a leaf is being read. Its .grad is not filled during ' +
+          'backward(). If you want it for a non-leaf Tensor, call .retainGrad() on it before backward(). If ' +
+          'you read the non-leaf by mistake, read the leaf Tensor instead. (This warning is shown once.)',
+      );
+    }
     return this.#grad;
   }
 
@@ -90,6 +114,15 @@ export class Tensor {
       }
     }
     this.#grad = g;
+  }
+
+  /**
+   * The version counter of this tensor's storage (PyTorch's `_version`): 0 at creation, +1 for every
+   * in-place op that wrote into it. Tensors sharing storage (`detach()`, `reshape()`) share the counter.
+   * Writing into `.data` directly does not change it.
+   */
+  get version(): number {
+    return versionOf(this.data);
   }
 
   /** Whether gradients are computed for this tensor. */
@@ -263,7 +296,10 @@ export function record(
   const track = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   if (!track) return outputs.map((o) => new Tensor(o.data, o.shape));
   const node = new Node(name, inputs, backward, outputs.length);
-  return outputs.map((o, i) => new Tensor(o.data, o.shape, true, node, i));
+  const results = outputs.map((o, i) => new Tensor(o.data, o.shape, true, node, i));
+  node.saveVersions(inputs);
+  node.saveVersions(results);
+  return results;
 }
 
 /** {@link record} for a single output. */

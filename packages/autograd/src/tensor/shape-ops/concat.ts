@@ -1,6 +1,6 @@
 import { ArgumentError, ShapeError } from '@gradkit/kernels';
 import { allocate, promoteTypes } from '../dtype.js';
-import { fmt, normalizeAxis, sameShape } from '../shape.js';
+import { checkSize, fmt, normalizeAxis, sameShape, show } from '../shape.js';
 import { checkTensor, record1, type Tensor } from '../tensor.js';
 import { splitChecked } from './split.js';
 import { unsqueeze } from './squeeze.js';
@@ -50,7 +50,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
   shape[a] = total;
   const [outer, , inner] = splitAtAxis(shape, a);
   const row = total * inner;
-  const out = allocate(dtype, outer * row);
+  const out = allocate(dtype, checkSize('concat', shape, 'result shape'), 'concat', shape);
   let off = 0;
   for (const t of tensors) {
     const block = t.shape[a]! * inner;
@@ -85,7 +85,7 @@ export function stack(tensors: readonly Tensor[], axis = 0): Tensor {
   if (!Number.isInteger(axis) || axis < -r || axis >= r) {
     throw new ShapeError(
       'stack',
-      `axis ${axis} is out of range for stacking tensors of shape ${fmt(first.shape)} (valid: ${-r}..${r - 1})`,
+      `axis ${show(axis)} is out of range for stacking tensors of shape ${fmt(first.shape)} (valid: ${-r}..${r - 1})`,
     );
   }
   const pieces = tensors.map((t) => unsqueeze(t, axis));

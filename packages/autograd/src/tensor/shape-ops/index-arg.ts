@@ -1,6 +1,6 @@
 import { ArgumentError, DomainError, GradkitError, ShapeError } from '@gradkit/kernels';
 import { tensor } from '../creation.js';
-import { fmt, type Shape } from '../shape.js';
+import { fmt, type Shape, show } from '../shape.js';
 import { type NestedArray, Tensor } from '../tensor.js';
 
 /**
@@ -69,7 +69,7 @@ export function checkIndex(
     if (v < 0 || v >= size) {
       throw new DomainError(
         op,
-        `index ${v} is out of range for axis ${axis} of size ${size} (input shape ${fmt(inputShape)}; valid: ${size === 0 ? 'none' : `0..${size - 1}`})`,
+        `index ${show(v)} is out of range for axis ${show(axis)} of size ${size} (input shape ${fmt(inputShape)}; valid: ${size === 0 ? 'none' : `0..${size - 1}`})`,
       );
     }
     out[i] = v;

@@ -9,6 +9,7 @@ export { gather, scatterAdd } from './gather.js';
 export type { IndexLike } from './index-arg.js';
 export { indexAdd, indexSelect } from './index-select.js';
 export { permute, t, transpose } from './permute.js';
+export { repeat, tile } from './repeat.js';
 export { type IndexSpec, index, type SliceSpec, slice } from './slice.js';
 export { chunk, split } from './split.js';
 export { squeeze, unsqueeze } from './squeeze.js';

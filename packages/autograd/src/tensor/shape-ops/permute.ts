@@ -1,5 +1,5 @@
 import { ShapeError } from '@gradkit/kernels';
-import { contiguousStrides, fmt, normalizeAxis } from '../shape.js';
+import { contiguousStrides, fmt, normalizeAxis, showList } from '../shape.js';
 import { checkTensor, record1, type Tensor } from '../tensor.js';
 import { readWindow } from './strided.js';
 
@@ -16,15 +16,12 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (!Array.isArray(dims) || dims.length !== rank) {
     throw new ShapeError(
       'permute',
-      `dims ${JSON.stringify(dims)} must list each of the ${rank} axes of the input (shape ${fmt(x.shape)}) once`,
+      `dims ${showList(dims)} must list each of the ${rank} axes of the input (shape ${fmt(x.shape)}) once`,
     );
   }
   const perm = dims.map((d) => normalizeAxis('permute', d, rank));
   if (new Set(perm).size !== rank) {
-    throw new ShapeError(
-      'permute',
-      `dims ${JSON.stringify(dims)} repeat an axis (input shape ${fmt(x.shape)})`,
-    );
+    throw new ShapeError('permute', `dims ${showList(dims)} repeat an axis (input shape ${fmt(x.shape)})`);
   }
   return permuteUnchecked(x, perm);
 }

@@ -1,5 +1,5 @@
 import { ArgumentError, DomainError, ShapeError } from '@gradkit/kernels';
-import { contiguousStrides, fmt, normalizeAxis, type Shape } from '../shape.js';
+import { contiguousStrides, fmt, normalizeAxis, type Shape, show } from '../shape.js';
 import { checkTensor, type Tensor } from '../tensor.js';
 import { stridedRead } from './strided.js';
 
@@ -29,7 +29,10 @@ function resolveRange(op: string, size: number, r: SliceSpec, axis: number, shap
   checkInt(op, 'step', r.step);
   const step = r.step ?? 1;
   if (step <= 0) {
-    throw new ArgumentError(op, `step must be positive, got ${step} (axis ${axis} of shape ${fmt(shape)})`);
+    throw new ArgumentError(
+      op,
+      `step must be positive, got ${show(step)} (axis ${show(axis)} of shape ${fmt(shape)})`,
+    );
   }
   const clampBound = (v: number) => Math.min(Math.max(v < 0 ? v + size : v, 0), size);
   const start = clampBound(r.start ?? 0);
@@ -86,7 +89,7 @@ export function index(x: Tensor, specs: readonly IndexSpec[]): Tensor {
     const spec = axis < specs.length && specs[axis] !== undefined ? specs[axis] : {};
     if (typeof spec === 'number') {
       if (!Number.isInteger(spec))
-        throw new ArgumentError('index', `index ${spec} for axis ${axis} is not an integer`);
+        throw new ArgumentError('index', `index ${show(spec)} for axis ${axis} is not an integer`);
       if (spec < -size || spec >= size) {
         throw new DomainError(
           'index',
@@ -99,7 +102,7 @@ export function index(x: Tensor, specs: readonly IndexSpec[]): Tensor {
     if (spec === null || typeof spec !== 'object') {
       throw new ArgumentError(
         'index',
-        `spec for axis ${axis} must be an integer or {start, end, step}, got ${String(spec)}`,
+        `spec for axis ${axis} must be an integer or {start, end, step}, got ${show(spec)}`,
       );
     }
     const [s, n] = resolveRange('index', size, spec, axis, x.shape);

@@ -1,7 +1,7 @@
 import { ArgumentError, ShapeError } from '@gradkit/kernels';
 import { zeros } from '../creation.js';
 import { allocate } from '../dtype.js';
-import { fmt, normalizeAxis } from '../shape.js';
+import { fmt, normalizeAxis, show, showList } from '../shape.js';
 import { checkTensor, record, type Tensor } from '../tensor.js';
 import { concat } from './concat.js';
 import { copyRun, splitAtAxis } from './strided.js';
@@ -31,14 +31,14 @@ export function split(x: Tensor, sizeOrSections: number | readonly number[], axi
     if (sizes.length === 0 || sizes.some((s) => !Number.isInteger(s) || s < 0)) {
       throw new ArgumentError(
         'split',
-        `split sizes must be a non-empty list of non-negative integers, got ${JSON.stringify(sizeOrSections)}`,
+        `split sizes must be a non-empty list of non-negative integers, got ${showList(sizeOrSections)}`,
       );
     }
     const total = sizes.reduce((p, q) => p + q, 0);
     if (total !== n) {
       throw new ShapeError(
         'split',
-        `split sizes ${JSON.stringify(sizes)} sum to ${total} but axis ${a} of shape ${fmt(x.shape)} has size ${n}`,
+        `split sizes ${showList(sizes)} sum to ${total} but axis ${a} of shape ${fmt(x.shape)} has size ${n}`,
       );
     }
   } else {
@@ -60,7 +60,7 @@ export function split(x: Tensor, sizeOrSections: number | readonly number[], axi
 export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
   checkTensor('chunk', 'x', x);
   if (!Number.isInteger(chunks) || chunks <= 0) {
-    throw new ArgumentError('chunk', `chunks must be a positive integer, got ${chunks}`);
+    throw new ArgumentError('chunk', `chunks must be a positive integer, got ${show(chunks)}`);
   }
   if (x.ndim === 0) throw new ShapeError('chunk', 'cannot chunk a 0-D tensor (shape [])');
   const a = normalizeAxis('chunk', axis, x.ndim);

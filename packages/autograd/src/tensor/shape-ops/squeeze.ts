@@ -1,5 +1,5 @@
 import { ShapeError } from '@gradkit/kernels';
-import { fmt, normalizeAxes } from '../shape.js';
+import { fmt, normalizeAxes, show } from '../shape.js';
 import { checkTensor, type Tensor } from '../tensor.js';
 import { reshape } from '../view.js';
 
@@ -31,7 +31,7 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
   if (!Number.isInteger(axis) || axis < -r || axis >= r) {
     throw new ShapeError(
       'unsqueeze',
-      `axis ${axis} is out of range for a tensor of shape ${fmt(x.shape)} (valid: ${-r}..${r - 1})`,
+      `axis ${show(axis)} is out of range for a tensor of shape ${fmt(x.shape)} (valid: ${-r}..${r - 1})`,
     );
   }
   const a = axis < 0 ? axis + r : axis;
