@@ -131,7 +131,10 @@ export interface KernelMethods<M extends GPUMode, R> {
   addFunction(fn: HelperFunction): this;
   /** The generated code of the most recent compilation per backend. */
   getSource(): KernelSource;
-  /** Frees this kernel's device buffers and compiled code. The kernel cannot be called afterwards. */
+  /**
+   * Frees this kernel's device buffers and compiled code and removes it from its GPU. The kernel cannot be
+   * called afterwards; calls still waiting to be submitted reject with a StateError. Idempotent.
+   */
   destroy(): void;
   /** The output size. */
   readonly output: readonly number[];
