@@ -3,6 +3,7 @@ import { type Expr, freeVariables } from '../expr/node.js';
 import { PRIMITIVES } from '../expr/primitives.js';
 import type { InputKind } from './js.js';
 import { type Dialect, straightLine } from './schedule.js';
+import { WGSL_MATH_HELPERS, type WgslHelper } from './wgsl-math.js';
 
 /**
  * WGSL code generation for the expression IR, and the library of WGSL helper functions (`gk_*`) that the
@@ -14,13 +15,10 @@ import { type Dialect, straightLine } from './schedule.js';
  * (run-time values, never const-expressions).
  */
 
-/** One WGSL helper: its source and the helpers it calls. */
-interface Helper {
-  readonly code: string;
-  readonly uses: readonly string[];
-}
+type Helper = WgslHelper;
 
 const HELPERS: Readonly<Record<string, Helper>> = {
+  ...WGSL_MATH_HELPERS,
   gk_special: {
     code: 'var<private> gk_special: vec2<u32> = vec2<u32>(0x7f800000u, 0x7fc00000u);',
     uses: [],
@@ -38,63 +36,31 @@ const HELPERS: Readonly<Record<string, Helper>> = {
     code: 'fn gk_truthy(x: f32) -> bool {\n  let b = bitcast<u32>(x) & 0x7fffffffu;\n  return b != 0u && b <= 0x7f800000u;\n}',
     uses: [],
   },
-  // e^x - 1: Taylor series to x^8 where |x| < 0.35 (relative error < 1e-9), exp(x) - 1 elsewhere.
-  gk_expm1: {
-    code: `fn gk_expm1(x: f32) -> f32 {
-  if (abs(x) < 0.35f) {
-    return x * (1.0f + x * (0.5f + x * (0.16666667f + x * (0.041666668f + x * (0.008333334f + x * (0.0013888889f + x * (0.0001984127f + x * 0.0000248016f)))))));
-  }
-  return exp(x) - 1.0f;
-}`,
-    uses: [],
-  },
-  // log(1 + x): 2 atanh(s), s = x / (2 + x), as a series where |x| < 0.35 (|s| < 0.22), log(1 + x) elsewhere.
-  gk_log1p: {
-    code: `fn gk_log1p(x: f32) -> f32 {
-  if (abs(x) < 0.35f) {
-    let s = x / (2.0f + x);
-    let s2 = s * s;
-    return 2.0f * s * (1.0f + s2 * (0.33333334f + s2 * (0.2f + s2 * (0.14285715f + s2 * (0.11111111f + s2 * (0.09090909f + s2 * 0.07692308f))))));
-  }
-  return log(1.0f + x);
-}`,
-    uses: [],
-  },
   // 1 / (1 + e^-x) with e^-|x| only (never overflows); the clamp keeps exp's argument finite.
   gk_sigmoid: {
     code: `fn gk_sigmoid(x: f32) -> f32 {
   if (gk_isnan(x)) { return x; }
-  let e = exp(-min(abs(x), 104.0f));
+  let e = gk_exp(-min(abs(x), 104.0f));
   let r = 1.0f / (1.0f + e);
   return select(e * r, r, x >= 0.0f);
 }`,
-    uses: ['gk_isnan'],
+    uses: ['gk_isnan', 'gk_exp'],
   },
   // log(1 + e^x) = max(x, 0) + log1p(e^-|x|).
   gk_softplus: {
     code: `fn gk_softplus(x: f32) -> f32 {
   if (gk_isnan(x)) { return x; }
-  return max(x, 0.0f) + gk_log1p(exp(-min(abs(x), 104.0f)));
+  return max(x, 0.0f) + gk_log1p(gk_exp(-min(abs(x), 104.0f)));
 }`,
-    uses: ['gk_isnan', 'gk_log1p'],
+    uses: ['gk_isnan', 'gk_log1p', 'gk_exp'],
   },
   // log(sigmoid(x)) = min(x, 0) - log1p(e^-|x|).
   gk_logSigmoid: {
     code: `fn gk_logSigmoid(x: f32) -> f32 {
   if (gk_isnan(x)) { return x; }
-  return min(x, 0.0f) - gk_log1p(exp(-min(abs(x), 104.0f)));
+  return min(x, 0.0f) - gk_log1p(gk_exp(-min(abs(x), 104.0f)));
 }`,
-    uses: ['gk_isnan', 'gk_log1p'],
-  },
-  // tanh(x) = expm1(2|x|) / (expm1(2|x|) + 2), signed; |x| is clamped at 20 where tanh rounds to 1.
-  gk_tanh: {
-    code: `fn gk_tanh(x: f32) -> f32 {
-  if (gk_isnan(x)) { return x; }
-  let e = gk_expm1(2.0f * min(abs(x), 20.0f));
-  let t = e / (e + 2.0f);
-  return select(t, -t, x < 0.0f);
-}`,
-    uses: ['gk_isnan', 'gk_expm1'],
+    uses: ['gk_isnan', 'gk_log1p', 'gk_exp'],
   },
   // Math.pow semantics: exact repeated squaring for integer exponents up to 64, NaN for a negative base with
   // a fractional exponent, 0^y by sign of y, exp2(y log2 x) otherwise.
@@ -126,50 +92,9 @@ const HELPERS: Readonly<Record<string, Helper>> = {
 }`,
     uses: ['gk_isnan', 'gk_nan', 'gk_inf'],
   },
-  // asin / acos through atan2 with (1 - x)(1 + x), which keeps full float32 accuracy (the builtins of some
-  // implementations lose about 1e-5 near the ends of the domain).
-  gk_asin: {
-    code: 'fn gk_asin(x: f32) -> f32 { return gk_atan2(x, sqrt((1.0f - x) * (1.0f + x))); }',
-    uses: ['gk_atan2'],
-  },
-  gk_acos: {
-    code: 'fn gk_acos(x: f32) -> f32 { return gk_atan2(sqrt((1.0f - x) * (1.0f + x)), x); }',
-    uses: ['gk_atan2'],
-  },
-  // Math.atan2, including the signed zeros (atan2(0, 0) is implementation-defined in WGSL).
-  gk_atan2: {
-    code: `fn gk_atan2(y: f32, x: f32) -> f32 {
-  if (y == 0.0f && x == 0.0f) {
-    let r = select(0.0f, 3.14159274f, (bitcast<u32>(x) & 0x80000000u) != 0u);
-    return select(r, -r, (bitcast<u32>(y) & 0x80000000u) != 0u);
-  }
-  return atan2(y, x);
-}`,
-    uses: [],
-  },
   // Math.round: halves round up (towards +inf), unlike WGSL's round-half-to-even.
   gk_round: {
     code: 'fn gk_round(x: f32) -> f32 {\n  let f = floor(x);\n  return select(f, f + 1.0f, x - f >= 0.5f);\n}',
-    uses: [],
-  },
-  gk_cbrt: {
-    code: `fn gk_cbrt(x: f32) -> f32 {
-  if (x == 0.0f || gk_isnan(x)) { return x; }
-  let r = exp2(log2(abs(x)) / 3.0f);
-  let s = r - (r * r * r - abs(x)) / (3.0f * r * r);
-  return select(s, -s, x < 0.0f);
-}`,
-    uses: ['gk_isnan'],
-  },
-  gk_log10: { code: 'fn gk_log10(x: f32) -> f32 { return log2(x) * 0.30102999566f; }', uses: [] },
-  gk_hypot: {
-    code: `fn gk_hypot(a: f32, b: f32) -> f32 {
-  let m = max(abs(a), abs(b));
-  if (m == 0.0f) { return 0.0f; }
-  let p = a / m;
-  let q = b / m;
-  return m * sqrt(p * p + q * q);
-}`,
     uses: [],
   },
   // JavaScript's a % b for floats (truncated remainder, sign of a); the correction steps undo the rounding of

@@ -83,8 +83,8 @@ function isTyped(v: unknown): v is ArrayLike<number> & ArrayBufferView {
   return ArrayBuffer.isView(v) && !(v instanceof DataView);
 }
 
-function flatNumbers(src: ArrayLike<number>, op: string, name: string): NumericArray {
-  if (src instanceof Float32Array || src instanceof Float64Array) return src;
+function flatNumbers(src: ArrayLike<number>, op: string, name: string, copy: boolean): NumericArray {
+  if (src instanceof Float32Array || src instanceof Float64Array) return copy ? src.slice() : src;
   const out = new Float64Array(src.length);
   for (let i = 0; i < src.length; i++) {
     const v = src[i];
@@ -99,8 +99,18 @@ function flatNumbers(src: ArrayLike<number>, op: string, name: string): NumericA
   return out;
 }
 
-/** Normalises one argument, checking it is rectangular and numeric. */
-export function normalizeArgument(value: unknown, owner: ResultOwner, op: string, name: string): ArgValue {
+/**
+ * Normalises one argument, checking it is rectangular and numeric. With `snapshot`, the result never shares
+ * memory with the caller's arrays (a call that finishes after an await must see the values at call time);
+ * without it, a Float32Array or Float64Array may be used in place.
+ */
+export function normalizeArgument(
+  value: unknown,
+  owner: ResultOwner,
+  op: string,
+  name: string,
+  snapshot = false,
+): ArgValue {
   if (typeof value === 'number') return { kind: 'number', value };
   if (value instanceof KernelResult) {
     if (value.owner !== owner) {
@@ -113,11 +123,13 @@ export function normalizeArgument(value: unknown, owner: ResultOwner, op: string
     const size = value.output;
     const shape = [...size].reverse();
     const dims = size.length as 1 | 2 | 3;
-    if (store.kind === 'cpu') return hostArray(shape, store.data);
+    if (store.kind === 'cpu') return hostArray(shape, snapshot ? store.data.slice() : store.data);
     return { kind: 'array', dims, shape, data: null, buffer: store.buffer, ready: store.ready };
   }
-  if (value instanceof Input) return hostArray([...value.size].reverse(), flatNumbers(value.data, op, name));
-  if (isTyped(value)) return hostArray([value.length], flatNumbers(value, op, name));
+  if (value instanceof Input) {
+    return hostArray([...value.size].reverse(), flatNumbers(value.data, op, name, snapshot));
+  }
+  if (isTyped(value)) return hostArray([value.length], flatNumbers(value, op, name, snapshot));
   if (!Array.isArray(value)) {
     throw new ArgumentError(
       op,
@@ -126,7 +138,7 @@ export function normalizeArgument(value: unknown, owner: ResultOwner, op: string
   }
   const first: unknown = value[0];
   if (value.length === 0) throw new ShapeError(op, `argument '${name}' is an empty array`);
-  if (typeof first === 'number') return hostArray([value.length], flatNumbers(value, op, name));
+  if (typeof first === 'number') return hostArray([value.length], flatNumbers(value, op, name, false));
   const rowLike = (v: unknown): v is ArrayLike<number> => Array.isArray(v) || isTyped(v);
   if (!rowLike(first)) {
     throw new ArgumentError(

@@ -5,12 +5,15 @@ import type { Expr } from '../expr/node.js';
 import type { KernelHost } from './kernel.js';
 import type { GPUMode, ModeResult } from './result.js';
 import {
+  type BindEntries,
   BufferUsage,
+  checkStorageSize,
   createPipelineAsync,
   encodeDispatch,
   readBuffers,
   type WebGpuBufferLike,
   type WebGpuPipelineLike,
+  withErrorScopes,
 } from './webgpu.js';
 
 /** The inputs of an elementwise runner: per variable, an array of `n` values or one number. */
@@ -82,66 +85,96 @@ export function elementwiseRunner<M extends GPUMode>(
   };
 
   const gpu = async (inputs: ElementwiseInputs, n: number): Promise<Float32Array[]> => {
-    const device = host.device;
-    if (device === null) throw new StateError('elementwise', 'no WebGPU device (the GPU was destroyed)');
+    const op = 'elementwise';
+    const first = host.device;
+    if (first === null) throw new StateError(op, 'no WebGPU device (the GPU was destroyed)');
+    inputs.forEach((v, i) => {
+      if (typeof v !== 'number') checkStorageSize(first, op, `input '${variables[i]}'`, v.length * 4);
+    });
+    outputs.forEach((_, k) => {
+      checkStorageSize(first, op, `output ${k} (${n} values)`, n * 4);
+    });
     const s = wgsl();
-    pipeline ??= createPipelineAsync(device, s.code, 'createElementwise');
+    pipeline ??= createPipelineAsync(first, s.code, 'createElementwise');
     const pipe = await pipeline;
-    host.assertUsable('elementwise');
+    host.assertUsable(op);
+    const device = host.device;
+    if (device === null) throw new StateError(op, 'no WebGPU device (the GPU was destroyed)');
     if (n === 0) return outputs.map(() => new Float32Array(0));
     const params = new ArrayBuffer(s.paramVec4s * 16);
     const u32 = new Uint32Array(params);
     const f32 = new Float32Array(params);
     u32[0] = n;
     const temp: WebGpuBufferLike[] = [];
-    const entries: Array<{ binding: number; resource: { buffer: WebGpuBufferLike } }> = [];
-    const paramBuf = device.createBuffer({
-      size: params.byteLength,
-      usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
-    });
-    temp.push(paramBuf);
-    entries.push({ binding: 0, resource: { buffer: paramBuf } });
-    let binding = 1;
-    let scalar = 0;
-    inputs.forEach((v) => {
-      if (typeof v === 'number') {
-        f32[4 + scalar++] = v;
-        return;
+    // Every buffer is this call's own, made and filled with no await before the submission.
+    const { value: read, verdict } = withErrorScopes(device, op, () => {
+      try {
+        const entries: BindEntries = [];
+        const paramBuf = device.createBuffer({
+          size: params.byteLength,
+          usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
+        });
+        temp.push(paramBuf);
+        entries.push({ binding: 0, resource: { buffer: paramBuf } });
+        let binding = 1;
+        let scalar = 0;
+        inputs.forEach((v) => {
+          if (typeof v === 'number') {
+            f32[4 + scalar++] = v;
+            return;
+          }
+          const data = v instanceof Float32Array ? v : Float32Array.from(v);
+          const b = device.createBuffer({
+            size: Math.max(4, data.byteLength),
+            usage: BufferUsage.STORAGE | BufferUsage.COPY_DST,
+          });
+          temp.push(b);
+          device.queue.writeBuffer(b, 0, data);
+          entries.push({ binding: binding++, resource: { buffer: b } });
+        });
+        device.queue.writeBuffer(paramBuf, 0, u32);
+        const outs = outputs.map(() => {
+          const b = device.createBuffer({
+            size: n * 4,
+            usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC,
+          });
+          temp.push(b);
+          entries.push({ binding: binding++, resource: { buffer: b } });
+          return b;
+        });
+        const encoder = device.createCommandEncoder();
+        encodeDispatch(device, encoder, pipe, entries, n, op);
+        const reading = readBuffers(
+          device,
+          outs,
+          outs.map(() => n * 4),
+          encoder,
+          op,
+        );
+        reading.catch(() => undefined);
+        return reading;
+      } finally {
+        // Submitted (or failed): destroying now is safe, the queue keeps them alive until the work is done.
+        for (const b of temp) b.destroy();
       }
-      const data = v instanceof Float32Array ? v : Float32Array.from(v);
-      const b = device.createBuffer({
-        size: data.byteLength,
-        usage: BufferUsage.STORAGE | BufferUsage.COPY_DST,
-      });
-      device.queue.writeBuffer(b, 0, data);
-      temp.push(b);
-      entries.push({ binding: binding++, resource: { buffer: b } });
     });
-    device.queue.writeBuffer(paramBuf, 0, u32);
-    const outs = outputs.map(() => {
-      const b = device.createBuffer({ size: n * 4, usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC });
-      temp.push(b);
-      entries.push({ binding: binding++, resource: { buffer: b } });
-      return b;
-    });
-    const encoder = encodeDispatch(device, pipe, entries, n);
-    try {
-      return await readBuffers(
-        device,
-        outs,
-        outs.map(() => n * 4),
-        encoder,
-      );
-    } finally {
-      for (const b of temp) b.destroy();
-    }
+    const [, outs] = await Promise.all([verdict, read]);
+    return outs;
   };
+
+  /** A copy of the inputs, taken at call time (the call reads them after an await). */
+  const snapshot = (inputs: ElementwiseInputs): ElementwiseInputs =>
+    inputs.map((v) =>
+      typeof v === 'number' ? v : v instanceof Float32Array ? v.slice() : Float64Array.from(v),
+    );
 
   const runAsync = async (inputs: ElementwiseInputs, n: number): Promise<Float32Array[]> => {
     host.assertUsable('elementwise');
     check(inputs, n, kinds, variables);
+    const values = snapshot(inputs);
     const backend = await host.ready();
-    return backend === 'cpu' ? cpu(inputs, n) : gpu(inputs, n);
+    host.assertUsable('elementwise');
+    return backend === 'cpu' ? cpu(values, n) : gpu(values, n);
   };
 
   const runner = (inputs: ElementwiseInputs, n: number): unknown => {

@@ -111,6 +111,7 @@ export class GPU<M extends GPUMode = 'auto'> {
       },
       ready: () => self.ready(),
       track: (r: KernelResult<GPUMode>) => self.results.add(r),
+      untrack: (k: KernelImpl) => self.kernels.delete(k),
       forget: (r: KernelResult<GPUMode>) => self.results.delete(r),
       assertUsable: (op: string) => self.assertUsable(op),
     };
@@ -322,7 +323,7 @@ export class GPU<M extends GPUMode = 'auto'> {
     this.isDestroyed = true;
     for (const r of [...this.results]) r.delete();
     this.results.clear();
-    for (const k of this.kernels) k.destroy();
+    for (const k of [...this.kernels]) k.destroy();
     this.kernels.clear();
     if (this.dev !== null && this.ownsDevice) this.dev.destroy();
     this.dev = null;

@@ -7,6 +7,7 @@ import { emitWgsl, unboundedLoopError, type WgslLayout } from './emit-wgsl.js';
 import type { KFunction } from './ir.js';
 import { findLoop, loopBoundProblem } from './loops.js';
 import { guardStack, parseKernelSource } from './parse.js';
+import { BufferPool } from './pool.js';
 import {
   type Backend,
   type GPUMode,
@@ -27,7 +28,9 @@ import {
 } from './settings.js';
 import { typeProgram } from './types.js';
 import {
+  type BindEntries,
   BufferUsage,
+  checkStorageSize,
   createPipelineAsync,
   createPipelineSync,
   encodeDispatch,
@@ -36,6 +39,7 @@ import {
   type WebGpuDeviceLike,
   type WebGpuEncoderLike,
   type WebGpuPipelineLike,
+  withErrorScopes,
 } from './webgpu.js';
 
 /** What `this` is inside a kernel function (for TypeScript: `function (this: KernelThis<C>, ...)`). */
@@ -141,7 +145,10 @@ export interface KernelMethods<M extends GPUMode, R> {
   addFunction(fn: HelperFunction): this;
   /** The generated code of the most recent compilation per backend. */
   getSource(): KernelSource;
-  /** Frees this kernel's device buffers and compiled code. The kernel cannot be called afterwards. */
+  /**
+   * Frees this kernel's device buffers and compiled code and removes it from its GPU. The kernel cannot be
+   * called afterwards; calls still waiting to be submitted reject with a StateError. Idempotent.
+   */
   destroy(): void;
   /** The output size. */
   readonly output: readonly number[];
@@ -173,8 +180,13 @@ export interface KernelHost extends ResultOwner {
   readonly helperVersion: number;
   ready(): Promise<Backend>;
   track(r: KernelResult<GPUMode>): void;
+  /** Drops a destroyed kernel from the GPU's registry. */
+  untrack(k: KernelImpl): void;
   assertUsable(op: string): void;
 }
+
+/** The usage of a kernel's output buffers (bound as storage, read back, chained into other kernels). */
+const OUT_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
 
 /** @internal Marks kernel objects so combineKernels can find their implementation. */
 export const KERNEL_IMPL: unique symbol = Symbol('gradkit.kernel');
@@ -226,9 +238,8 @@ export class KernelImpl {
   private destroyed = false;
   private lastJs: string | undefined;
   private lastWgsl: string | undefined;
-  private paramsBuffer: WebGpuBufferLike | null = null;
-  private outBuffer: WebGpuBufferLike | null = null;
-  private readonly inputBuffers = new Map<number, WebGpuBufferLike>();
+  /** Parameter, input and output buffers reused across calls (each call owns its own while in flight). */
+  private pool = new BufferPool();
 
   constructor(
     readonly host: KernelHost,
@@ -298,7 +309,8 @@ export class KernelImpl {
     this.host.assertUsable(op);
   }
 
-  private normalize(args: readonly unknown[], op: string): ArgValue[] {
+  /** With `snapshot`, arrays are copied: the call reads them after an await. */
+  private normalize(args: readonly unknown[], op: string, snapshot = false): ArgValue[] {
     const params = this.fn.params;
     if (args.length !== params.length) {
       throw new ArgumentError(
@@ -306,7 +318,7 @@ export class KernelImpl {
         `the kernel takes ${params.length} argument(s) (${params.map((p) => p.name).join(', ')}), got ${args.length}`,
       );
     }
-    return args.map((a, i) => normalizeArgument(a, this.host, op, params[i]!.name));
+    return args.map((a, i) => normalizeArgument(a, this.host, op, params[i]!.name, snapshot));
   }
 
   getSource(): { javascript?: string; wgsl?: string } {
@@ -340,20 +352,23 @@ export class KernelImpl {
   }
 
   async callAsync(args: readonly unknown[]): Promise<KernelOutput> {
+    // The arguments are read now, before any await (changing an array after the call changes nothing).
+    const values = this.normalize(args, 'kernel', true);
     const backend = await this.host.ready();
     this.checkUsable('kernel');
-    const values = this.normalize(args, 'kernel');
     if (backend === 'cpu') return this.cpuOutput(values);
     return this.gpuOutput(values);
   }
 
   /** `kernel.run(...)`: always a Promise. */
   async run(args: readonly unknown[]): Promise<unknown> {
+    this.checkUsable('kernel.run');
+    const pipeline = this.pipeline || this.forcePipeline > 0;
+    // Read the arguments at call time (a pipeline call with a chosen backend dispatches at once).
+    const values = this.normalize(args, 'kernel.run', !pipeline || this.host.backend === undefined);
     const backend = await this.host.ready();
     this.checkUsable('kernel.run');
-    if (this.pipeline || this.forcePipeline > 0)
-      return this.callPipeline(backend, this.normalize(args, 'kernel.run'));
-    const values = this.normalize(args, 'kernel.run');
+    if (pipeline) return this.callPipeline(backend, values);
     return backend === 'cpu' ? this.cpuOutput(values) : this.gpuOutput(values);
   }
 
@@ -368,7 +383,7 @@ export class KernelImpl {
         syncRead,
       );
     } else {
-      const { buffer, ready } = this.gpuDispatch(values, true);
+      const { buffer, ready } = this.gpuDispatch(values);
       result = new KernelResult(this.host, [...this.output], { kind: 'webgpu', buffer, ready }, false);
     }
     this.host.track(result);
@@ -459,36 +474,113 @@ export class KernelImpl {
     return d;
   }
 
+  /** Checks every host array and the output against the device's buffer limits (before any allocation). */
+  private checkSizes(device: WebGpuDeviceLike, values: readonly ArgValue[], op: string): void {
+    values.forEach((v, i) => {
+      if (v.kind === 'array' && v.data !== null) {
+        checkStorageSize(
+          device,
+          op,
+          `argument '${this.fn.params[i]!.name}' (shape [${v.shape.join(', ')}])`,
+          v.data.length * 4,
+        );
+      }
+    });
+    const n = this.output.reduce((a, b) => a * b, 1);
+    checkStorageSize(device, op, `the output [${this.output.join(', ')}]`, n * 4);
+  }
+
   private async gpuOutput(values: readonly ArgValue[]): Promise<KernelOutput> {
+    const op = 'kernel';
     const plan = this.gpuPlan(values);
+    this.checkSizes(this.device(), values, op);
     if (plan.pipeline === null) {
       plan.pending ??= createPipelineAsync(this.device(), plan.code, this.op);
       plan.pipeline = await plan.pending;
     }
-    const { buffer, encoder, ready } = this.gpuDispatch(values, false);
-    await ready;
-    const n = this.output.reduce((a, b) => a * b, 1);
-    const [flat] = await readBuffers(this.device(), [buffer], [n * 4], encoder ?? undefined);
-    return shapeOutput(flat!, this.output);
+    await Promise.all([plan.verdict, ...this.inputWaits(values)]);
+    this.checkUsable(op);
+    const device = this.device();
+    const output = [...this.output];
+    const n = output.reduce((a, b) => a * b, 1);
+    const pool = this.pool;
+    // Everything from acquiring the buffers to submitting runs without an await, then the buffers go back.
+    const { value: read, verdict } = withErrorScopes(device, op, () => {
+      const out = pool.acquire(device, Math.max(4, n * 4), OUT_USAGE);
+      const encoder = device.createCommandEncoder();
+      const temps = [out];
+      try {
+        temps.push(...this.encodeCall(device, plan, values, output, out, encoder));
+        const reading = readBuffers(device, [out], [n * 4], encoder, op);
+        reading.catch(() => undefined);
+        return reading;
+      } finally {
+        pool.release(temps);
+      }
+    });
+    const [, [flat]] = await Promise.all([verdict, read]);
+    return shapeOutput(flat!, output);
+  }
+
+  /** The readiness of the webgpu results passed as arguments. */
+  private inputWaits(values: readonly ArgValue[]): Promise<void>[] {
+    const waits: Promise<void>[] = [];
+    for (const v of values) if (v.kind === 'array' && v.ready) waits.push(v.ready);
+    return waits;
   }
 
   /**
-   * Encodes one dispatch. For pipeline results the work is submitted at once and the output buffer is new;
-   * otherwise the kernel's reusable output buffer is used and the caller submits (with the read-back copy).
+   * Dispatches a pipeline-mode call at once into a new output buffer (owned by the returned result). `ready`
+   * settles once the shader's, the input results' and this submission's verdicts are in.
    */
-  private gpuDispatch(
-    values: readonly ArgValue[],
-    fresh: boolean,
-  ): { buffer: WebGpuBufferLike; encoder: WebGpuEncoderLike | null; ready: Promise<void> } {
+  private gpuDispatch(values: readonly ArgValue[]): { buffer: WebGpuBufferLike; ready: Promise<void> } {
+    const op = 'kernel';
     const device = this.device();
     const plan = this.gpuPlan(values);
+    this.checkSizes(device, values, op);
     if (plan.pipeline === null) {
       const { pipeline, verdict } = createPipelineSync(device, plan.code, this.op);
       plan.pipeline = pipeline;
       plan.verdict = verdict;
     }
+    const output = [...this.output];
+    const n = output.reduce((a, b) => a * b, 1);
+    const pool = this.pool;
+    const { value: buffer, verdict } = withErrorScopes(device, op, () => {
+      const out = device.createBuffer({ size: Math.max(4, n * 4), usage: OUT_USAGE });
+      const encoder = device.createCommandEncoder();
+      let temps: WebGpuBufferLike[] = [];
+      try {
+        temps = this.encodeCall(device, plan, values, output, out, encoder);
+        device.queue.submit([encoder.finish()]);
+      } catch (e) {
+        out.destroy();
+        throw e;
+      } finally {
+        pool.release(temps);
+      }
+      return out;
+    });
+    const ready = Promise.all([plan.verdict, verdict, ...this.inputWaits(values)]).then(() => undefined);
+    ready.catch(() => undefined);
+    return { buffer, ready };
+  }
+
+  /**
+   * Writes the parameters and host arrays of one call into buffers taken from the pool and encodes the
+   * dispatch into `encoder`, writing `out`. Returns the pool buffers, to be released once `encoder` is
+   * submitted.
+   */
+  private encodeCall(
+    device: WebGpuDeviceLike,
+    plan: GpuPlan,
+    values: readonly ArgValue[],
+    output: readonly number[],
+    out: WebGpuBufferLike,
+    encoder: WebGpuEncoderLike,
+  ): WebGpuBufferLike[] {
     const { layout } = plan;
-    const [X, Y = 1, Z = 1] = this.output;
+    const [X, Y = 1, Z = 1] = output;
     const n = X! * Y * Z;
     const params = new ArrayBuffer(layout.vec4s * 16);
     const u32 = new Uint32Array(params);
@@ -496,8 +588,8 @@ export class KernelImpl {
     u32[0] = X!;
     u32[1] = Y;
     u32[2] = Z;
-    const waits: Promise<void>[] = [plan.verdict];
-    const entries: Array<{ binding: number; resource: { buffer: WebGpuBufferLike } }> = [];
+    const temps: WebGpuBufferLike[] = [];
+    const entries: BindEntries = [];
     values.forEach((v, i) => {
       if (v.kind === 'number') {
         const [slot, c] = layout.numberSlot.get(i)!;
@@ -509,68 +601,42 @@ export class KernelImpl {
         u32[slot * 4 + k] = d;
       });
       let buffer: WebGpuBufferLike;
-      if (v.buffer !== null) {
-        buffer = v.buffer;
-        if (v.ready) waits.push(v.ready);
-      } else {
+      if (v.buffer !== null) buffer = v.buffer;
+      else {
         const data = v.data!;
         const host = data instanceof Float32Array ? data : Float32Array.from(data);
-        buffer = this.inputBuffer(device, i, Math.max(4, host.byteLength));
+        buffer = this.pool.acquire(
+          device,
+          Math.max(4, host.byteLength),
+          BufferUsage.STORAGE | BufferUsage.COPY_DST,
+        );
+        temps.push(buffer);
         device.queue.writeBuffer(buffer, 0, host);
       }
       entries.push({ binding: layout.binding.get(i)!, resource: { buffer } });
     });
-    if (this.paramsBuffer === null || this.paramsBuffer.size !== params.byteLength) {
-      this.paramsBuffer?.destroy();
-      this.paramsBuffer = device.createBuffer({
-        size: params.byteLength,
-        usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
-      });
-    }
-    device.queue.writeBuffer(this.paramsBuffer, 0, u32);
-    entries.unshift({ binding: 0, resource: { buffer: this.paramsBuffer } });
-    const usage = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
-    let out: WebGpuBufferLike;
-    const bytes = Math.max(4, n * 4);
-    if (fresh) out = device.createBuffer({ size: bytes, usage });
-    else {
-      if (this.outBuffer === null || this.outBuffer.size !== bytes) {
-        this.outBuffer?.destroy();
-        this.outBuffer = device.createBuffer({ size: bytes, usage });
-      }
-      out = this.outBuffer;
-    }
+    const paramsBuffer = this.pool.acquire(
+      device,
+      params.byteLength,
+      BufferUsage.UNIFORM | BufferUsage.COPY_DST,
+    );
+    temps.push(paramsBuffer);
+    device.queue.writeBuffer(paramsBuffer, 0, u32);
+    entries.unshift({ binding: 0, resource: { buffer: paramsBuffer } });
     entries.push({ binding: layout.outBinding, resource: { buffer: out } });
-    const encoder = encodeDispatch(device, plan.pipeline!, entries, n);
-    if (fresh) device.queue.submit([encoder.finish()]);
-    const ready = Promise.all(waits).then(() => undefined);
-    ready.catch(() => undefined);
-    return { buffer: out, encoder: fresh ? null : encoder, ready };
+    encodeDispatch(device, encoder, plan.pipeline!, entries, n, 'kernel');
+    return temps;
   }
 
-  private inputBuffer(device: WebGpuDeviceLike, i: number, bytes: number): WebGpuBufferLike {
-    const old = this.inputBuffers.get(i);
-    if (old !== undefined && old.size === bytes) return old;
-    old?.destroy();
-    const b = device.createBuffer({ size: bytes, usage: BufferUsage.STORAGE | BufferUsage.COPY_DST });
-    this.inputBuffers.set(i, b);
-    return b;
-  }
-
-  /** Frees device buffers and compiled code. */
-  release(): void {
-    this.paramsBuffer?.destroy();
-    this.outBuffer?.destroy();
-    for (const b of this.inputBuffers.values()) b.destroy();
-    this.paramsBuffer = null;
-    this.outBuffer = null;
-    this.inputBuffers.clear();
-    this.invalidate();
-  }
-
+  /** Frees everything and removes the kernel from its GPU; calls afterwards are a StateError. Idempotent. */
   destroy(): void {
-    this.release();
+    if (this.destroyed) return;
     this.destroyed = true;
+    this.pool.destroy();
+    this.invalidate();
+    this.localHelpers.clear();
+    this.collected = null;
+    this.host.untrack(this);
   }
 }
 

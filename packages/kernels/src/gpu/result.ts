@@ -121,7 +121,13 @@ export class KernelResult<M extends GPUMode = GPUMode> {
     if (device === null || this.owner.destroyed) {
       throw new StateError('KernelResult.read', 'the GPU that made this result was destroyed');
     }
-    const [out] = await readBuffers(device, [store.buffer], [this.length * 4]);
+    const [out] = await readBuffers(
+      device,
+      [store.buffer],
+      [this.length * 4],
+      undefined,
+      'KernelResult.read',
+    );
     return out!;
   }
 

@@ -1,5 +1,5 @@
 import { WORKGROUP_SIZE } from '../codegen/wgsl.js';
-import { CompileError, StateError } from '../errors.js';
+import { CompileError, ShapeError, StateError } from '../errors.js';
 
 /**
  * The slice of the WebGPU API that gradkit uses, typed structurally so that the package needs no WebGPU
@@ -56,6 +56,8 @@ export interface WebGpuDeviceLike {
   readonly limits: {
     readonly maxComputeWorkgroupsPerDimension: number;
     readonly maxStorageBuffersPerShaderStage: number;
+    readonly maxStorageBufferBindingSize: number;
+    readonly maxBufferSize: number;
   };
   readonly queue: {
     writeBuffer(buffer: WebGpuBufferLike, offset: number, data: ArrayBufferView): void;
@@ -202,8 +204,11 @@ export async function createPipelineAsync(
   code: string,
   op: string,
 ): Promise<WebGpuPipelineLike> {
+  // The scope is pushed and popped with no await in between: error scopes are a per-device stack, and
+  // another call's synchronous scope could otherwise be popped in place of this one.
   device.pushErrorScope('validation');
   const module = device.createShaderModule({ code });
+  const moduleScope = device.popErrorScope();
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((m) => m.type === 'error');
   let pipeline: WebGpuPipelineLike | null = null;
@@ -218,7 +223,7 @@ export async function createPipelineAsync(
       failure = (e as Error).message;
     }
   }
-  const scope = await device.popErrorScope();
+  const scope = await moduleScope;
   if (errors.length > 0 || failure !== null || scope !== null || pipeline === null) {
     const detail = errors.length
       ? errors.map((m) => `line ${m.lineNum}:${m.linePos}: ${m.message}`).join('; ')
@@ -254,64 +259,170 @@ export function createPipelineSync(
   return { pipeline, verdict };
 }
 
-/** Workgroup counts (x, y) covering `groups` workgroups within the per-dimension limit. */
-function dispatchSize(groups: number, limit: number): [number, number] {
+/**
+ * The largest buffer the device can bind as storage: the smaller of `maxStorageBufferBindingSize` and
+ * `maxBufferSize`.
+ */
+export function maxStorageBytes(device: WebGpuDeviceLike): number {
+  const { maxStorageBufferBindingSize: binding, maxBufferSize: buffer } = device.limits;
+  return Math.min(
+    typeof binding === 'number' ? binding : Number.POSITIVE_INFINITY,
+    typeof buffer === 'number' ? buffer : Number.POSITIVE_INFINITY,
+  );
+}
+
+/**
+ * Checks that a storage buffer of `bytes` bytes fits the device's limits, before anything is allocated: a
+ * buffer over the limit would otherwise fail validation and leave the result all zeros.
+ *
+ * @param what - names the argument or output, e.g. "argument 'a'" or 'the output'
+ * @throws ShapeError naming `what`, its size and the limit
+ */
+export function checkStorageSize(device: WebGpuDeviceLike, op: string, what: string, bytes: number): void {
+  const { maxStorageBufferBindingSize: binding, maxBufferSize: buffer } = device.limits;
+  const limit = maxStorageBytes(device);
+  if (bytes <= limit) return;
+  const name = limit === binding ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
+  throw new ShapeError(
+    op,
+    `${what} needs ${bytes} bytes (${Math.ceil(bytes / 4)} float32 values), more than this WebGPU device allows in one buffer (${name} = ${limit} bytes${buffer !== binding ? `; maxBufferSize = ${buffer}, maxStorageBufferBindingSize = ${binding}` : ''}); split the work into smaller calls or use the cpu backend`,
+  );
+}
+
+/**
+ * Workgroup counts (x, y) covering `groups` workgroups within the per-dimension limit.
+ *
+ * @throws ShapeError when even a 2-D dispatch cannot cover them
+ */
+export function dispatchSize(groups: number, limit: number, op: string): [number, number] {
   if (groups <= limit) return [Math.max(groups, 1), 1];
   const y = Math.ceil(groups / limit);
+  if (y > limit) {
+    throw new ShapeError(
+      op,
+      `${groups} workgroups are needed but this WebGPU device allows at most ${limit} x ${limit} (maxComputeWorkgroupsPerDimension = ${limit})`,
+    );
+  }
   return [Math.ceil(groups / y), y];
+}
+
+/** The entries of a bind group. */
+export type BindEntries = Array<{ binding: number; resource: { buffer: WebGpuBufferLike } }>;
+
+/**
+ * Runs `fn` (synchronously) inside a validation and an out-of-memory error scope. The returned verdict
+ * rejects with a StateError when the device reported an error for anything `fn` did (a buffer over a limit,
+ * an invalid bind group, memory exhausted), so a failed submission rejects instead of reading zeros. The
+ * scopes are pushed and popped with no await in between, so concurrent calls cannot pop each other's scopes.
+ * When `fn` throws, the scopes are still popped and the error is rethrown.
+ */
+export function withErrorScopes<T>(
+  device: WebGpuDeviceLike,
+  op: string,
+  fn: () => T,
+): { value: T; verdict: Promise<void> } {
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  let value: T;
+  let verdict: Promise<void>;
+  try {
+    value = fn();
+  } finally {
+    const validation = device.popErrorScope();
+    const memory = device.popErrorScope();
+    verdict = Promise.all([validation, memory]).then(([v, m]) => {
+      if (v !== null) {
+        throw new StateError(op, `the WebGPU device reported a validation error: ${v.message}`);
+      }
+      if (m !== null) {
+        throw new StateError(op, `the WebGPU device ran out of memory: ${m.message}`);
+      }
+    });
+    // Awaited by the caller; this keeps a rejection from going unhandled when fn threw.
+    verdict.catch(() => undefined);
+  }
+  return { value, verdict };
 }
 
 /**
  * Encodes one compute pass that runs `pipeline` with the bind group `entries` over `n` threads
- * (`WORKGROUP_SIZE` per workgroup, the workgroups spread over x and y within the device's limit). Returns the
- * encoder, not yet finished or submitted.
+ * (`WORKGROUP_SIZE` per workgroup, the workgroups spread over x and y within the device's limit) into
+ * `encoder`.
+ *
+ * @throws ShapeError when `n` threads need more workgroups than the device can dispatch
  */
 export function encodeDispatch(
   device: WebGpuDeviceLike,
+  encoder: WebGpuEncoderLike,
   pipeline: WebGpuPipelineLike,
-  entries: Array<{ binding: number; resource: { buffer: WebGpuBufferLike } }>,
+  entries: BindEntries,
   n: number,
-): WebGpuEncoderLike {
-  const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-  const encoder = device.createCommandEncoder();
-  const pass = encoder.beginComputePass();
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, group);
+  op: string,
+): void {
   const [wx, wy] = dispatchSize(
     Math.ceil(n / WORKGROUP_SIZE),
     device.limits.maxComputeWorkgroupsPerDimension,
+    op,
   );
+  const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+  const pass = encoder.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, group);
   pass.dispatchWorkgroups(wx, wy);
   pass.end();
-  return encoder;
 }
 
-/** Copies `byteLength` bytes of `buffer` into a fresh Float32Array (through a mappable staging buffer). */
-export async function readBuffers(
+/**
+ * Copies `byteLengths[i]` bytes of each of `buffers` into fresh Float32Arrays through mappable staging buffers.
+ * The copies are appended to `encoder` (or a new one), which is submitted before this returns its promise, so
+ * buffers the caller used in the encoder may be reused at once. Submission runs inside error scopes: a
+ * validation or out-of-memory error rejects (a StateError), as does a failed mapping (e.g. the device was
+ * destroyed meanwhile).
+ */
+export function readBuffers(
   device: WebGpuDeviceLike,
   buffers: readonly WebGpuBufferLike[],
   byteLengths: readonly number[],
   encoder?: WebGpuEncoderLike,
+  op = 'read',
 ): Promise<Float32Array[]> {
-  const enc = encoder ?? device.createCommandEncoder();
-  const staging = buffers.map((b, i) => {
-    const size = Math.max(4, byteLengths[i]!);
-    const s = device.createBuffer({ size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
-    enc.copyBufferToBuffer(b, 0, s, 0, size);
-    return s;
+  const { value: staging, verdict } = withErrorScopes(device, op, () => {
+    const enc = encoder ?? device.createCommandEncoder();
+    const made: WebGpuBufferLike[] = [];
+    try {
+      buffers.forEach((b, i) => {
+        const size = Math.max(4, byteLengths[i]!);
+        const s = device.createBuffer({ size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+        made.push(s);
+        enc.copyBufferToBuffer(b, 0, s, 0, size);
+      });
+      device.queue.submit([enc.finish()]);
+    } catch (e) {
+      for (const s of made) s.destroy();
+      throw e;
+    }
+    return made;
   });
-  device.queue.submit([enc.finish()]);
-  try {
-    return await Promise.all(
-      staging.map(async (s, i) => {
+  const mapped = Promise.all(
+    staging.map(async (s, i) => {
+      try {
         await s.mapAsync(MAP_MODE_READ);
-        const out = new Float32Array(byteLengths[i]! / 4);
-        out.set(new Float32Array(s.getMappedRange(), 0, out.length));
-        s.unmap();
-        return out;
-      }),
-    );
-  } finally {
-    for (const s of staging) s.destroy();
-  }
+      } catch (e) {
+        throw new StateError(
+          op,
+          `reading the result back from the WebGPU device failed: ${(e as Error).message}`,
+        );
+      }
+      const out = new Float32Array(byteLengths[i]! / 4);
+      out.set(new Float32Array(s.getMappedRange(), 0, out.length));
+      s.unmap();
+      return out;
+    }),
+  );
+  // Destroying a buffer whose mapping is pending rejects that mapping, which Promise.all has handled.
+  return Promise.all([verdict, mapped])
+    .then(([, out]) => out)
+    .finally(() => {
+      for (const s of staging) s.destroy();
+    });
 }
