@@ -6,8 +6,10 @@ import {
   compileElementwise,
   compileStrided,
   constant,
+  describeValue,
   type Expr,
   type InputKind,
+  LruCache,
   mul,
   type PrimitiveName,
   variable,
@@ -15,6 +17,7 @@ import {
 import { symbol, type Value } from '../scalar/value.js';
 import { toDtype } from './cast.js';
 import { allocate, type DType, promoteTypes } from './dtype.js';
+import { isGradEnabled } from './grad-mode.js';
 import type { Grads } from './node.js';
 import { sumTo } from './reduce-sum.js';
 import { broadcastShapes, broadcastStrides, type Shape, sameShape, sizeOf } from './shape.js';
@@ -34,7 +37,11 @@ export class ElementwiseSpec {
   /** The variable names `x0 …`. */
   readonly variables: readonly string[];
   #differentiable: boolean | undefined;
-  readonly #backward = new Map<string, { spec: ElementwiseSpec; inputs: number[] }>();
+  /**
+   * Backward specs by (inputs needing grads, outputs having grads). Capacity 16: a spec is differentiated
+   * for a handful of such patterns (usually one or two); the bound keeps a wide spec's map small anyway.
+   */
+  readonly #backward = new LruCache<string, { spec: ElementwiseSpec; inputs: number[] }>(16);
 
   /** @internal use {@link elementwiseSpec}. */
   constructor(name: string, outputs: readonly Expr[], arity: number) {
@@ -101,15 +108,22 @@ function inputVariables(n: number): string[] {
   return varCache[n]!;
 }
 
-const specCache = new Map<string, WeakRef<ElementwiseSpec>>();
+/**
+ * Interned specs by (name, arity, output node ids). Capacity: 1024 specs — every elementwise op, fused
+ * function and loss program a model uses, with room to spare. A spec that falls out is rebuilt on its next
+ * use (its backward spec derived again); kernels are cached by structure, so nothing is recompiled.
+ */
+const SPEC_CAPACITY = 1024;
+const specCache = new LruCache<string, ElementwiseSpec>(SPEC_CAPACITY);
 
 /** The interned spec for `outputs` over `arity` positional variables `x0 …`. */
 export function elementwiseSpec(name: string, outputs: readonly Expr[], arity: number): ElementwiseSpec {
-  const key = `${name}|${arity}|${outputs.map((o) => o.id).join(',')}`;
-  const hit = specCache.get(key)?.deref();
+  // Length-prefixed name: no name can make two different (name, arity, outputs) share a key.
+  const key = `${name.length}:${name}|${arity}|${outputs.map((o) => o.id).join(',')}`;
+  const hit = specCache.get(key);
   if (hit !== undefined) return hit;
-  const spec = new ElementwiseSpec(name, outputs, arity);
-  specCache.set(key, new WeakRef(spec));
+  const spec = new ElementwiseSpec(name, [...outputs], arity);
+  specCache.set(key, spec);
   return spec;
 }
 
@@ -153,7 +167,9 @@ export function applyElementwise(spec: ElementwiseSpec, inputs: readonly Tensor[
   const outDtype = dtype ?? inputs.map((t) => t.dtype).reduce(promoteTypes);
   const outs = runKernel(spec, inputs, shape, outDtype);
   // Outputs with no derivative at all (comparisons, sign, logical ops) do not join the graph, as in PyTorch.
-  if (!spec.differentiable) return outs.map((data) => new Tensor(data, shape));
+  // Without a graph to record (no grad mode, or no input needs grads) the spec is never differentiated.
+  const track = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  if (!track || !spec.differentiable) return outs.map((data) => new Tensor(data, shape));
   return record(
     spec.name,
     inputs,
@@ -215,7 +231,9 @@ function constantArg(op: string, a: number): Expr {
 }
 
 /** The number of inputs a fused function takes: its declared parameters (`fn.length`). */
-function countParameters(op: string, fn: (...xs: Value[]) => unknown): number {
+function countParameters(op: string, fn: (...xs: Value[]) => unknown, name: unknown): number {
+  if (typeof name !== 'string')
+    throw new ArgumentError(op, `argument 'name' must be a string, got ${describeValue(name)}`);
   if (typeof fn !== 'function')
     throw new ArgumentError(op, `argument 'fn' must be a function, got ${typeof fn}`);
   if (fn.length === 0) {
@@ -245,7 +263,7 @@ export type FusedFunction = (...inputs: Tensor[]) => Tensor;
  * @throws ArgumentError when `fn` declares no parameters
  */
 export function fuse(fn: (...xs: Value[]) => Value, name = 'fused'): FusedFunction {
-  const arity = countParameters('fuse', fn);
+  const arity = countParameters('fuse', fn, name);
   const xs = inputVariables(arity).map((v) => symbol(v));
   const out = fn(...xs);
   const spec = elementwiseSpec(name, [out.expr], arity);
@@ -256,7 +274,7 @@ export function fuse(fn: (...xs: Value[]) => Value, name = 'fused'): FusedFuncti
  * Like {@link fuse} for functions with several outputs, all computed in the same loop.
  */
 export function fuseMany(fn: (...xs: Value[]) => Value[], name = 'fused'): (...inputs: Tensor[]) => Tensor[] {
-  const arity = countParameters('fuseMany', fn);
+  const arity = countParameters('fuseMany', fn, name);
   const xs = inputVariables(arity).map((v) => symbol(v));
   const spec = elementwiseSpec(
     name,
