@@ -193,26 +193,45 @@ export function applyElementwise(spec: ElementwiseSpec, inputs: readonly Tensor[
 
 /**
  * An elementwise op built from an expression: `build` receives one expression per argument (a variable for a
- * tensor, a constant for a number) and returns the result's expression; the op runs as one fused loop.
+ * tensor, and for a number either a variable read as a scalar kernel argument or, where `bake(i)` holds, a
+ * constant) and returns the result's expression; the op runs as one fused loop.
+ *
+ * Numbers are kernel arguments by default, as PyTorch passes Python scalars: `x.mul(lr)` is ONE spec and ONE
+ * compiled kernel whatever `lr` is, so a learning rate that changes every step costs what a constant one
+ * costs, and nothing is derived, interned or compiled per value. The number is read in float64 (exactly), so
+ * values are bit for bit those of a baked constant; the derivative is the general one (`x * 0` has gradient
+ * 0 and is part of the graph, as in PyTorch, where a baked 0 would drop the term). Bake a number only where
+ * its value changes the expression's derivative structure (the exponent of `pow`).
+ *
+ * @param bake - which number arguments (by position in `args`) become constants of the expression
  */
 export function expressionOp(
   name: string,
   build: (...args: Expr[]) => Expr,
   args: ReadonlyArray<Tensor | number>,
+  bake: (index: number) => boolean = () => false,
 ): Tensor {
   const tensors: Tensor[] = [];
-  const exprs: Expr[] = args.map((a) => {
-    if (typeof a === 'number') return constantArg(name, a);
-    tensors.push(checkTensor(name, `#${tensors.length}`, a));
-    return variable(`x${tensors.length - 1}`);
-  });
+  for (const a of args) if (typeof a !== 'number') tensors.push(checkTensor(name, `#${tensors.length}`, a));
   if (tensors.length === 0) throw new ArgumentError(name, 'needs at least one Tensor argument');
-  const spec = elementwiseSpec(name, [build(...exprs)], tensors.length);
-  return applyElementwise(spec, tensors)[0]!;
+  const scalars: Tensor[] = [];
+  let t = 0;
+  const exprs: Expr[] = args.map((a, i) => {
+    if (typeof a !== 'number') return variable(`x${t++}`);
+    if (Number.isNaN(a))
+      throw new ArgumentError(name, 'a NaN number argument is not allowed; use a tensor holding NaN');
+    if (bake(i)) return constant(a);
+    scalars.push(new Tensor(Float64Array.of(a), []));
+    return variable(`x${tensors.length + scalars.length - 1}`);
+  });
+  const spec = elementwiseSpec(name, [build(...exprs)], tensors.length + scalars.length);
+  const dtype = tensors.map((x) => x.dtype).reduce(promoteTypes);
+  return applyElementwise(spec, [...tensors, ...scalars], dtype)[0]!;
 }
 
 /**
- * One primitive applied elementwise, with numbers folded in as constants.
+ * One primitive applied elementwise; numbers are scalar kernel arguments (see {@link expressionOp}), except
+ * the exponent of `pow`, which stays a constant (a constant exponent has the short derivative `c a^(c-1)`).
  *
  * @param name - the op's name in messages and in the graph (default: the primitive's name)
  */
@@ -221,13 +240,7 @@ export function primitiveOp(
   args: ReadonlyArray<Tensor | number>,
   name: string = op,
 ): Tensor {
-  return expressionOp(name, (...e) => apply(op, ...e), args);
-}
-
-function constantArg(op: string, a: number): Expr {
-  if (Number.isNaN(a))
-    throw new ArgumentError(op, 'a NaN number argument is not allowed; use a tensor holding NaN');
-  return constant(a);
+  return expressionOp(name, (...e) => apply(op, ...e), args, op === 'pow' ? (i) => i === 1 : undefined);
 }
 
 /** The number of inputs a fused function takes: its declared parameters (`fn.length`). */
