@@ -112,7 +112,7 @@ export function compile(expr: Expr, options: { variables?: readonly string[] } =
   const params = variables.map((_, i) => ident(i)).join(', ');
   const source = [
     'return function bind(P) {',
-    ...paramPrologue(lowered, '  '),
+    ...paramPrologue(lowered, '  ', body.scratch),
     `  return function compiled(${params}) {`,
     ...body.statements.map((s) => `    ${s}`),
     `    return ${body.results[0]};`,
@@ -213,7 +213,7 @@ function generateElementwise(
   const outputs = lowered.outputs;
   const index = indexVariables(op, outputs, variables);
   const body = fusedStraightLine(outputs, (name) => ident(index.get(name)!), paramCode(lowered));
-  const lines: string[] = [...paramPrologue(lowered, '')];
+  const lines: string[] = [...paramPrologue(lowered, '', body.scratch)];
   variables.forEach((_, i) => {
     lines.push(kinds[i] === 'scalar' ? `const ${ident(i)} = +ins[${i}];` : `const a${i} = ins[${i}];`);
   });

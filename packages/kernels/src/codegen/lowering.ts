@@ -101,17 +101,31 @@ export function lower(op: string, outputs: readonly Expr[]): Lowered {
 }
 
 /**
+ * How many parameters a kernel copies into locals before its loop; further ones (huge expressions only) are
+ * read from the parameter array where they are used, so the function's frame stays small.
+ */
+const PARAM_LOCALS = 256;
+
+/**
  * The code of a constant node inside a kernel: the local `p<slot>` that the kernel's prologue loads from its
- * parameter array (see {@link paramPrologue}).
+ * parameter array `P` (see {@link paramPrologue}), or `P[slot]` past the first {@link PARAM_LOCALS}.
  */
 export function paramCode(lowered: Lowered): (node: Expr) => string {
-  return (node) => `p${lowered.slots.get(node)!}`;
+  return (node) => {
+    const slot = lowered.slots.get(node)!;
+    return slot < PARAM_LOCALS ? `p${slot}` : `P[${slot}]`;
+  };
 }
 
-/** The statements that copy the parameter array `P` into locals `p0, p1, …` (before any loop). */
-export function paramPrologue(lowered: Lowered, indent: string): string[] {
+/**
+ * The kernel's prologue (before any loop): the parameter locals `p0, p1, …` copied from `P`, and the scratch
+ * array of spilled temporaries when `scratch` is positive (see `StraightLine.scratch`).
+ */
+export function paramPrologue(lowered: Lowered, indent: string, scratch = 0): string[] {
   const lines: string[] = [];
-  for (let i = 0; i < lowered.params.length; i++) lines.push(`${indent}const p${i} = P[${i}];`);
+  const locals = Math.min(lowered.params.length, PARAM_LOCALS);
+  for (let i = 0; i < locals; i++) lines.push(`${indent}const p${i} = P[${i}];`);
+  if (scratch > 0) lines.push(`${indent}const T = new Float64Array(${scratch});`);
   return lines;
 }
 

@@ -188,7 +188,7 @@ function generateFused(
   const body = fusedStraightLine(outputs, (name) => `v${index.get(name)!}`, paramCode(lowered));
   const src = [
     'return function fusedReduce(ins, outs, n, sums, P) {',
-    ...paramPrologue(lowered, '  '),
+    ...paramPrologue(lowered, '  ', body.scratch),
     ...variables.map((_, i) =>
       kinds[i] === 'scalar' ? `  const v${i} = +ins[${i}];` : `  const a${i} = ins[${i}];`,
     ),
@@ -245,7 +245,7 @@ function generateStrided(
   const ks = [...variables.keys()];
   const src = [
     'return function stridedReduce(ins, strides, outs, shape, sums, P) {',
-    ...paramPrologue(lowered, '  '),
+    ...paramPrologue(lowered, '  ', body.scratch),
     '  const rank = shape.length;',
     '  let total = 1; for (let d = 0; d < rank; d++) total *= shape[d];',
     ...declareOutputs(st, sm),

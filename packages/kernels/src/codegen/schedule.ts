@@ -20,7 +20,20 @@ export interface StraightLine {
   readonly statements: string[];
   /** The code of each output (a temporary, a literal or a variable). */
   readonly results: string[];
+  /**
+   * How many temporaries live in a scratch array `T` instead of locals (0 for all but huge expressions; see
+   * {@link MAX_TEMP_LOCALS}): code that uses the statements must declare `const T = new Float64Array(scratch)`
+   * before them when this is positive.
+   */
+  readonly scratch?: number;
 }
+
+/**
+ * The most temporaries {@link fusedStraightLine} declares as locals; the rest are elements of a scratch
+ * `Float64Array` `T`. A JavaScript function with hundreds of thousands of locals overflows the stack when it
+ * is called, so huge expressions spill (a Float64Array holds every double exactly, so values do not change).
+ */
+export const MAX_TEMP_LOCALS = 4096;
 
 /**
  * The deepest nesting of inlined subexpressions in generated code. A node whose inlined code would nest
@@ -126,9 +139,15 @@ export function fusedStraightLine(
   const logOf = new Map<Expr, string>();
   const denOf = new Map<Expr, string>();
   let k = 0;
+  let scratch = 0;
   const temp = (c: string): string => {
-    const name = `t${k++}`;
-    statements.push(`const ${name} = ${c};`);
+    if (k < MAX_TEMP_LOCALS) {
+      const name = `t${k++}`;
+      statements.push(`const ${name} = ${c};`);
+      return name;
+    }
+    const name = `T[${scratch++}]`;
+    statements.push(`${name} = ${c};`);
     return name;
   };
   const shared = (cache: Map<Expr, string>, base: Expr, make: () => string): string => {
@@ -169,5 +188,5 @@ export function fusedStraightLine(
     else if (nest > 0) depth.set(n, nest);
     code.set(n, c);
   }
-  return { statements, results: outputs.map((o) => code.get(o)!) };
+  return { statements, results: outputs.map((o) => code.get(o)!), scratch };
 }

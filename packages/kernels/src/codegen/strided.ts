@@ -71,7 +71,7 @@ function generate(op: string, lowered: Lowered, variables: readonly string[]): G
   const ks = [...Array(n).keys()];
   const src = [
     'return function strided(ins, strides, outs, shape, P) {',
-    ...paramPrologue(lowered, '  '),
+    ...paramPrologue(lowered, '  ', body.scratch),
     '  const rank = shape.length;',
     '  let total = 1; for (let d = 0; d < rank; d++) total *= shape[d];',
     '  if (total === 0) return;',
