@@ -26,9 +26,10 @@ export function toExpr(x: ExprLike, op = 'expr', arg = 'argument'): Expr {
 }
 
 /**
- * The canonical order of the two arguments of a commutative primitive: non-constants first (by id), then
- * constants. Keeping constants in the second place makes `x * 2` and `2 * x` one node, and gives every
- * `x * c` the same structure whatever the constant's id, so they share one compiled kernel.
+ * The canonical order of the two arguments of a commutative primitive: constants last, then by id. Keeping
+ * constants in the second place makes `x * 2` and `2 * x` one node, and gives every `x * c` the same
+ * structure whatever the constant's id, so they share one compiled kernel. (Other arguments keep the id
+ * order: it decides the order in which derivative terms are summed, which gradients rely on bit for bit.)
  */
 function outOfOrder(a: Expr, b: Expr): boolean {
   if (a.isConst !== b.isConst) return a.isConst;
