@@ -3,6 +3,7 @@
  * RangeError from recursion, and no generated code nested so deep that the JavaScript parser refuses it).
  */
 import {
+  add,
   adjoints,
   compile,
   compileElementwise,
@@ -21,7 +22,6 @@ import {
   jsDialect,
   MAX_INLINE_DEPTH,
   mul,
-  add,
   straightLine,
   substitute,
   tanh,
@@ -108,13 +108,18 @@ for (const depth of [5_000, 20_000]) {
         }
         return m;
       };
-      const js = straightLine([chain], jsDialect(() => 'v0'));
-      for (const s of [...js.statements, ...js.results]) expect(maxParens(s)).toBeLessThanOrEqual(2 * MAX_INLINE_DEPTH);
+      const js = straightLine(
+        [chain],
+        jsDialect(() => 'v0'),
+      );
+      for (const s of [...js.statements, ...js.results])
+        expect(maxParens(s)).toBeLessThanOrEqual(2 * MAX_INLINE_DEPTH);
       const fused = fusedStraightLine([chain], () => 'v0');
       for (const s of [...fused.statements, ...fused.results])
         expect(maxParens(s)).toBeLessThanOrEqual(2 * MAX_INLINE_DEPTH);
       const wgsl = compileElementwiseWgsl([chain], ['x'], ['array']);
-      for (const line of wgsl.code.split('\n')) expect(maxParens(line)).toBeLessThanOrEqual(2 * MAX_INLINE_DEPTH + 4);
+      for (const line of wgsl.code.split('\n'))
+        expect(maxParens(line)).toBeLessThanOrEqual(2 * MAX_INLINE_DEPTH + 4);
     });
 
     it('a nested tanh chain: derivative compiled and interpreted agree bit for bit', () => {

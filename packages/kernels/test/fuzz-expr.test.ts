@@ -25,11 +25,11 @@ import {
   fusedStraightLine,
   GradkitError,
   gradient,
+  jsDialect,
   PRIMITIVE_NAMES,
   PRIMITIVES,
   type PrimitiveName,
   straightLine,
-  jsDialect,
   substitute,
   toExpr,
   topoSort,
@@ -56,11 +56,13 @@ function recipes(depth: number, slots: number): fc.Arbitrary<Recipe> {
   );
   if (depth <= 1) return leaf;
   const sub = recipes(depth - 1, slots);
-  const node = fc.constantFrom(...PRIMITIVE_NAMES).chain((op) =>
-    fc
-      .tuple(...Array.from({ length: PRIMITIVES[op].arity }, () => sub))
-      .map((args): Recipe => ({ op, args })),
-  );
+  const node = fc
+    .constantFrom(...PRIMITIVE_NAMES)
+    .chain((op) =>
+      fc
+        .tuple(...Array.from({ length: PRIMITIVES[op].arity }, () => sub))
+        .map((args): Recipe => ({ op, args })),
+    );
   return fc.oneof({ arbitrary: leaf, weight: 1 }, { arbitrary: node, weight: 3 });
 }
 
@@ -90,11 +92,16 @@ const columns = fc.array(fc.array(inputValue, { minLength: N, maxLength: N }), {
 function checkElementwise(e: Expr, cols: readonly number[][]): void {
   const out = new Float64Array(N);
   const ins = cols.map((c) => Float64Array.from(c));
-  compileElementwise([e], [...NAMES], NAMES.map(() => 'array'))(ins, [out], N);
+  compileElementwise(
+    [e],
+    [...NAMES],
+    NAMES.map(() => 'array'),
+  )(ins, [out], N);
   for (let i = 0; i < N; i++) {
     const bindings = new Map(NAMES.map((n, k) => [n, cols[k]![i]!] as const));
     const want = evaluate(e, bindings);
-    if (!Object.is(out[i], want)) throw new Error(`${e} at element ${i}: compiled ${out[i]}, interpreted ${want}`);
+    if (!Object.is(out[i], want))
+      throw new Error(`${e} at element ${i}: compiled ${out[i]}, interpreted ${want}`);
   }
 }
 
@@ -126,7 +133,8 @@ describe('compiled equals interpreted, constants as parameters', () => {
         (r, base, cols) => {
           // Slot j of vector k: distinct across slots and vectors, away from 0 and ±1 (whose folding and
           // derivative rewrites are structure), and moving so little that folded comparisons keep their value.
-          const vector = (k: number) => base.map((b, j) => (j % 2 === 0 ? 1 : -1) * (b + 5 * j + k * 2 ** -20));
+          const vector = (k: number) =>
+            base.map((b, j) => (j % 2 === 0 ? 1 : -1) * (b + 5 * j + k * 2 ** -20));
           const held: Expr[] = [build(r, vector(0))];
           checkElementwise(held[0]!, cols);
           const before = compiledKernelCount();
@@ -215,7 +223,14 @@ describe('malformed arguments give typed errors', () => {
     ['evaluateBatch column', (h) => evaluateBatch(e, { x: h })],
     ['topoSort', (h) => topoSort(h)],
     ['freeVariables', (h) => freeVariables(h)],
-    ['straightLine', (h) => straightLine(h, jsDialect(() => 'v'))],
+    [
+      'straightLine',
+      (h) =>
+        straightLine(
+          h,
+          jsDialect(() => 'v'),
+        ),
+    ],
     ['fusedStraightLine', (h) => fusedStraightLine(h, () => 'v')],
     ['compile expr', (h) => compile(h)],
     ['compile options', (h) => compile(e, h)],
@@ -249,7 +264,8 @@ describe('malformed arguments give typed errors', () => {
   it('a hostile value that is accepted gives the right answer', () => {
     // A Map is valid bindings, an own property is read, inherited ones are not.
     expect(evaluate(e, new Map([['x', 2]]))).toBe(5);
-    expect(() => evaluate(e, { __proto__: { x: 1 } })).toThrow(GradkitError);
+    const inherited = Object.create({ x: 1 }) as Record<string, number>;
+    expect(() => evaluate(e, inherited)).toThrow(GradkitError);
     expect(evaluateBatch(e, { x: Float64Array.of(1) })[0]).toBe(3);
   });
 });

@@ -4,9 +4,9 @@
  * cannot collide (variable lists are validated before any lookup), and user objects are read by own keys.
  */
 import {
+  ArgumentError,
   abs,
   add,
-  ArgumentError,
   apply,
   compile,
   compiledKernelCount,
@@ -89,7 +89,15 @@ describe('constants are kernel parameters', () => {
       const xa = Float64Array.of(1, 2, 3, 4, 5, 6);
       const ya = Float64Array.of(-1, 0.5, 2);
       const so = new Float64Array(6);
-      compileStrided([e], names)([xa, ya], [[3, 1], [0, 1]], [so], [2, 3]);
+      compileStrided([e], names)(
+        [xa, ya],
+        [
+          [3, 1],
+          [0, 1],
+        ],
+        [so],
+        [2, 3],
+      );
       for (let i = 0; i < 6; i++) expect(same(so[i]!, want(xa[i]!, ya[i % 3]!))).toBe(true);
       // fused reduce: store and sum
       const fo = new Float64Array(3);
@@ -108,7 +116,16 @@ describe('constants are kernel parameters', () => {
       expect(same(sums[0]!, total)).toBe(true);
       // strided reduce
       const rs = new Float64Array(1);
-      compileStridedReduce([e], names, { sum: [true] })([xa, ya], [[3, 1], [0, 1]], [null], [2, 3], rs);
+      compileStridedReduce([e], names, { sum: [true] })(
+        [xa, ya],
+        [
+          [3, 1],
+          [0, 1],
+        ],
+        [null],
+        [2, 3],
+        rs,
+      );
       let rt = 0;
       for (let i = 0; i < 6; i++) rt += want(xa[i]!, ya[i % 3]!);
       expect(same(rs[0]!, rt)).toBe(true);
@@ -143,7 +160,9 @@ describe('cache keys cannot collide; arguments are checked before the cache', ()
     compileStrided([e], ['a', 'b']);
     expect(() => compileStrided([e], ['a,b'])).toThrow(ArgumentError);
     compileFusedReduce([e], ['a', 'b'], ['array', 'array'], { sum: [true] });
-    expect(() => compileFusedReduce([e], ['a,b'], ['array', 'array'], { sum: [true] })).toThrow(ArgumentError);
+    expect(() => compileFusedReduce([e], ['a,b'], ['array', 'array'], { sum: [true] })).toThrow(
+      ArgumentError,
+    );
     compileStridedReduce([e], ['a', 'b'], { sum: [true] });
     expect(() => compileStridedReduce([e], ['a,b'], { sum: [true] })).toThrow(ArgumentError);
     compileElementwise([e], ['a', 'b'], ['array', 'array']);
@@ -180,7 +199,11 @@ describe('cache keys cannot collide; arguments are checked before the cache', ()
     expect(f.source).not.toContain('throw 1');
     expect(f.positional(...values)).toBe(want);
     const out = new Float64Array(1);
-    compileElementwise([e], all, all.map(() => 'scalar'))(values, [out], 1);
+    compileElementwise(
+      [e],
+      all,
+      all.map(() => 'scalar'),
+    )(values, [out], 1);
     expect(out[0]).toBe(want);
   });
 });

@@ -49,10 +49,7 @@ export function indexVariables(
   const index = new Map(variables.map((v, i) => [v, i] as const));
   for (const name of freeVariables(outputs)) {
     if (!index.has(name)) {
-      throw new ArgumentError(
-        op,
-        `variable '${name}' appears in the expression but not in 'variables'`,
-      );
+      throw new ArgumentError(op, `variable '${name}' appears in the expression but not in 'variables'`);
     }
   }
   return index;
@@ -64,9 +61,16 @@ export function indexVariables(
  * @internal
  * @throws ArgumentError naming `op` otherwise
  */
-export function checkKinds(op: string, kinds: unknown, variables: readonly string[]): asserts kinds is readonly InputKind[] {
+export function checkKinds(
+  op: string,
+  kinds: unknown,
+  variables: readonly string[],
+): asserts kinds is readonly InputKind[] {
   if (!Array.isArray(kinds)) {
-    throw new ArgumentError(op, `argument 'kinds' must be an array of 'array' | 'scalar', got ${describeValue(kinds)}`);
+    throw new ArgumentError(
+      op,
+      `argument 'kinds' must be an array of 'array' | 'scalar', got ${describeValue(kinds)}`,
+    );
   }
   if (kinds.length !== variables.length) {
     throw new ArgumentError(
@@ -78,14 +82,19 @@ export function checkKinds(op: string, kinds: unknown, variables: readonly strin
   for (let i = 0; i < kinds.length; i++) {
     const k: unknown = kinds[i];
     if (k !== 'array' && k !== 'scalar') {
-      throw new ArgumentError(op, `argument 'kinds[${i}]' must be 'array' or 'scalar', got ${describeValue(k)}`);
+      throw new ArgumentError(
+        op,
+        `argument 'kinds[${i}]' must be 'array' or 'scalar', got ${describeValue(k)}`,
+      );
     }
   }
 }
 
 /** Generic compiled expressions (constants as parameters), by structure and variables. */
 const COMPILE_CAPACITY = 256;
-const compileCache = new LruCache<string, (P: Float64Array) => (...args: number[]) => number>(COMPILE_CAPACITY);
+const compileCache = new LruCache<string, (P: Float64Array) => (...args: number[]) => number>(
+  COMPILE_CAPACITY,
+);
 
 /**
  * Compiles an expression to a JavaScript function `(inputs) => number`. The generated code calls the same
@@ -126,7 +135,10 @@ export function compile(expr: Expr, options: { variables?: readonly string[] } =
   const positional = factory(lowered.params);
   const named = (inputs: Readonly<Record<string, number>>): number => {
     if (inputs === null || typeof inputs !== 'object') {
-      throw new ArgumentError('compiled expression', `argument 'inputs' must be an object, got ${describeValue(inputs)}`);
+      throw new ArgumentError(
+        'compiled expression',
+        `argument 'inputs' must be an object, got ${describeValue(inputs)}`,
+      );
     }
     const args = new Array<number>(variables.length);
     for (let i = 0; i < variables.length; i++) {
@@ -263,7 +275,10 @@ export function evaluateBatch(
 ): Float64Array {
   checkExpr('evaluateBatch', 'expr', expr);
   if (columns === null || typeof columns !== 'object') {
-    throw new ArgumentError('evaluateBatch', `argument 'columns' must be an object, got ${describeValue(columns)}`);
+    throw new ArgumentError(
+      'evaluateBatch',
+      `argument 'columns' must be an object, got ${describeValue(columns)}`,
+    );
   }
   const variables = freeVariables(expr);
   let n = -1;

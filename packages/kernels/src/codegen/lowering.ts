@@ -137,13 +137,19 @@ export function paramPrologue(lowered: Lowered, indent: string, scratch = 0): st
  */
 export function checkVariables(op: string, variables: unknown): asserts variables is readonly string[] {
   if (!Array.isArray(variables)) {
-    throw new ArgumentError(op, `argument 'variables' must be an array of names, got ${describeValue(variables)}`);
+    throw new ArgumentError(
+      op,
+      `argument 'variables' must be an array of names, got ${describeValue(variables)}`,
+    );
   }
   const seen = new Set<string>();
   for (let i = 0; i < variables.length; i++) {
     const v: unknown = variables[i];
     if (typeof v !== 'string' || v.length === 0) {
-      throw new ArgumentError(op, `argument 'variables[${i}]' must be a non-empty string, got ${describeValue(v)}`);
+      throw new ArgumentError(
+        op,
+        `argument 'variables[${i}]' must be a non-empty string, got ${describeValue(v)}`,
+      );
     }
     if (seen.has(v)) {
       throw new ArgumentError(op, `argument 'variables' names ${JSON.stringify(v)} twice (at ${i})`);
@@ -180,7 +186,10 @@ export function buildKernel<T>(op: string, source: string): T {
     made = new Function('R', source)(runtime satisfies Runtime) as T;
   } catch (e) {
     const why = e instanceof Error ? `${e.name}: ${e.message}` : describeValue(e);
-    throw new CompileError(op, `the generated kernel could not be compiled (${why}); the expression is too large`);
+    throw new CompileError(
+      op,
+      `the generated kernel could not be compiled (${why}); the expression is too large`,
+    );
   }
   compiledCount++;
   return made;

@@ -68,7 +68,10 @@ export function derive(expr: Expr, wrt: Expr): Expr {
 export function gradient(expr: Expr, wrt: readonly Expr[]): Expr[] {
   checkExpr('gradient', 'expr', expr);
   if (!Array.isArray(wrt)) {
-    throw new ArgumentError('gradient', `argument 'wrt' must be an array of variables, got ${describeValue(wrt)}`);
+    throw new ArgumentError(
+      'gradient',
+      `argument 'wrt' must be an array of variables, got ${describeValue(wrt)}`,
+    );
   }
   wrt.forEach((w, i) => {
     checkVariable('derive', w, i);
