@@ -14,6 +14,7 @@ export {
   type InputKind,
   type NumericArray,
 } from './codegen/js.js';
+export { compiledKernelCount } from './codegen/lowering.js';
 export {
   compileFusedReduce,
   compileStridedReduce,
@@ -26,6 +27,7 @@ export {
   fusedStraightLine,
   jsDialect,
   jsLiteral,
+  MAX_INLINE_DEPTH,
   type StraightLine,
   straightLine,
 } from './codegen/schedule.js';

@@ -28,4 +28,5 @@ export {
   type JacobianProblem,
 } from './gradcheck.js';
 export { gradcheckTensor, gradgradcheckTensor, type TensorFunction } from './gradcheck-tensor.js';
+export { type HeapGrowth, type HeapGrowthOptions, measureHeapGrowth } from './heap.js';
 export { DEFAULT_SEED, type PropertyConfig, type PropertyConfigOptions, propertyConfig } from './property.js';

@@ -6,8 +6,10 @@ import {
   compileElementwise,
   compileStrided,
   constant,
+  describeValue,
   type Expr,
   type InputKind,
+  LruCache,
   mul,
   type PrimitiveName,
   variable,
@@ -15,6 +17,7 @@ import {
 import { symbol, type Value } from '../scalar/value.js';
 import { toDtype } from './cast.js';
 import { allocate, type DType, promoteTypes } from './dtype.js';
+import { isGradEnabled } from './grad-mode.js';
 import type { Grads } from './node.js';
 import { sumTo } from './reduce-sum.js';
 import { broadcastShapes, broadcastStrides, type Shape, sameShape, sizeOf } from './shape.js';
@@ -34,7 +37,11 @@ export class ElementwiseSpec {
   /** The variable names `x0 …`. */
   readonly variables: readonly string[];
   #differentiable: boolean | undefined;
-  readonly #backward = new Map<string, { spec: ElementwiseSpec; inputs: number[] }>();
+  /**
+   * Backward specs by (inputs needing grads, outputs having grads). Capacity 16: a spec is differentiated
+   * for a handful of such patterns (usually one or two); the bound keeps a wide spec's map small anyway.
+   */
+  readonly #backward = new LruCache<string, { spec: ElementwiseSpec; inputs: number[] }>(16);
 
   /** @internal use {@link elementwiseSpec}. */
   constructor(name: string, outputs: readonly Expr[], arity: number) {
@@ -101,15 +108,22 @@ function inputVariables(n: number): string[] {
   return varCache[n]!;
 }
 
-const specCache = new Map<string, WeakRef<ElementwiseSpec>>();
+/**
+ * Interned specs by (name, arity, output node ids). Capacity: 1024 specs — every elementwise op, fused
+ * function and loss program a model uses, with room to spare. A spec that falls out is rebuilt on its next
+ * use (its backward spec derived again); kernels are cached by structure, so nothing is recompiled.
+ */
+const SPEC_CAPACITY = 1024;
+const specCache = new LruCache<string, ElementwiseSpec>(SPEC_CAPACITY);
 
 /** The interned spec for `outputs` over `arity` positional variables `x0 …`. */
 export function elementwiseSpec(name: string, outputs: readonly Expr[], arity: number): ElementwiseSpec {
-  const key = `${name}|${arity}|${outputs.map((o) => o.id).join(',')}`;
-  const hit = specCache.get(key)?.deref();
+  // Length-prefixed name: no name can make two different (name, arity, outputs) share a key.
+  const key = `${name.length}:${name}|${arity}|${outputs.map((o) => o.id).join(',')}`;
+  const hit = specCache.get(key);
   if (hit !== undefined) return hit;
-  const spec = new ElementwiseSpec(name, outputs, arity);
-  specCache.set(key, new WeakRef(spec));
+  const spec = new ElementwiseSpec(name, [...outputs], arity);
+  specCache.set(key, spec);
   return spec;
 }
 
@@ -153,7 +167,9 @@ export function applyElementwise(spec: ElementwiseSpec, inputs: readonly Tensor[
   const outDtype = dtype ?? inputs.map((t) => t.dtype).reduce(promoteTypes);
   const outs = runKernel(spec, inputs, shape, outDtype);
   // Outputs with no derivative at all (comparisons, sign, logical ops) do not join the graph, as in PyTorch.
-  if (!spec.differentiable) return outs.map((data) => new Tensor(data, shape));
+  // Without a graph to record (no grad mode, or no input needs grads) the spec is never differentiated.
+  const track = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  if (!track || !spec.differentiable) return outs.map((data) => new Tensor(data, shape));
   return record(
     spec.name,
     inputs,
@@ -177,26 +193,45 @@ export function applyElementwise(spec: ElementwiseSpec, inputs: readonly Tensor[
 
 /**
  * An elementwise op built from an expression: `build` receives one expression per argument (a variable for a
- * tensor, a constant for a number) and returns the result's expression; the op runs as one fused loop.
+ * tensor, and for a number either a variable read as a scalar kernel argument or, where `bake(i)` holds, a
+ * constant) and returns the result's expression; the op runs as one fused loop.
+ *
+ * Numbers are kernel arguments by default, as PyTorch passes Python scalars: `x.mul(lr)` is ONE spec and ONE
+ * compiled kernel whatever `lr` is, so a learning rate that changes every step costs what a constant one
+ * costs, and nothing is derived, interned or compiled per value. The number is read in float64 (exactly), so
+ * values are bit for bit those of a baked constant; the derivative is the general one (`x * 0` has gradient
+ * 0 and is part of the graph, as in PyTorch, where a baked 0 would drop the term). Bake a number only where
+ * its value changes the expression's derivative structure (the exponent of `pow`).
+ *
+ * @param bake - which number arguments (by position in `args`) become constants of the expression
  */
 export function expressionOp(
   name: string,
   build: (...args: Expr[]) => Expr,
   args: ReadonlyArray<Tensor | number>,
+  bake: (index: number) => boolean = () => false,
 ): Tensor {
   const tensors: Tensor[] = [];
-  const exprs: Expr[] = args.map((a) => {
-    if (typeof a === 'number') return constantArg(name, a);
-    tensors.push(checkTensor(name, `#${tensors.length}`, a));
-    return variable(`x${tensors.length - 1}`);
-  });
+  for (const a of args) if (typeof a !== 'number') tensors.push(checkTensor(name, `#${tensors.length}`, a));
   if (tensors.length === 0) throw new ArgumentError(name, 'needs at least one Tensor argument');
-  const spec = elementwiseSpec(name, [build(...exprs)], tensors.length);
-  return applyElementwise(spec, tensors)[0]!;
+  const scalars: Tensor[] = [];
+  let t = 0;
+  const exprs: Expr[] = args.map((a, i) => {
+    if (typeof a !== 'number') return variable(`x${t++}`);
+    if (Number.isNaN(a))
+      throw new ArgumentError(name, 'a NaN number argument is not allowed; use a tensor holding NaN');
+    if (bake(i)) return constant(a);
+    scalars.push(new Tensor(Float64Array.of(a), []));
+    return variable(`x${tensors.length + scalars.length - 1}`);
+  });
+  const spec = elementwiseSpec(name, [build(...exprs)], tensors.length + scalars.length);
+  const dtype = tensors.map((x) => x.dtype).reduce(promoteTypes);
+  return applyElementwise(spec, [...tensors, ...scalars], dtype)[0]!;
 }
 
 /**
- * One primitive applied elementwise, with numbers folded in as constants.
+ * One primitive applied elementwise; numbers are scalar kernel arguments (see {@link expressionOp}), except
+ * the exponent of `pow`, which stays a constant (a constant exponent has the short derivative `c a^(c-1)`).
  *
  * @param name - the op's name in messages and in the graph (default: the primitive's name)
  */
@@ -205,17 +240,13 @@ export function primitiveOp(
   args: ReadonlyArray<Tensor | number>,
   name: string = op,
 ): Tensor {
-  return expressionOp(name, (...e) => apply(op, ...e), args);
-}
-
-function constantArg(op: string, a: number): Expr {
-  if (Number.isNaN(a))
-    throw new ArgumentError(op, 'a NaN number argument is not allowed; use a tensor holding NaN');
-  return constant(a);
+  return expressionOp(name, (...e) => apply(op, ...e), args, op === 'pow' ? (i) => i === 1 : undefined);
 }
 
 /** The number of inputs a fused function takes: its declared parameters (`fn.length`). */
-function countParameters(op: string, fn: (...xs: Value[]) => unknown): number {
+function countParameters(op: string, fn: (...xs: Value[]) => unknown, name: unknown): number {
+  if (typeof name !== 'string')
+    throw new ArgumentError(op, `argument 'name' must be a string, got ${describeValue(name)}`);
   if (typeof fn !== 'function')
     throw new ArgumentError(op, `argument 'fn' must be a function, got ${typeof fn}`);
   if (fn.length === 0) {
@@ -245,7 +276,7 @@ export type FusedFunction = (...inputs: Tensor[]) => Tensor;
  * @throws ArgumentError when `fn` declares no parameters
  */
 export function fuse(fn: (...xs: Value[]) => Value, name = 'fused'): FusedFunction {
-  const arity = countParameters('fuse', fn);
+  const arity = countParameters('fuse', fn, name);
   const xs = inputVariables(arity).map((v) => symbol(v));
   const out = fn(...xs);
   const spec = elementwiseSpec(name, [out.expr], arity);
@@ -256,7 +287,7 @@ export function fuse(fn: (...xs: Value[]) => Value, name = 'fused'): FusedFuncti
  * Like {@link fuse} for functions with several outputs, all computed in the same loop.
  */
 export function fuseMany(fn: (...xs: Value[]) => Value[], name = 'fused'): (...inputs: Tensor[]) => Tensor[] {
-  const arity = countParameters('fuseMany', fn);
+  const arity = countParameters('fuseMany', fn, name);
   const xs = inputVariables(arity).map((v) => symbol(v));
   const spec = elementwiseSpec(
     name,

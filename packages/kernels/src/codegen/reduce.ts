@@ -1,7 +1,18 @@
 import { ArgumentError } from '../errors.js';
 import type { Expr } from '../expr/node.js';
-import { runtime } from '../runtime.js';
-import { type InputKind, indexVariables, type NumericArray } from './js.js';
+import { LruCache } from '../util/lru.js';
+import { checkOptionKeys, describeValue, ownValue } from '../util/own.js';
+import { checkKinds, type InputKind, indexVariables, type NumericArray } from './js.js';
+import {
+  boundKernel,
+  buildKernel,
+  checkVariables,
+  type Lowered,
+  lower,
+  namesKey,
+  paramCode,
+  paramPrologue,
+} from './lowering.js';
 import { fusedStraightLine } from './schedule.js';
 
 /** What a fused reduce kernel does with each of its output expressions. */
@@ -36,12 +47,44 @@ export type StridedReduceKernel = (
   sums: Float64Array,
 ) => void;
 
-function flags(op: string, name: string, given: readonly boolean[] | undefined, n: number): boolean[] {
+type GenericFused = (
+  inputs: ReadonlyArray<NumericArray | number>,
+  outputs: ReadonlyArray<NumericArray | null>,
+  n: number,
+  sums: Float64Array,
+  P: Float64Array,
+) => void;
+
+type GenericStridedReduce = (
+  inputs: readonly NumericArray[],
+  strides: readonly (readonly number[])[],
+  outputs: ReadonlyArray<NumericArray | null>,
+  shape: readonly number[],
+  sums: Float64Array,
+  P: Float64Array,
+) => void;
+
+function flags(op: string, options: FusedReduceOptions, name: 'store' | 'sum', n: number): boolean[] {
+  const given = ownValue(options, name);
   if (given === undefined) return new Array<boolean>(n).fill(false);
+  if (!Array.isArray(given)) {
+    throw new ArgumentError(op, `option '${name}' must be an array of booleans, got ${describeValue(given)}`);
+  }
   if (given.length !== n) {
     throw new ArgumentError(op, `option '${name}' has ${given.length} entries for ${n} output expression(s)`);
   }
-  return [...given];
+  return given.map((f: unknown, i) => {
+    if (typeof f !== 'boolean') {
+      throw new ArgumentError(op, `option '${name}[${i}]' must be a boolean, got ${describeValue(f)}`);
+    }
+    return f;
+  });
+}
+
+/** Validates the options and returns the store and sum flags. */
+function readOptions(op: string, options: FusedReduceOptions, n: number): [boolean[], boolean[]] {
+  checkOptionKeys(op, 'options', options, ['store', 'sum']);
+  return [flags(op, options, 'store', n), flags(op, options, 'sum', n)];
 }
 
 function outputCode(flagsStore: boolean[], flagsSum: boolean[], results: string[], index: string): string[] {
@@ -67,35 +110,51 @@ function writeSums(sm: boolean[]): string[] {
   return sm.flatMap((f, j) => (f ? [`  sums[${j}] = s${j};`] : []));
 }
 
-function key(
-  outputs: readonly Expr[],
+/** The kernel variant: generator, variables, input kinds (or strided) and the store/sum flags. */
+function variantKey(
+  family: string,
   variables: readonly string[],
   extra: string,
   st: boolean[],
   sm: boolean[],
-) {
-  return `${outputs.map((o) => o.id).join(',')}|${variables.join(',')}|${extra}|${st.map(Number).join('')}|${sm.map(Number).join('')}`;
+): string {
+  return `${family}\u0000${namesKey(variables)}\u0000${extra}\u0000${st.map(Number).join('')}\u0000${sm.map(Number).join('')}`;
 }
 
-const cache = new Map<string, FusedReduceKernel | StridedReduceKernel>();
-const LIMIT = 1024;
+/**
+ * Generic fused-reduce kernels (constants as parameters), by structure and variant. Capacity: 512 — the
+ * distinct loss programs and their variants (stored/summed outputs, input kinds) of a program.
+ */
+const REDUCE_CAPACITY = 512;
+const cache = new LruCache<string, GenericFused | GenericStridedReduce>(REDUCE_CAPACITY);
 
-function remember<T extends FusedReduceKernel | StridedReduceKernel>(k: string, kernel: T): T {
-  if (cache.size >= LIMIT) cache.delete(cache.keys().next().value!);
-  cache.set(k, kernel);
-  return kernel;
+function generic<T extends GenericFused | GenericStridedReduce>(
+  lowered: Lowered,
+  variant: string,
+  make: () => T,
+): T {
+  const key = `${lowered.key}\u0000${variant}`;
+  let g = cache.get(key) as T | undefined;
+  if (g === undefined) {
+    g = make();
+    cache.set(key, g);
+  }
+  return g;
 }
 
 /**
  * Compiles expressions into ONE loop over `n` elements that writes the outputs marked `store` and adds up
  * (in float64, one accumulator per output) the outputs marked `sum` — e.g. an elementwise loss and its sum
  * for a 'mean' reduction, plus per-element gradients, in a single pass. `sigmoid`/`softplus`/`logSigmoid` of
- * the same operand share one exponential (see {@link fusedStraightLine}). Cached by expressions, variables,
- * input kinds and options.
+ * the same operand share one exponential (see {@link fusedStraightLine}). Cached by expression structure,
+ * variables, input kinds and options: numeric literals are kernel parameters, as in `compileElementwise`.
  *
  * @param variables - the variable names, in the order of the kernel's `inputs`
  * @param kinds - for each variable, whether it is read per element or as one scalar
- * @throws ArgumentError when an expression uses a variable that is not listed, or an option has the wrong length
+ * @throws ArgumentError when `outputs` is not an array of Expr, `variables` is not a list of distinct names,
+ *   `kinds` does not give one valid kind per variable, an expression uses a variable that is not listed, or
+ *   an option is unknown or has the wrong length
+ * @throws CompileError when the expressions are too large for the JavaScript engine
  */
 export function compileFusedReduce(
   outputs: readonly Expr[],
@@ -104,18 +163,32 @@ export function compileFusedReduce(
   options: FusedReduceOptions = {},
 ): FusedReduceKernel {
   const op = 'compileFusedReduce';
-  const st = flags(op, 'store', options.store, outputs.length);
-  const sm = flags(op, 'sum', options.sum, outputs.length);
-  const k = key(outputs, variables, `flat:${kinds.join(',')}`, st, sm);
-  const hit = cache.get(k);
-  if (hit !== undefined) return hit as FusedReduceKernel;
-  if (kinds.length !== variables.length) {
-    throw new ArgumentError(op, `got ${kinds.length} input kinds for ${variables.length} variables`);
-  }
+  const lowered = lower(op, outputs);
+  checkVariables(op, variables);
+  checkKinds(op, kinds, variables);
+  const [st, sm] = readOptions(op, options, outputs.length);
+  const variant = variantKey('fused', variables, kinds.join(','), st, sm);
+  return boundKernel(lowered, variant, () => {
+    const kernel = generic(lowered, variant, () => generateFused(op, lowered, variables, kinds, st, sm));
+    const P = lowered.params;
+    return (ins, outs, n, sums) => kernel(ins, outs, n, sums, P);
+  });
+}
+
+function generateFused(
+  op: string,
+  lowered: Lowered,
+  variables: readonly string[],
+  kinds: readonly InputKind[],
+  st: boolean[],
+  sm: boolean[],
+): GenericFused {
+  const outputs = lowered.outputs;
   const index = indexVariables(op, outputs, variables);
-  const body = fusedStraightLine(outputs, (name) => `v${index.get(name)!}`);
+  const body = fusedStraightLine(outputs, (name) => `v${index.get(name)!}`, paramCode(lowered));
   const src = [
-    'return function fusedReduce(ins, outs, n, sums) {',
+    'return function fusedReduce(ins, outs, n, sums, P) {',
+    ...paramPrologue(lowered, '  ', body.scratch),
     ...variables.map((_, i) =>
       kinds[i] === 'scalar' ? `  const v${i} = +ins[${i}];` : `  const a${i} = ins[${i}];`,
     ),
@@ -130,7 +203,7 @@ export function compileFusedReduce(
     ...writeSums(sm),
     '};',
   ].join('\n');
-  return remember(k, new Function('R', src)(runtime) as FusedReduceKernel);
+  return buildKernel<GenericFused>(op, src);
 }
 
 /**
@@ -138,7 +211,9 @@ export function compileFusedReduce(
  * input repeats): the odometer walks every dimension but the last, the inner loop steps each input by its
  * last stride. Outputs are written contiguously over `shape`.
  *
- * @throws ArgumentError when an expression uses a variable that is not listed, or an option has the wrong length
+ * @throws ArgumentError when `outputs` is not an array of Expr, `variables` is not a list of distinct names,
+ *   an expression uses a variable that is not listed, or an option is unknown or has the wrong length
+ * @throws CompileError when the expressions are too large for the JavaScript engine
  */
 export function compileStridedReduce(
   outputs: readonly Expr[],
@@ -146,16 +221,31 @@ export function compileStridedReduce(
   options: FusedReduceOptions = {},
 ): StridedReduceKernel {
   const op = 'compileStridedReduce';
-  const st = flags(op, 'store', options.store, outputs.length);
-  const sm = flags(op, 'sum', options.sum, outputs.length);
-  const k = key(outputs, variables, 'strided', st, sm);
-  const hit = cache.get(k);
-  if (hit !== undefined) return hit as StridedReduceKernel;
+  const lowered = lower(op, outputs);
+  checkVariables(op, variables);
+  const [st, sm] = readOptions(op, options, outputs.length);
+  const variant = variantKey('strided', variables, '', st, sm);
+  return boundKernel(lowered, variant, () => {
+    const kernel = generic(lowered, variant, () => generateStrided(op, lowered, variables, st, sm));
+    const P = lowered.params;
+    return (ins, strides, outs, shape, sums) => kernel(ins, strides, outs, shape, sums, P);
+  });
+}
+
+function generateStrided(
+  op: string,
+  lowered: Lowered,
+  variables: readonly string[],
+  st: boolean[],
+  sm: boolean[],
+): GenericStridedReduce {
+  const outputs = lowered.outputs;
   const index = indexVariables(op, outputs, variables);
-  const body = fusedStraightLine(outputs, (name) => `v${index.get(name)!}`);
+  const body = fusedStraightLine(outputs, (name) => `v${index.get(name)!}`, paramCode(lowered));
   const ks = [...variables.keys()];
   const src = [
-    'return function stridedReduce(ins, strides, outs, shape, sums) {',
+    'return function stridedReduce(ins, strides, outs, shape, sums, P) {',
+    ...paramPrologue(lowered, '  ', body.scratch),
     '  const rank = shape.length;',
     '  let total = 1; for (let d = 0; d < rank; d++) total *= shape[d];',
     ...declareOutputs(st, sm),
@@ -181,5 +271,5 @@ export function compileStridedReduce(
     ...writeSums(sm),
     '};',
   ].join('\n');
-  return remember(k, new Function('R', src)(runtime) as StridedReduceKernel);
+  return buildKernel<GenericStridedReduce>(op, src);
 }

@@ -1,6 +1,16 @@
 import type { Expr } from '../expr/node.js';
-import { runtime } from '../runtime.js';
+import { LruCache } from '../util/lru.js';
 import { indexVariables, type NumericArray } from './js.js';
+import {
+  boundKernel,
+  buildKernel,
+  checkVariables,
+  type Lowered,
+  lower,
+  namesKey,
+  paramCode,
+  paramPrologue,
+} from './lowering.js';
 import { fusedStraightLine } from './schedule.js';
 
 /**
@@ -14,23 +24,54 @@ export type StridedKernel = (
   shape: readonly number[],
 ) => void;
 
-const stridedCache = new Map<string, StridedKernel>();
-const LIMIT = 1024;
+type GenericStrided = (
+  inputs: readonly NumericArray[],
+  strides: readonly (readonly number[])[],
+  outputs: readonly NumericArray[],
+  shape: readonly number[],
+  P: Float64Array,
+) => void;
+
+/** Generic strided kernels (constants as parameters), by structure and variables. Capacity: 512 structures. */
+const STRIDED_CAPACITY = 512;
+const stridedCache = new LruCache<string, GenericStrided>(STRIDED_CAPACITY);
 
 /**
  * Compiles expressions over `variables` into one broadcasting loop (the odometer walks every dimension
- * but the last; the innermost loop steps each input by its last stride). Cached by expression and arity.
+ * but the last; the innermost loop steps each input by its last stride). Cached by expression structure
+ * and variables: numeric literals are kernel parameters, as in `compileElementwise`.
+ *
+ * @throws ArgumentError when `outputs` is not an array of Expr, `variables` is not a list of distinct names,
+ *   or a variable is not listed
+ * @throws CompileError when the expressions are too large for the JavaScript engine
  */
 export function compileStrided(outputs: readonly Expr[], variables: readonly string[]): StridedKernel {
-  const key = `${outputs.map((o) => o.id).join(',')}|${variables.join(',')}`;
-  const hit = stridedCache.get(key);
-  if (hit !== undefined) return hit;
-  const index = indexVariables('compileStrided', outputs, variables);
-  const body = fusedStraightLine(outputs, (name) => `v${index.get(name)!}`);
+  const op = 'compileStrided';
+  const lowered = lower(op, outputs);
+  checkVariables(op, variables);
+  const variant = `strided\u0000${namesKey(variables)}`;
+  return boundKernel(lowered, variant, () => {
+    const key = `${lowered.key}\u0000${variant}`;
+    let generic = stridedCache.get(key);
+    if (generic === undefined) {
+      generic = generate(op, lowered, variables);
+      stridedCache.set(key, generic);
+    }
+    const kernel = generic;
+    const P = lowered.params;
+    return (ins, strides, outs, shape) => kernel(ins, strides, outs, shape, P);
+  });
+}
+
+function generate(op: string, lowered: Lowered, variables: readonly string[]): GenericStrided {
+  const outputs = lowered.outputs;
+  const index = indexVariables(op, outputs, variables);
+  const body = fusedStraightLine(outputs, (name) => `v${index.get(name)!}`, paramCode(lowered));
   const n = variables.length;
   const ks = [...Array(n).keys()];
   const src = [
-    'return function strided(ins, strides, outs, shape) {',
+    'return function strided(ins, strides, outs, shape, P) {',
+    ...paramPrologue(lowered, '  ', body.scratch),
     '  const rank = shape.length;',
     '  let total = 1; for (let d = 0; d < rank; d++) total *= shape[d];',
     '  if (total === 0) return;',
@@ -54,8 +95,5 @@ export function compileStrided(outputs: readonly Expr[], variables: readonly str
     '  }',
     '};',
   ].join('\n');
-  const kernel = new Function('R', src)(runtime) as StridedKernel;
-  if (stridedCache.size >= LIMIT) stridedCache.delete(stridedCache.keys().next().value!);
-  stridedCache.set(key, kernel);
-  return kernel;
+  return buildKernel<GenericStrided>(op, src);
 }

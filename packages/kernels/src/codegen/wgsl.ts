@@ -1,7 +1,8 @@
-import { ArgumentError } from '../errors.js';
-import { type Expr, freeVariables } from '../expr/node.js';
+import type { Expr } from '../expr/node.js';
 import { PRIMITIVES } from '../expr/primitives.js';
-import type { InputKind } from './js.js';
+import { LruCache } from '../util/lru.js';
+import { checkKinds, type InputKind, indexVariables } from './js.js';
+import { checkVariables, lower, namesKey } from './lowering.js';
 import { type Dialect, straightLine } from './schedule.js';
 import { WGSL_MATH_HELPERS, type WgslHelper } from './wgsl-math.js';
 
@@ -205,24 +206,36 @@ export function compileElementwiseWgsl(
   variables: readonly string[],
   kinds: readonly InputKind[],
 ): WgslElementwise {
-  if (kinds.length !== variables.length) {
-    throw new ArgumentError(
-      'compileElementwiseWgsl',
-      `'kinds' has ${kinds.length} entries but 'variables' has ${variables.length}`,
-    );
+  const op = 'compileElementwiseWgsl';
+  const lowered = lower(op, outputs);
+  checkVariables(op, variables);
+  checkKinds(op, kinds, variables);
+  // WGSL shaders keep their constants as literals (f32, folded by the shader compiler): the key is the
+  // structure plus the exact constant values.
+  let values = '';
+  for (let i = 0; i < lowered.params.length; i++) {
+    const v = lowered.params[i]!;
+    values += `${i > 0 ? ',' : ''}${Object.is(v, -0) ? '-0' : String(v)}`;
   }
-  const index = new Map<string, number>();
-  variables.forEach((v, i) => {
-    index.set(v, i);
-  });
-  for (const name of freeVariables(outputs)) {
-    if (!index.has(name)) {
-      throw new ArgumentError(
-        'compileElementwiseWgsl',
-        `variable '${name}' appears in the expression but not in 'variables'`,
-      );
-    }
-  }
+  const key = `${lowered.key}\u0000${namesKey(variables)}\u0000${kinds.join(',')}\u0000${values}`;
+  const hit = wgslCache.get(key);
+  if (hit !== undefined) return hit;
+  const made = generateWgsl(op, lowered.outputs, [...variables], [...kinds]);
+  wgslCache.set(key, made);
+  return made;
+}
+
+/** Generated shaders by structure, variables, kinds and constant values. Capacity: 256 shaders. */
+const WGSL_CAPACITY = 256;
+const wgslCache = new LruCache<string, WgslElementwise>(WGSL_CAPACITY);
+
+function generateWgsl(
+  op: string,
+  outputs: readonly Expr[],
+  variables: readonly string[],
+  kinds: readonly InputKind[],
+): WgslElementwise {
+  const index = indexVariables(op, outputs, variables);
   const body = straightLine(
     outputs,
     wgslDialect((name) => `v${index.get(name)!}`),
@@ -256,11 +269,11 @@ export function compileElementwiseWgsl(
   ].join('\n');
   const module = `${decls.join('\n').replace('PARAMS', String(paramVec4s))}\n\n${main}`;
   const support = wgslSupport(module);
-  return {
+  return Object.freeze({
     code: support ? `${support}\n\n${module}\n` : `${module}\n`,
-    variables,
-    kinds,
+    variables: Object.freeze(variables),
+    kinds: Object.freeze(kinds),
     outputs: outputs.length,
     paramVec4s,
-  };
+  });
 }

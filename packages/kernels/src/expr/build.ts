@@ -1,4 +1,5 @@
 import { ArgumentError, ArityError, UnknownOpError } from '../errors.js';
+import { describeValue } from '../util/own.js';
 import { constant, constantUnchecked, Expr, intern } from './node.js';
 import {
   isPrimitive,
@@ -19,13 +20,20 @@ export function toExpr(x: ExprLike, op = 'expr', arg = 'argument'): Expr {
       throw new ArgumentError(op, `argument '${arg}' is NaN; NaN constants are not allowed`);
     return constant(x);
   }
-  throw new ArgumentError(op, `argument '${arg}' must be an Expr or a number, got ${describe(x)}`);
+  const u: unknown = x;
+  const got = typeof u === 'string' ? `string ${u.length > 40 ? `${u.slice(0, 40)}…` : u}` : describeValue(u);
+  throw new ArgumentError(op, `argument '${arg}' must be an Expr or a number, got ${got}`);
 }
 
-function describe(x: unknown): string {
-  if (x === null) return 'null';
-  if (typeof x === 'object') return (x as object).constructor?.name ?? 'object';
-  return `${typeof x} ${String(x)}`;
+/**
+ * The canonical order of the two arguments of a commutative primitive: constants last, then by id. Keeping
+ * constants in the second place makes `x * 2` and `2 * x` one node, and gives every `x * c` the same
+ * structure whatever the constant's id, so they share one compiled kernel. (Other arguments keep the id
+ * order: it decides the order in which derivative terms are summed, which gradients rely on bit for bit.)
+ */
+function outOfOrder(a: Expr, b: Expr): boolean {
+  if (a.isConst !== b.isConst) return a.isConst;
+  return a.id > b.id;
 }
 
 /**
@@ -37,10 +45,11 @@ function describe(x: unknown): string {
  * @throws ArityError when the number of arguments is wrong
  */
 export function apply(op: string, ...args: ExprLike[]): Expr {
-  if (!isPrimitive(op)) {
+  if (typeof op !== 'string' || !isPrimitive(op)) {
+    const name = typeof op === 'string' ? op : describeValue(op);
     throw new UnknownOpError(
-      op,
-      `unknown primitive '${op}'; known primitives: ${PRIMITIVE_NAMES.join(', ')}`,
+      name,
+      `unknown primitive ${typeof op === 'string' ? `'${op}'` : name}; known primitives: ${PRIMITIVE_NAMES.join(', ')}`,
     );
   }
   const prim = PRIMITIVES[op];
@@ -51,7 +60,7 @@ export function apply(op: string, ...args: ExprLike[]): Expr {
   if (nodes.every((n) => n.isConst)) {
     return constantUnchecked(prim.evaluate(...nodes.map((n) => n.value)));
   }
-  if (prim.commutative && nodes[0]!.id > nodes[1]!.id) nodes.reverse();
+  if (prim.commutative && outOfOrder(nodes[0]!, nodes[1]!)) nodes.reverse();
   return intern(op, nodes, Number.NaN, '', `${op}(${nodes.map((n) => n.id).join(',')})`);
 }
 

@@ -1,4 +1,5 @@
 import { ArgumentError } from '../errors.js';
+import { describeValue } from '../util/own.js';
 
 /**
  * One node of the expression IR: a constant, a variable, or a primitive applied to other nodes.
@@ -41,22 +42,33 @@ export class Expr {
     return this.op === 'var';
   }
 
-  /** A readable infix-ish rendering, for messages and debugging. */
+  /**
+   * A readable infix-ish rendering, for messages and debugging. Shared subexpressions are written out at each
+   * use, so the text of a deeply shared graph can be exponentially long: it is cut after about a million
+   * characters and ends with `…` then. Deep expressions render without recursion.
+   */
   toString(): string {
     return render(this);
   }
 }
 
 let nextId = 1;
+/**
+ * The intern table: structural key → the live node. Entries are removed by a FinalizationRegistry callback
+ * when their node is garbage-collected, so the table holds (about) the live nodes only — a program that
+ * builds millions of short-lived nodes (a new constant per training step) keeps it flat. A bulk sweep would
+ * not do: nodes created during one synchronous job stay reachable (WeakRef keeps its target alive until the
+ * job ends), so a sweep inside a long loop finds nothing and the stale entries would stay until a later one.
+ */
 const table = new Map<string, WeakRef<Expr>>();
-// Entries whose node was garbage-collected are swept in bulk once the table has grown by half since the
-// last sweep: cheaper than a FinalizationRegistry callback per node, and the table stays proportional to
-// the live nodes.
-let sweepAt = 1 << 16;
+const finalizer = new FinalizationRegistry<string>((key) => {
+  const ref = table.get(key);
+  if (ref !== undefined && ref.deref() === undefined) table.delete(key);
+});
 
-function sweep(): void {
-  for (const [key, ref] of table) if (ref.deref() === undefined) table.delete(key);
-  sweepAt = Math.max(1 << 16, table.size * 2);
+/** @internal The number of entries in the intern table (for memory tests). */
+export function internTableSize(): number {
+  return table.size;
 }
 
 /** @internal Returns the interned node for `key`, creating it when absent. */
@@ -65,7 +77,7 @@ export function intern(op: string, args: readonly Expr[], value: number, name: s
   if (found !== undefined) return found;
   const node = new Expr(nextId++, op, args, value, name, key);
   table.set(key, new WeakRef(node));
-  if (table.size >= sweepAt) sweep();
+  finalizer.register(node, key);
   return node;
 }
 
@@ -88,7 +100,7 @@ export function constant(v: number): Expr {
   if (typeof v !== 'number' || Number.isNaN(v)) {
     throw new ArgumentError(
       'constant',
-      `argument 'value' must be a number that is not NaN, got ${String(v)}`,
+      `argument 'value' must be a number that is not NaN, got ${describeValue(v)}`,
     );
   }
   return constantUnchecked(v);
@@ -103,14 +115,48 @@ export function variable(name: string): Expr {
   if (typeof name !== 'string' || name.length === 0) {
     throw new ArgumentError(
       'variable',
-      `argument 'name' must be a non-empty string, got ${JSON.stringify(name)}`,
+      `argument 'name' must be a non-empty string, got ${describeValue(name)}`,
     );
   }
   return intern('var', [], Number.NaN, name, `v:${name}`);
 }
 
-/** Every node reachable from `roots`, each once, arguments before their users. */
+/**
+ * Checks that `roots` is an array of expression nodes.
+ *
+ * @internal
+ * @throws ArgumentError naming `op` and `arg` otherwise
+ */
+export function checkExprs(op: string, arg: string, roots: unknown): asserts roots is readonly Expr[] {
+  if (!Array.isArray(roots)) {
+    throw new ArgumentError(op, `argument '${arg}' must be an array of Expr, got ${describeValue(roots)}`);
+  }
+  for (let i = 0; i < roots.length; i++) {
+    if (!(roots[i] instanceof Expr)) {
+      throw new ArgumentError(op, `argument '${arg}[${i}]' must be an Expr, got ${describeValue(roots[i])}`);
+    }
+  }
+}
+
+/**
+ * Checks that `e` is an expression node.
+ *
+ * @internal
+ * @throws ArgumentError naming `op` and `arg` otherwise
+ */
+export function checkExpr(op: string, arg: string, e: unknown): asserts e is Expr {
+  if (!(e instanceof Expr)) {
+    throw new ArgumentError(op, `argument '${arg}' must be an Expr, got ${describeValue(e)}`);
+  }
+}
+
+/**
+ * Every node reachable from `roots`, each once, arguments before their users (iterative: any depth).
+ *
+ * @throws ArgumentError when `roots` is not an array of Expr
+ */
 export function topoSort(roots: readonly Expr[]): Expr[] {
+  checkExprs('topoSort', 'roots', roots);
   const order: Expr[] = [];
   const seen = new Set<Expr>();
   const stack: Array<[Expr, number]> = [];
@@ -137,21 +183,56 @@ export function topoSort(roots: readonly Expr[]): Expr[] {
   return order;
 }
 
-/** The names of the variables an expression depends on, sorted. */
+/**
+ * The names of the variables an expression depends on, sorted.
+ *
+ * @throws ArgumentError when `roots` is not an Expr or an array of Expr
+ */
 export function freeVariables(roots: Expr | readonly Expr[]): string[] {
   const list = Array.isArray(roots) ? (roots as readonly Expr[]) : [roots as Expr];
+  checkExprs('freeVariables', 'roots', list);
   const names = new Set<string>();
   for (const n of topoSort(list)) if (n.isVar) names.add(n.name);
   return [...names].sort();
 }
 
-const INFIX: Record<string, string> = { add: '+', sub: '-', mul: '*', div: '/' };
+const INFIX: Readonly<Record<string, string>> = { add: '+', sub: '-', mul: '*', div: '/' };
 
-function render(e: Expr): string {
-  if (e.isConst) return Object.is(e.value, -0) ? '-0' : String(e.value);
-  if (e.isVar) return e.name;
-  const infix = INFIX[e.op];
-  if (infix !== undefined && e.args.length === 2)
-    return `(${render(e.args[0]!)} ${infix} ${render(e.args[1]!)})`;
-  return `${e.op}(${e.args.map(render).join(', ')})`;
+/** About how many characters {@link Expr.toString} writes before it cuts the text with `…`. */
+const RENDER_LIMIT = 1_000_000;
+
+/** Renders without recursion (a work stack of nodes and text pieces), cut after {@link RENDER_LIMIT}. */
+function render(root: Expr): string {
+  const parts: string[] = [];
+  let length = 0;
+  const stack: Array<Expr | string> = [root];
+  while (stack.length > 0) {
+    if (length > RENDER_LIMIT) {
+      parts.push('…');
+      break;
+    }
+    const item = stack.pop()!;
+    if (typeof item === 'string') {
+      parts.push(item);
+      length += item.length;
+    } else if (item.isConst) {
+      stack.push(Object.is(item.value, -0) ? '-0' : String(item.value));
+    } else if (item.isVar) {
+      stack.push(item.name);
+    } else {
+      const infix = Object.hasOwn(INFIX, item.op) ? INFIX[item.op] : undefined;
+      const args = item.args;
+      if (infix !== undefined && args.length === 2) {
+        stack.push(')', args[1]!, ` ${infix} `, args[0]!, '(');
+      } else {
+        stack.push(')');
+        for (let k = args.length - 1; k >= 0; k--) {
+          stack.push(args[k]!);
+          if (k > 0) stack.push(', ');
+        }
+        stack.push(`${item.op}(`);
+      }
+    }
+  }
+  return parts.join('');
 }
