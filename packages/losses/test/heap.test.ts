@@ -1,31 +1,19 @@
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+/**
+ * Memory stays flat: the heap script runs in its own `node --expose-gc` process (`measureHeapGrowth` from
+ * @gradkit/testing) and must leave the heap (after full collections) within 5 MB of where it started.
+ */
+import { measureHeapGrowth } from '@gradkit/testing';
 import { expect, test } from 'vitest';
 
-/**
- * Runs a heap script (test/heap/*.ts) in its own Node process with `--expose-gc`, from the repository root
- * (where tsx resolves), and returns the JSON object it prints on its last line.
- */
-function runHeapScript(script: string, args: readonly string[] = []): Record<string, number> {
-  const root = fileURLToPath(new URL('../../../', import.meta.url));
-  const path = fileURLToPath(new URL(`./heap/${script}`, import.meta.url));
-  const out = execFileSync(
-    process.execPath,
-    ['--expose-gc', '--import', 'tsx', '--conditions=source', path, ...args],
-    { cwd: root, encoding: 'utf8', timeout: 300_000 },
-  );
-  const lines = out.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]!) as Record<string, number>;
-}
+const MB = 2 ** 20;
 
-const MB = 1024 * 1024;
-
-test('20k distinct focal gammas leave the heap within 5 MB of where it started (one program for all)', () => {
-  const r = runHeapScript('focal-gammas.ts', ['20000']);
+test('20k distinct focal gammas leave the heap within 5 MB of where it started (one program for all)', async () => {
+  const r = await measureHeapGrowth('packages/losses/test/heap/focal-gammas.ts', { timeoutMs: 300_000 });
+  const d = r.details as { n: number; distinctMs: number; oneMs: number };
   console.info(
-    `focal, 20000 distinct gammas: heap ${(r.growth! / MB).toFixed(2)} MB growth; ` +
-      `${(r.distinctMs! * 1000).toFixed(1)} µs CPU/call distinct vs ${(r.oneMs! * 1000).toFixed(1)} µs CPU/call one gamma`,
+    `focal, ${d.n} distinct gammas: heap ${(r.growth / MB).toFixed(2)} MB growth; ` +
+      `${(d.distinctMs * 1000).toFixed(1)} µs CPU/call distinct vs ${(d.oneMs * 1000).toFixed(1)} µs CPU/call one gamma`,
   );
-  expect(r.n).toBe(20000);
-  expect(r.growth!).toBeLessThan(5 * MB);
+  expect(d.n).toBe(20_000);
+  expect(r.growth).toBeLessThan(5 * MB);
 }, 300_000);

@@ -9,6 +9,7 @@ import {
   defaultGenerator,
   formatShape,
   Generator,
+  markModified,
   ShapeError,
   type Tensor,
 } from '@gradkit/autograd';
@@ -117,6 +118,7 @@ export function fans(t: Tensor, op = 'fans'): { fanIn: number; fanOut: number } 
 function fill(t: Tensor, f: () => number): Tensor {
   const d = t.data;
   for (let i = 0; i < d.length; i++) d[i] = f();
+  markModified(t);
   return t;
 }
 
@@ -169,6 +171,7 @@ export function constant_(t: Tensor, value: number): Tensor {
     throw new DomainError('init.constant_', `argument 'value' must be a number, got ${describeValue(value)}`);
   }
   t.data.fill(value);
+  markModified(t);
   return t;
 }
 

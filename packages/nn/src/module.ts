@@ -1,6 +1,7 @@
 import {
   ArgumentError,
   checkTensor,
+  copy_,
   type DType,
   DtypeError,
   formatShape,
@@ -247,7 +248,7 @@ export abstract class Module {
       copies.push([target, src]);
     }
     noGrad(() => {
-      for (const [target, src] of copies) target.data.set(src.data);
+      for (const [target, src] of copies) copy_(target, src);
     });
     return { missingKeys, unexpectedKeys };
   }

@@ -62,6 +62,7 @@ export {
   type InPlaceArg,
   type InPlaceFunction,
   lerp_,
+  markModified,
   maximum_,
   mul_,
   sub_,

@@ -287,3 +287,20 @@ export function fuseInPlace(
     return run(name, self, expr, args);
   };
 }
+
+/**
+ * Records that the storage of each tensor was written in place by code outside these ops — a fused update
+ * that writes several buffers in one loop (the optimizers of @gradkit/nn), or an initialiser filling `.data` —
+ * by bumping its version counter (PyTorch's `mark_dirty`). A graph that saved one of them then refuses to
+ * backpropagate through the modified data instead of returning a wrong gradient.
+ *
+ * @throws ArgumentError when an argument is not a Tensor
+ */
+export function markModified(...tensors: Tensor[]): void {
+  tensors.forEach((t, i) => {
+    if (!(t instanceof Tensor)) {
+      throw new ArgumentError('markModified', `argument #${i} must be a Tensor, got ${describeValue(t)}`);
+    }
+  });
+  for (const t of tensors) bumpVersion(t.data);
+}

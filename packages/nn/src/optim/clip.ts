@@ -1,4 +1,4 @@
-import { ArgumentError, DomainError, Tensor } from '@gradkit/autograd';
+import { ArgumentError, DomainError, markModified, Tensor } from '@gradkit/autograd';
 import { describeValue } from '@gradkit/kernels';
 
 function gradsOf(op: string, params: Iterable<Tensor> | Tensor): Tensor[] {
@@ -63,6 +63,7 @@ export function clipGradNorm(
     for (const g of grads) {
       const d = g.data;
       for (let i = 0; i < d.length; i++) d[i] = d[i]! * coef;
+      markModified(g);
     }
   }
   return total;
@@ -89,5 +90,6 @@ export function clipGradValue(params: Iterable<Tensor> | Tensor, clipValue: numb
       if (v > clipValue) d[i] = clipValue;
       else if (v < -clipValue) d[i] = -clipValue;
     }
+    markModified(g);
   }
 }

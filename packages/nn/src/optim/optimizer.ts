@@ -3,6 +3,7 @@ import {
   DomainError,
   enableGrad,
   formatShape,
+  markModified,
   noGrad,
   ShapeError,
   Tensor,
@@ -183,6 +184,7 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
             this.state.set(p, s);
           }
           this.update(p, g, s, group);
+          markModified(p);
         }
       }
     });
