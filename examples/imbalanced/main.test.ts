@@ -50,8 +50,8 @@ describe('pnpm example:imbalanced (the same seeded run as the command line)', ()
     expect(result.files).toEqual([join(dir, 'imbalanced-pr.svg')]);
     const svg = await readFile(result.files[0]!, 'utf8');
     expect(svg).toMatch(/^<svg/);
-    for (const r of result.results)
-      expect(svg).toContain(r.name.replace('→', '&#8594;').split(' (')[0]!.slice(0, 12));
+    // One legend entry per objective, each carrying its AP.
+    for (const r of result.results) expect(svg).toContain(`(AP ${r.ap.toFixed(3)})`);
   });
 });
 
