@@ -1,48 +1,79 @@
-import { FormatError } from '@gradkit/autograd';
-import { expect, test } from 'vitest';
-import { DEFAULTS, loadSpambase, parseNumericCsv, parseOptions, rocAuc, train } from './main.js';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSafetensors } from '@gradkit/nn';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DEFAULTS, parseOptions, run, type TrainResult } from './main.js';
 
-test('the CSV parser reads numbers and rejects anything else, naming the line', () => {
-  expect(parseNumericCsv('a,b,label\n1,-2.5e-1,0\n.5,3,1\n')).toEqual({
-    header: ['a', 'b', 'label'],
-    rows: [
-      [1, -0.25, 0],
-      [0.5, 3, 1],
-    ],
+describe('pnpm train (the same seeded run as the command line)', () => {
+  let dir: string;
+  let lines: string[];
+  let result: TrainResult;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gradkit-train-'));
+    lines = [];
+    result = await run(DEFAULTS, { log: (l) => lines.push(...l.split('\n')), tty: false, outDir: dir });
   });
-  expect(() => parseNumericCsv('a,b\n1,2\n3\n')).toThrow(/line 3 has 1 fields/);
-  expect(() => parseNumericCsv('a,b\n1,\n')).toThrow(FormatError);
-  expect(() => parseNumericCsv('a,b\n1,"2"\n')).toThrow(/line 2, column b/);
-});
+  afterAll(() => rm(dir, { recursive: true, force: true }));
 
-test('ROC AUC counts ordered pairs, ties as half', () => {
-  expect(rocAuc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])).toBe(0.75);
-  expect(rocAuc([1, 1, 1, 1], [0, 1, 0, 1])).toBe(0.5);
+  test('both models reach test accuracy ≥ 0.95 and ROC AUC ≥ 0.99', () => {
+    expect(result.results.map((r) => r.name)).toEqual(['logistic regression', 'MLP 30-16-1']);
+    for (const r of result.results) {
+      expect(r.test.accuracy, r.name).toBeGreaterThanOrEqual(0.95);
+      expect(r.test.rocAuc, r.name).toBeGreaterThanOrEqual(0.99);
+      expect(r.history).toHaveLength(DEFAULTS.epochs);
+      expect(r.history.at(-1)!.loss).toBeLessThan(r.history[0]!.loss);
+    }
+  });
+
+  test('one plain line per epoch without a terminal, then the table with the reference row', () => {
+    expect(lines.filter((l) => /^MLP 30-16-1 +epoch +\d+\/30 +loss /.test(l))).toHaveLength(DEFAULTS.epochs);
+    expect(lines.some((l) => /^scikit-learn LR \(reference\) +0\.965 +0\.996 +0\.994 +0\.947$/.test(l))).toBe(
+      true,
+    );
+  });
+
+  test('writes the three plots as SVG and a checkpoint whose reload predicts identically', async () => {
+    expect(result.reloadIdentical).toBe(true);
+    expect(result.files.map((f) => f.slice(dir.length + 1)).sort()).toEqual([
+      'loss.svg',
+      'model.safetensors',
+      'pr.svg',
+      'roc.svg',
+    ]);
+    for (const name of ['loss.svg', 'roc.svg', 'pr.svg']) {
+      expect(await readFile(join(dir, name), 'utf8')).toMatch(
+        /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/,
+      );
+    }
+    const { tensors } = loadSafetensors(await readFile(join(dir, 'model.safetensors')));
+    expect(Object.keys(tensors).sort()).toEqual([
+      'logreg.bias',
+      'logreg.weight',
+      'mlp.0.bias',
+      'mlp.0.weight',
+      'mlp.2.bias',
+      'mlp.2.weight',
+      'scaler.mean',
+      'scaler.scale',
+    ]);
+  });
+
+  test('the run is deterministic', async () => {
+    const again = await run(DEFAULTS, { log: () => {}, tty: false, outDir: null });
+    expect(again.results.map((r) => [...r.testLogits.data])).toEqual(
+      result.results.map((r) => [...r.testLogits.data]),
+    );
+  });
 });
 
 test('flags: defaults, a leading --, and bad values', () => {
   expect(parseOptions([])).toEqual(DEFAULTS);
-  expect(parseOptions(['--', '--loss', 'focal', '--epochs', '3'])).toMatchObject({
-    loss: 'focal',
+  expect(parseOptions(['--', '--epochs', '3', '--batch-size', '16'])).toMatchObject({
     epochs: 3,
+    batchSize: 16,
   });
-  expect(() => parseOptions(['--loss', 'mse'])).toThrow(/--loss/);
-  expect(() => parseOptions(['--hidden', '2.5'])).toThrow(/--hidden must be an integer/);
-});
-
-test('two epochs on spambase reach a sensible test accuracy, deterministically', () => {
-  const data = loadSpambase(0);
-  expect(data.trainX.shape).toEqual([3681, 57]);
-  expect(data.testX.shape).toEqual([920, 57]);
-  const opts = { ...DEFAULTS, epochs: 2 };
-  const { history } = train(data, opts);
-  const last = history.at(-1)!;
-  expect(last.trainLoss).toBeLessThan(history[0]!.trainLoss);
-  expect(last.testAccuracy).toBeGreaterThan(0.9);
-  expect(last.testAuc).toBeGreaterThan(0.95);
-  const again = train(data, opts).history.map(({ ms, ...rest }) => rest);
-  expect(again).toEqual(history.map(({ ms, ...rest }) => rest));
-
-  const focal = train(data, { ...opts, loss: 'focal' }).history.at(-1)!;
-  expect(focal.testAccuracy).toBeGreaterThan(0.9);
+  expect(() => parseOptions(['--epochs', '2.5'])).toThrow(/--epochs must be an integer/);
+  expect(() => parseOptions(['--lr=-1'])).toThrow(/--lr must be a number/);
+  expect(() => parseOptions(['--hidden', '8'])).toThrow();
 });

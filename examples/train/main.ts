@@ -1,295 +1,306 @@
 /**
- * The main example: a 2-layer MLP (57 → hidden → 1, ReLU) trained on the Spambase data set, end to end with
- * gradkit tensors.
+ * The main example (`pnpm train`): logistic regression and a 30 → 16 → 1 MLP on the Wisconsin breast-cancer
+ * data, trained with `BCEWithLogitsLoss`, Adam and a cosine learning-rate schedule, end to end with
+ * @gradkit/nn.
  *
- * 1. Data: `data/spambase.csv` (UCI, CC BY 4.0; see data/PROVENANCE.md), 4601 e-mails × 57 features, label
- *    1 = spam. Seeded shuffle into 80 % train / 20 % test, log1p (the features are heavy-tailed), then z-scores
- *    with the train set's mean and standard deviation.
- * 2. Model: `linear → relu → linear`, its parameters plain leaf tensors with `requiresGrad`.
- * 3. Training: mini-batch Adam; the update of each parameter is ONE fused loop (`fuseMany`) run under `noGrad`.
- *    Loss: BCE with logits, or YOLOv5's focal loss (gamma 1.5, alpha 0.25) with `--loss focal`.
- * 4. After every epoch: mean train loss, test accuracy (threshold 0.5) and test ROC AUC.
+ * 1. Data: examples/data/breast_cancer.csv (UCI WDBC, CC BY 4.0; see examples/data/DATASETS.md), 569 rows ×
+ *    30 features, label 1 = malignant. Row i is a test row iff i % 5 == 0 (455 train / 114 test); features
+ *    are z-scored with the train rows' mean and standard deviation (`StandardScaler`).
+ * 2. Models: `Linear(30, 1)` (logistic regression on logits) and `Linear(30, 16) → ReLU → Linear(16, 1)`.
+ * 3. Training: mini-batches from a seeded `DataLoader`, `BCEWithLogitsLoss`, `Adam`, `CosineAnnealingLR`.
+ *    Each epoch reports the train loss and the test accuracy and ROC AUC (a progress bar on a terminal).
+ * 4. Results: a table of test accuracy, ROC AUC, average precision and F1 next to scikit-learn's logistic
+ *    regression (DATASETS.md); loss, ROC and precision-recall plots as SVG; both models and the scaler saved
+ *    to model.safetensors, reloaded into fresh objects, and their predictions checked to be identical.
  *
- * Run with `pnpm train` from the repository root; flags: --loss bce|focal, --epochs, --lr, --seed, --hidden.
+ * Run with `pnpm train` from the repository root (flags: --epochs, --lr, --seed, --batch-size,
+ * --weight-decay); files go to
+ * examples/out/.
  */
-import { readFileSync } from 'node:fs';
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ArgumentError, Generator, type Tensor } from '@gradkit/autograd';
 import {
-  ArgumentError,
-  FormatError,
-  fromArray,
-  fuseMany,
-  Generator,
-  grad,
-  linear,
-  noGrad,
-  randn,
-  scalarTensor,
-  type Tensor,
-  zeros,
-  zerosLike,
-} from '@gradkit/autograd';
-import { bceWithLogits, focal } from '@gradkit/losses';
+  type BinaryMetrics,
+  binaryMetrics,
+  defaultIO,
+  EpochProgress,
+  type EpochRecord,
+  type ExampleIO,
+  fit,
+  formatTable,
+  lineChart,
+  loadSplit,
+  mlp,
+  predict,
+  seconds,
+  writePlot,
+} from '@gradkit/examples-shared';
+import { BCEWithLogitsLoss } from '@gradkit/losses';
+import {
+  Adam,
+  CosineAnnealingLR,
+  DataLoader,
+  Linear,
+  loadSafetensors,
+  type Module,
+  metrics,
+  StandardScaler,
+  type StateDict,
+  saveSafetensors,
+  TensorDataset,
+} from '@gradkit/nn';
 
-// ---- 1. Data ------------------------------------------------------------------------------------------
-
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
-/**
- * Parses the data sets' CSV format (shared/data/DATASETS.md): a header row, then rows of decimal numbers
- * separated by commas, no quoting. Anything else (a wrong field count, an empty or non-numeric field) throws,
- * naming the line and column.
- */
-export function parseNumericCsv(text: string): { header: string[]; rows: number[][] } {
-  const lines = text.split(/\r?\n/);
-  if (lines.at(-1) === '') lines.pop();
-  const header = (lines[0] ?? '').split(',');
-  if (header.some((h) => h === '')) throw new FormatError('parseNumericCsv', 'missing or empty header');
-  const rows = lines.slice(1).map((line, i) => {
-    const fields = line.split(',');
-    if (fields.length !== header.length) {
-      throw new FormatError(
-        'parseNumericCsv',
-        `line ${i + 2} has ${fields.length} fields, the header has ${header.length}`,
-      );
-    }
-    return fields.map((f, j) => {
-      if (!NUMBER.test(f)) {
-        throw new FormatError(
-          'parseNumericCsv',
-          `line ${i + 2}, column ${header[j]}: ${JSON.stringify(f)} is not a number`,
-        );
-      }
-      return Number(f);
-    });
-  });
-  return { header, rows };
-}
-
-/** A random permutation of 0…n−1 (Fisher–Yates) drawn from `gen`. */
-export function permutation(n: number, gen: Generator): number[] {
-  const p = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = gen.integer(0, i + 1);
-    [p[i], p[j]] = [p[j]!, p[i]!];
-  }
-  return p;
-}
-
-/** Features [N, D] (float32, standardized with train statistics) and 0/1 labels [N, 1], split in two. */
-export interface Dataset {
-  trainX: Tensor;
-  trainY: Tensor;
-  testX: Tensor;
-  testY: Tensor;
-}
-
-/** Loads data/spambase.csv: seeded 80/20 split, log1p, z-scores from the train rows. */
-export function loadSpambase(seed: number): Dataset {
-  const { header, rows } = parseNumericCsv(
-    readFileSync(new URL('./data/spambase.csv', import.meta.url), 'utf8'),
-  );
-  const d = header.length - 1;
-  const order = permutation(rows.length, new Generator(seed));
-  const nTest = Math.round(rows.length * 0.2);
-  const take = (idx: number[]) => ({
-    x: fromArray(
-      idx.flatMap((i) => rows[i]!.slice(0, d)),
-      [idx.length, d],
-    ).log1p(),
-    y: fromArray(
-      idx.map((i) => rows[i]![d]!),
-      [idx.length, 1],
-    ),
-  });
-  const test = take(order.slice(0, nTest));
-  const train = take(order.slice(nTest));
-  const mean = train.x.mean(0);
-  const std = train.x.sub(mean).square().mean(0).sqrt();
-  const scale = std.where(std.gt(0), 1); // a constant column stays 0 instead of becoming NaN
-  const standardize = (x: Tensor) => x.sub(mean).div(scale);
-  return { trainX: standardize(train.x), trainY: train.y, testX: standardize(test.x), testY: test.y };
-}
-
-// ---- 2. Model -----------------------------------------------------------------------------------------
-
-/** The MLP's parameters: [w1 [hidden, D], b1 [hidden], w2 [1, hidden], b2 [1]], all requiring grad. */
-export type Params = [Tensor, Tensor, Tensor, Tensor];
-
-function parameter(t: Tensor): Tensor {
-  t.requiresGrad = true;
-  return t;
-}
-
-/** He-normal weights for the ReLU layer, LeCun-normal for the output layer, zero biases. */
-export function initMlp(inputs: number, hidden: number, gen: Generator): Params {
-  return [
-    parameter(randn([hidden, inputs], { generator: gen }).mul(Math.sqrt(2 / inputs))),
-    parameter(zeros([hidden])),
-    parameter(randn([1, hidden], { generator: gen }).mul(Math.sqrt(1 / hidden))),
-    parameter(zeros([1])),
-  ];
-}
-
-/** The logits [N, 1] of inputs [N, D]. */
-export function forward([w1, b1, w2, b2]: Params, x: Tensor): Tensor {
-  return linear(linear(x, w1, b1).relu(), w2, b2);
-}
-
-// ---- 3. Training --------------------------------------------------------------------------------------
-
-const BETA1 = 0.9;
-const BETA2 = 0.999;
-const EPS = 1e-8;
-
-/**
- * One Adam step for one parameter as ONE fused loop: (p, g, m, v, lr/(1 − β1ᵗ), 1/√(1 − β2ᵗ)) → (p', m', v'),
- * with PyTorch's formula p' = p − lr/(1 − β1ᵗ) · m' / (√v' / √(1 − β2ᵗ) + eps).
- */
-const adamStep = fuseMany((p, g, m, v, stepSize, invRootBc2) => {
-  const m1 = m.mul(BETA1).add(g.mul(1 - BETA1));
-  const v1 = v.mul(BETA2).add(g.mul(g).mul(1 - BETA2));
-  return [p.sub(stepSize.mul(m1).div(v1.sqrt().mul(invRootBc2).add(EPS))), m1, v1];
-}, 'adam');
-
-/** The losses `--loss` can choose. */
-export const LOSSES = {
-  bce: (logits: Tensor, labels: Tensor) => bceWithLogits(logits, labels),
-  focal: (logits: Tensor, labels: Tensor) => focal(logits, labels), // YOLOv5: gamma 1.5, alpha 0.25, mean
-};
-
-/** Training settings (the command-line flags, plus the batch size). */
+/** Training settings (the command-line flags). */
 export interface TrainOptions {
-  loss: keyof typeof LOSSES;
   epochs: number;
   lr: number;
   seed: number;
-  hidden: number;
   batchSize: number;
+  /** Adam's L2 penalty (`weightDecay`), for both models. */
+  weightDecay: number;
 }
 
 /** The defaults of `pnpm train`. */
 export const DEFAULTS: TrainOptions = {
-  loss: 'bce',
-  epochs: 15,
-  lr: 0.003,
+  epochs: 30,
+  lr: 0.01,
   seed: 0,
-  hidden: 32,
-  batchSize: 64,
+  batchSize: 32,
+  weightDecay: 0.01,
 };
 
-/** What one epoch did. */
-export interface EpochStats {
-  epoch: number;
-  trainLoss: number;
-  testAccuracy: number;
-  testAuc: number;
-  ms: number;
+/** scikit-learn 1.2.1 LogisticRegression on the same split (examples/data/DATASETS.md). */
+export const SKLEARN_REFERENCE: BinaryMetrics = { accuracy: 0.965, rocAuc: 0.996, ap: 0.994, f1: 0.947 };
+
+/** The two models: a fresh copy of each, initialised from `seed`. */
+export function makeModels(seed: number): Array<{ name: string; key: string; model: Module }> {
+  const generator = new Generator(seed);
+  return [
+    { name: 'logistic regression', key: 'logreg', model: new Linear(30, 1, { generator }) },
+    { name: 'MLP 30-16-1', key: 'mlp', model: mlp([30, 16, 1], generator) },
+  ];
 }
 
-/** Trains the MLP on `data`, calling `onEpoch` after every epoch; returns the final parameters and history. */
-export function train(
-  data: Dataset,
-  opts: TrainOptions,
-  onEpoch: (s: EpochStats) => void = () => {},
-): { params: Params; history: EpochStats[] } {
-  const gen = new Generator(opts.seed);
-  const objective = LOSSES[opts.loss];
-  let params = initMlp(data.trainX.shape[1]!, opts.hidden, gen);
-  let m = params.map((p) => zerosLike(p));
-  let v = params.map((p) => zerosLike(p));
-  const n = data.trainX.shape[0]!;
-  const history: EpochStats[] = [];
-  let step = 0;
-  for (let epoch = 1; epoch <= opts.epochs; epoch++) {
-    const t0 = performance.now();
-    const order = permutation(n, gen);
-    let lossSum = 0;
-    for (let start = 0; start < n; start += opts.batchSize) {
-      const batch = order.slice(start, start + opts.batchSize);
-      const x = data.trainX.indexSelect(0, batch);
-      const y = data.trainY.indexSelect(0, batch);
-      const loss = objective(forward(params, x), y);
-      const grads = grad(loss, params);
-      lossSum += loss.item() * batch.length;
+/** One trained model's results. */
+export interface ModelResult {
+  name: string;
+  key: string;
+  model: Module;
+  history: EpochRecord[];
+  /** Test logits, [nTest, 1]. */
+  testLogits: Tensor;
+  test: BinaryMetrics;
+}
 
-      step++;
-      const stepSize = scalarTensor(opts.lr / (1 - BETA1 ** step));
-      const invRootBc2 = scalarTensor(1 / Math.sqrt(1 - BETA2 ** step));
-      const updated = noGrad(() =>
-        params.map((p, i) => adamStep(p, grads[i]!, m[i]!, v[i]!, stepSize, invRootBc2)),
-      );
-      params = updated.map(([p]) => parameter(p!)) as Params;
-      m = updated.map(([, m1]) => m1!);
-      v = updated.map(([, , v1]) => v1!);
-    }
-    const { accuracy, auc } = evaluate(params, data.testX, data.testY);
-    const stats = {
-      epoch,
-      trainLoss: lossSum / n,
-      testAccuracy: accuracy,
-      testAuc: auc,
-      ms: performance.now() - t0,
-    };
-    history.push(stats);
-    onEpoch(stats);
+/** What {@link run} returns. */
+export interface TrainResult {
+  results: ModelResult[];
+  /** Whether the reloaded checkpoint predicts exactly (bit for bit) what the trained models predict. */
+  reloadIdentical: boolean;
+  /** The files written. */
+  files: string[];
+}
+
+/** Saves both models and the scaler as one safetensors file; returns its bytes. */
+export function checkpoint(results: readonly ModelResult[], scaler: StandardScaler): Uint8Array {
+  const tensors: StateDict = {};
+  for (const r of results) {
+    for (const [k, t] of Object.entries(r.model.stateDict())) tensors[`${r.key}.${k}`] = t;
   }
-  return { params, history };
+  const { mean, scale } = scaler.stateDict();
+  tensors['scaler.mean'] = mean;
+  tensors['scaler.scale'] = scale;
+  return saveSafetensors(tensors, { metadata: { example: 'pnpm train', data: 'breast_cancer.csv' } });
 }
 
-// ---- 4. Metrics ---------------------------------------------------------------------------------------
-
-/** ROC AUC: the probability that a random positive scores above a random negative (ties count half). */
-export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
-  const idx = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
-  let positives = 0;
-  let positiveRankSum = 0;
-  for (let i = 0; i < idx.length; ) {
-    let j = i;
-    while (j < idx.length && scores[idx[j]!] === scores[idx[i]!]) j++;
-    const rank = (i + 1 + j) / 2; // the mean of ranks i+1 … j, shared by tied scores
-    for (let k = i; k < j; k++) {
-      if (labels[idx[k]!] === 1) {
-        positives++;
-        positiveRankSum += rank;
-      }
-    }
-    i = j;
+/** Loads a checkpoint written by {@link checkpoint} into fresh models and a fresh scaler. */
+export function restore(bytes: Uint8Array): { models: Map<string, Module>; scaler: StandardScaler } {
+  const { tensors } = loadSafetensors(bytes);
+  const models = new Map<string, Module>();
+  for (const { key, model } of makeModels(12345)) {
+    const own: StateDict = {};
+    for (const [k, t] of Object.entries(tensors))
+      if (k.startsWith(`${key}.`)) own[k.slice(key.length + 1)] = t;
+    model.loadStateDict(own);
+    models.set(key, model);
   }
-  const negatives = idx.length - positives;
-  return (positiveRankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
-}
-
-/** Accuracy at probability 0.5 (logit 0) and ROC AUC of the model on (x, y). */
-export function evaluate(params: Params, x: Tensor, y: Tensor): { accuracy: number; auc: number } {
-  return noGrad(() => {
-    const logits = forward(params, x);
-    return { accuracy: logits.gt(0).eq(y).mean().item(), auc: rocAuc(logits.data, y.data) };
+  const scaler = new StandardScaler().loadStateDict({
+    mean: tensors['scaler.mean']!,
+    scale: tensors['scaler.scale']!,
   });
+  return { models, scaler };
+}
+
+function sameBits(a: Tensor, b: Tensor): boolean {
+  return a.data.length === b.data.length && a.data.every((v, i) => Object.is(v, b.data[i]));
+}
+
+/** Trains both models, prints the epochs and the final table, writes the plots and the checkpoint. */
+export async function run(opts: TrainOptions = DEFAULTS, io: ExampleIO = defaultIO()): Promise<TrainResult> {
+  const t0 = performance.now();
+  const data = await loadSplit('breast_cancer');
+  const nTrain = data.trainX.shape[0]!;
+  const nTest = data.testX.shape[0]!;
+  const trainY = data.trainY.reshape(nTrain, 1);
+  const testY = data.testY.reshape(nTest, 1);
+  io.log(
+    `breast_cancer: ${nTrain} train / ${nTest} test rows, 30 features (z-scored on train) | BCEWithLogitsLoss, ` +
+      `Adam lr ${opts.lr} (weight decay ${opts.weightDecay}) + cosine annealing, batch ${opts.batchSize}, ${opts.epochs} epochs, seed ${opts.seed}`,
+  );
+  const criterion = new BCEWithLogitsLoss();
+  const results: ModelResult[] = [];
+  for (const { name, key, model } of makeModels(opts.seed)) {
+    const optimizer = new Adam(model.parameters(), { lr: opts.lr, weightDecay: opts.weightDecay });
+    const history = fit({
+      model,
+      loss: (out, y) => criterion.forward(out, y),
+      optimizer,
+      scheduler: new CosineAnnealingLR(optimizer, { tMax: opts.epochs }),
+      loader: new DataLoader(new TensorDataset(data.trainX, trainY), {
+        batchSize: opts.batchSize,
+        shuffle: true,
+        seed: opts.seed,
+      }),
+      epochs: opts.epochs,
+      evaluate: () => {
+        const logits = predict(model, data.testX);
+        return {
+          'test loss': criterion.forward(logits, testY).item(),
+          acc: metrics.accuracy(testY, logits, { threshold: 0 }),
+          auc: metrics.rocAucScore(testY, logits),
+        };
+      },
+      progress: new EpochProgress(io, name.padEnd(19), opts.epochs),
+    });
+    const testLogits = predict(model, data.testX);
+    results.push({ name, key, model, history, testLogits, test: binaryMetrics(testY, testLogits) });
+  }
+
+  io.log('');
+  io.log(
+    formatTable(
+      ['test set (114 rows)', 'accuracy', 'ROC AUC', 'AP', 'F1'],
+      [
+        ...results.map((r) => [r.name, r.test.accuracy, r.test.rocAuc, r.test.ap, r.test.f1]),
+        ['scikit-learn LR (reference)', ...Object.values(SKLEARN_REFERENCE)],
+      ],
+    ),
+  );
+
+  // Checkpoint: save, reload into fresh objects, and compare predictions from the raw test features.
+  const bytes = checkpoint(results, data.scaler);
+  const restored = restore(bytes);
+  const x = restored.scaler.transform(data.rawTestX);
+  const reloadIdentical = results.every((r) =>
+    sameBits(predict(restored.models.get(r.key)!, x), r.testLogits),
+  );
+
+  const files: string[] = [];
+  if (io.outDir !== null) {
+    await mkdir(io.outDir, { recursive: true });
+    const path = join(io.outDir, 'model.safetensors');
+    await writeFile(path, bytes);
+    files.push(path);
+  }
+  io.log(
+    `\ncheckpoint (${bytes.length} bytes, both models + scaler): reloaded predictions ` +
+      `${reloadIdentical ? 'identical' : 'DIFFER'}`,
+  );
+
+  const plots = await Promise.all([
+    writePlot(
+      io,
+      'loss.svg',
+      lineChart(
+        results.flatMap((r) => [
+          {
+            name: r.name,
+            style: 'train',
+            x: r.history.map((h) => h.epoch),
+            y: r.history.map((h) => h.loss),
+          },
+          {
+            name: r.name,
+            style: 'test',
+            x: r.history.map((h) => h.epoch),
+            y: r.history.map((h) => h.metrics['test loss']!),
+          },
+        ]),
+        { title: 'breast cancer: BCE with logits per epoch', xTitle: 'epoch', yTitle: 'loss', logY: true },
+      ),
+    ),
+    writePlot(
+      io,
+      'roc.svg',
+      lineChart(
+        results.map((r) => {
+          const { fpr, tpr } = metrics.rocCurve(testY, r.testLogits);
+          return { name: `${r.name} (AUC ${r.test.rocAuc.toFixed(3)})`, x: fpr, y: tpr };
+        }),
+        {
+          title: 'breast cancer: ROC curve (test set)',
+          xTitle: 'false positive rate',
+          yTitle: 'true positive rate',
+          unitSquare: true,
+          legend: 'bottom-right',
+          reference: [
+            [0, 0],
+            [1, 1],
+          ],
+        },
+      ),
+    ),
+    writePlot(
+      io,
+      'pr.svg',
+      lineChart(
+        results.map((r) => {
+          const { precision, recall } = metrics.precisionRecallCurve(testY, r.testLogits);
+          return { name: `${r.name} (AP ${r.test.ap.toFixed(3)})`, x: recall, y: precision };
+        }),
+        {
+          title: 'breast cancer: precision-recall curve (test set)',
+          xTitle: 'recall',
+          yTitle: 'precision',
+          unitSquare: true,
+          legend: 'bottom-left',
+          interpolate: 'step-after',
+        },
+      ),
+    ),
+  ]);
+  for (const p of plots) if (p !== null) files.push(p);
+  if (files.length > 0) io.log(`wrote ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
+  io.log(`done in ${seconds(t0)}`);
+  if (!reloadIdentical) throw new Error('the reloaded checkpoint predicts differently');
+  return { results, reloadIdentical, files };
 }
 
 // ---- Command line -------------------------------------------------------------------------------------
 
-const USAGE = 'usage: pnpm train [--loss bce|focal] [--epochs N] [--lr X] [--seed N] [--hidden N]';
+const USAGE = 'usage: pnpm train [--epochs N] [--lr X] [--seed N] [--batch-size N] [--weight-decay X]';
 
 /** Reads the flags (node:util parseArgs; a leading `--` is skipped); throws on an unknown flag or bad value. */
 export function parseOptions(args: string[]): TrainOptions {
   const { values } = parseArgs({
     args: args[0] === '--' ? args.slice(1) : args,
     options: {
-      loss: { type: 'string', default: DEFAULTS.loss },
       epochs: { type: 'string', default: String(DEFAULTS.epochs) },
       lr: { type: 'string', default: String(DEFAULTS.lr) },
       seed: { type: 'string', default: String(DEFAULTS.seed) },
-      hidden: { type: 'string', default: String(DEFAULTS.hidden) },
+      'batch-size': { type: 'string', default: String(DEFAULTS.batchSize) },
+      'weight-decay': { type: 'string', default: String(DEFAULTS.weightDecay) },
     },
   });
-  const loss = values.loss;
-  if (loss !== 'bce' && loss !== 'focal') {
-    throw new ArgumentError('train', `--loss must be 'bce' or 'focal', got ${JSON.stringify(loss)}`);
-  }
-  const number = (name: 'epochs' | 'lr' | 'seed' | 'hidden', integer: boolean, min: number) => {
+  const number = (
+    name: 'epochs' | 'lr' | 'seed' | 'batch-size' | 'weight-decay',
+    integer: boolean,
+    min: number,
+  ) => {
     const x = Number(values[name]);
     if (!Number.isFinite(x) || x < min || (integer && !Number.isInteger(x))) {
       const kind = integer ? 'an integer' : 'a number';
@@ -301,16 +312,15 @@ export function parseOptions(args: string[]): TrainOptions {
     return x;
   };
   return {
-    loss,
     epochs: number('epochs', true, 1),
     lr: number('lr', false, Number.MIN_VALUE),
     seed: number('seed', true, 0),
-    hidden: number('hidden', true, 1),
-    batchSize: DEFAULTS.batchSize,
+    batchSize: number('batch-size', true, 1),
+    weightDecay: number('weight-decay', false, 0),
   };
 }
 
-function main(): void {
+async function main(): Promise<void> {
   let opts: TrainOptions;
   try {
     opts = parseOptions(process.argv.slice(2));
@@ -319,26 +329,7 @@ function main(): void {
     process.exitCode = 2;
     return;
   }
-  const t0 = performance.now();
-  const data = loadSpambase(opts.seed);
-  const [nTrain, d] = data.trainX.shape as [number, number];
-  console.log(
-    `spambase: ${nTrain} train / ${data.testX.shape[0]} test rows, ${d} features | MLP ${d}-${opts.hidden}-1, ` +
-      `loss ${opts.loss}, Adam lr ${opts.lr}, batch ${opts.batchSize}, seed ${opts.seed}\n`,
-  );
-  console.log('epoch  train loss  test acc  test AUC    time');
-  const { history } = train(data, opts, (s) =>
-    console.log(
-      `${String(s.epoch).padStart(5)}  ${s.trainLoss.toFixed(4).padStart(10)}  ${(100 * s.testAccuracy).toFixed(1).padStart(7)}%` +
-        `  ${s.testAuc.toFixed(4).padStart(8)}  ${s.ms.toFixed(0).padStart(4)} ms`,
-    ),
-  );
-  const last = history.at(-1)!;
-  console.log(
-    `\nafter ${last.epoch} epochs: train loss ${last.trainLoss.toFixed(4)}, test accuracy ` +
-      `${(100 * last.testAccuracy).toFixed(1)}%, test ROC AUC ${last.testAuc.toFixed(4)}; ` +
-      `${((performance.now() - t0) / 1000).toFixed(1)} s in all`,
-  );
+  await run(opts);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
