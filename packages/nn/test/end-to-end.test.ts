@@ -7,7 +7,6 @@ import {
   DataLoader,
   Linear,
   loadSafetensors,
-  Module,
   metrics,
   ReLU,
   Sequential,

@@ -306,3 +306,16 @@ describe('optimizer API', () => {
     expect(() => clipGradValue([a], Number.NaN)).toThrow(DomainError);
   });
 });
+
+describe('optimizers and autograd version counters', () => {
+  it('a step bumps the parameter version, so a graph that saved the old value refuses backward', () => {
+    const w = tensor([1, 2, 3], { ...f64, requiresGrad: true });
+    const opt = new SGD([w], { lr: 0.1 });
+    const y = w.mul(w).sum(); // saves w
+    w.mul(2).sum().backward();
+    const before = w.version;
+    opt.step();
+    expect(w.version).toBe(before + 1);
+    expect(() => y.backward()).toThrow(/modified by an inplace operation/);
+  });
+});
