@@ -35,10 +35,6 @@ const NOT_FUZZED: Record<string, string> = {
   requireSameDtype: BUILDING_BLOCK,
   sameShape: BUILDING_BLOCK,
   sizeOf: BUILDING_BLOCK,
-  // KNOWN, left to the owner of elementwise.ts (being rewritten in parallel): fuseMany with a function that
-  // does not return a list, and primitiveOp() without arguments, throw a TypeError.
-  fuseMany: 'KNOWN: TypeError when fn returns a non-list; elementwise.ts is owned by another change',
-  primitiveOp: 'KNOWN: TypeError without arguments; elementwise.ts is owned by another change',
   compile: KERNELS,
   derive: KERNELS,
   evaluate: KERNELS,

@@ -24,6 +24,22 @@ let leafCounter = 0;
 const LEAF_PREFIX = '%';
 
 /**
+ * @internal The prefix of the variables that stand for the inputs of fused tensor functions (`%x0`, `%x1`, …;
+ * `fuse`, `fuseInPlace`, elementwise specs). It starts with {@link LEAF_PREFIX}, which {@link symbol} refuses,
+ * so a user's own `symbol('x0')` captured by a fused function stays a free symbol (an error) instead of
+ * silently becoming input 0.
+ */
+export const INPUT_PREFIX = `${LEAF_PREFIX}x`;
+
+/** @internal `n` symbolic Values standing for the inputs of a fused function (labelled `x0`, `x1`, …). */
+export function tracedInputs(n: number): Value[] {
+  return Array.from(
+    { length: n },
+    (_, i) => new Value(variable(`${INPUT_PREFIX}${i}`), undefined, [], `x${i}`),
+  );
+}
+
+/**
  * A scalar in the micrograd style: every operation records an expression node of the primitive table, so
  * the same graph serves numeric backpropagation ({@link Value.backward}) and symbolic work
  * ({@link valueGrad}, `derive`, `compile`).

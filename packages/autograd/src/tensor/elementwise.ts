@@ -8,13 +8,15 @@ import {
   constant,
   describeValue,
   type Expr,
+  freeVariables,
   type InputKind,
+  isPrimitive,
   LruCache,
   mul,
   type PrimitiveName,
   variable,
 } from '@gradkit/kernels';
-import { symbol, type Value } from '../scalar/value.js';
+import { INPUT_PREFIX, tracedInputs, Value } from '../scalar/value.js';
 import { toDtype } from './cast.js';
 import { allocate, type DType, promoteTypes } from './dtype.js';
 import { isGradEnabled } from './grad-mode.js';
@@ -80,7 +82,7 @@ export class ElementwiseSpec {
     let total: Expr | null = null;
     this.outputs.forEach((o, j) => {
       if (!haveGrad[j]) return;
-      const g = variable(`x${this.arity + gradVars.length}`);
+      const g = variable(`${INPUT_PREFIX}${this.arity + gradVars.length}`);
       gradVars.push(g);
       const term = mul(g, o);
       total = total === null ? term : addExpr(total, term);
@@ -104,7 +106,7 @@ export class ElementwiseSpec {
 
 const varCache: string[][] = [];
 function inputVariables(n: number): string[] {
-  if (varCache[n] === undefined) varCache[n] = Array.from({ length: n }, (_, i) => `x${i}`);
+  if (varCache[n] === undefined) varCache[n] = Array.from({ length: n }, (_, i) => `${INPUT_PREFIX}${i}`);
   return varCache[n]!;
 }
 
@@ -211,18 +213,24 @@ export function expressionOp(
   args: ReadonlyArray<Tensor | number>,
   bake: (index: number) => boolean = () => false,
 ): Tensor {
+  if (!Array.isArray(args)) {
+    throw new ArgumentError(
+      name,
+      `argument 'args' must be an array of Tensors and numbers, got ${describeValue(args)}`,
+    );
+  }
   const tensors: Tensor[] = [];
   for (const a of args) if (typeof a !== 'number') tensors.push(checkTensor(name, `#${tensors.length}`, a));
   if (tensors.length === 0) throw new ArgumentError(name, 'needs at least one Tensor argument');
   const scalars: Tensor[] = [];
   let t = 0;
   const exprs: Expr[] = args.map((a, i) => {
-    if (typeof a !== 'number') return variable(`x${t++}`);
+    if (typeof a !== 'number') return variable(`${INPUT_PREFIX}${t++}`);
     if (Number.isNaN(a))
       throw new ArgumentError(name, 'a NaN number argument is not allowed; use a tensor holding NaN');
     if (bake(i)) return constant(a);
     scalars.push(new Tensor(Float64Array.of(a), []));
-    return variable(`x${tensors.length + scalars.length - 1}`);
+    return variable(`${INPUT_PREFIX}${tensors.length + scalars.length - 1}`);
   });
   const spec = elementwiseSpec(name, [build(...exprs)], tensors.length + scalars.length);
   const dtype = tensors.map((x) => x.dtype).reduce(promoteTypes);
@@ -240,7 +248,48 @@ export function primitiveOp(
   args: ReadonlyArray<Tensor | number>,
   name: string = op,
 ): Tensor {
+  if (typeof op !== 'string' || !isPrimitive(op)) {
+    throw new ArgumentError(
+      'primitiveOp',
+      `argument 'op' must be a primitive's name, got ${describeValue(op)}`,
+    );
+  }
+  if (typeof name !== 'string') {
+    throw new ArgumentError('primitiveOp', `argument 'name' must be a string, got ${describeValue(name)}`);
+  }
   return expressionOp(name, (...e) => apply(op, ...e), args, op === 'pow' ? (i) => i === 1 : undefined);
+}
+
+/**
+ * The expressions a traced function returned: one Value (or number) for `fuse`, a non-empty array of them for
+ * `fuseMany`; each may use only the traced inputs (a symbol captured from outside is refused, naming it).
+ *
+ * @throws ArgumentError for anything else
+ */
+export function tracedOutputs(op: string, out: unknown, arity: number, many: boolean): Expr[] {
+  const list = many ? out : [out];
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new ArgumentError(op, `'fn' must return a non-empty array of Values, got ${describeValue(out)}`);
+  }
+  const inputs = new Set(inputVariables(arity));
+  return list.map((v: unknown, i) => {
+    if (typeof v === 'number' && !Number.isNaN(v)) return constant(v);
+    if (!(v instanceof Value)) {
+      const what = many ? `output #${i}` : 'its result';
+      throw new ArgumentError(
+        op,
+        `'fn' must return ${many ? 'Values' : 'a Value'}; ${what} is ${describeValue(v)}`,
+      );
+    }
+    const stray = freeVariables(v.expr).filter((name) => !inputs.has(name));
+    if (stray.length > 0) {
+      throw new ArgumentError(
+        op,
+        `'fn' uses symbol(s) ${stray.join(', ')} that are not its parameters; pass them as inputs instead`,
+      );
+    }
+    return v.expr;
+  });
 }
 
 /** The number of inputs a fused function takes: its declared parameters (`fn.length`). */
@@ -277,9 +326,7 @@ export type FusedFunction = (...inputs: Tensor[]) => Tensor;
  */
 export function fuse(fn: (...xs: Value[]) => Value, name = 'fused'): FusedFunction {
   const arity = countParameters('fuse', fn, name);
-  const xs = inputVariables(arity).map((v) => symbol(v));
-  const out = fn(...xs);
-  const spec = elementwiseSpec(name, [out.expr], arity);
+  const spec = elementwiseSpec(name, tracedOutputs('fuse', fn(...tracedInputs(arity)), arity, false), arity);
   return (...inputs: Tensor[]) => applyElementwise(spec, inputs)[0]!;
 }
 
@@ -288,10 +335,9 @@ export function fuse(fn: (...xs: Value[]) => Value, name = 'fused'): FusedFuncti
  */
 export function fuseMany(fn: (...xs: Value[]) => Value[], name = 'fused'): (...inputs: Tensor[]) => Tensor[] {
   const arity = countParameters('fuseMany', fn, name);
-  const xs = inputVariables(arity).map((v) => symbol(v));
   const spec = elementwiseSpec(
     name,
-    fn(...xs).map((v) => v.expr),
+    tracedOutputs('fuseMany', fn(...tracedInputs(arity)), arity, true),
     arity,
   );
   return (...inputs: Tensor[]) => applyElementwise(spec, inputs);

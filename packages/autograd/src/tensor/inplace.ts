@@ -23,7 +23,8 @@ import {
   variable,
   where,
 } from '@gradkit/kernels';
-import { symbol, Value } from '../scalar/value.js';
+import { INPUT_PREFIX, tracedInputs, Value } from '../scalar/value.js';
+import { tracedOutputs } from './elementwise.js';
 import { isGradEnabled } from './grad-mode.js';
 import { broadcastShapes, broadcastStrides, contiguousStrides, fmt, sameShape } from './shape.js';
 import { Tensor } from './tensor.js';
@@ -34,7 +35,7 @@ export type InPlaceArg = Tensor | number;
 
 const VARS: string[][] = [];
 function vars(n: number): string[] {
-  if (VARS[n] === undefined) VARS[n] = Array.from({ length: n }, (_, i) => `x${i}`);
+  if (VARS[n] === undefined) VARS[n] = Array.from({ length: n }, (_, i) => `${INPUT_PREFIX}${i}`);
   return VARS[n]!;
 }
 
@@ -269,12 +270,12 @@ export function fuseInPlace(
       "'fn' declares no parameters: the number of inputs is fn.length — write (self, x, ...) => ...",
     );
   }
-  const [first, ...rest] = vars(arity).map((v) => symbol(v));
+  const [first, ...rest] = tracedInputs(arity);
   const out: unknown = fn(first!, ...rest);
   if (!(out instanceof Value)) {
     throw new ArgumentError('fuseInPlace', `'fn' must return a Value, got ${describeValue(out)}`);
   }
-  const expr = out.expr;
+  const [expr] = tracedOutputs('fuseInPlace', out, arity, false) as [Expr];
   const argNames = vars(arity).slice(1);
   return (self: Tensor, ...args: InPlaceArg[]) => {
     if (args.length !== arity - 1) {

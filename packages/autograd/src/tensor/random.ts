@@ -1,4 +1,4 @@
-import { ArgumentError } from '@gradkit/kernels';
+import { ArgumentError, describeValue } from '@gradkit/kernels';
 
 /**
  * A seeded pseudo-random generator (xoshiro128**, 32-bit state words) — the same seed gives the same
@@ -16,7 +16,10 @@ export class Generator {
   /** Resets the stream to the one determined by `seed`. */
   manualSeed(seed: number): this {
     if (!Number.isFinite(seed))
-      throw new ArgumentError('Generator.manualSeed', `seed must be finite, got ${seed}`);
+      throw new ArgumentError(
+        'Generator.manualSeed',
+        `seed must be a finite number, got ${describeValue(seed)}`,
+      );
     // splitmix32 expands the seed into the four state words.
     let x = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
     for (let i = 0; i < 4; i++) {

@@ -1,4 +1,4 @@
-import { describeValue, ShapeError } from '@gradkit/kernels';
+import { ArgumentError, describeValue, ShapeError } from '@gradkit/kernels';
 
 /** A tensor shape: the size of each dimension. */
 export type Shape = readonly number[];
@@ -72,6 +72,12 @@ export function sameShape(a: Shape, b: Shape): boolean {
  * @throws ShapeError naming the op and the shapes
  */
 export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
+  if (typeof op !== 'string') {
+    throw new ArgumentError(
+      'broadcastShapes',
+      `argument 'op' must be the calling op's name, got ${describeValue(op)}`,
+    );
+  }
   shapes.forEach((s, i) => {
     if (!Array.isArray(s))
       throw new ShapeError(op, `shape ${i} must be a list of sizes, got ${describeValue(s)}`);

@@ -65,7 +65,8 @@ export class Tensor {
       );
     }
     this.data = data;
-    this.shape = Object.freeze([...shape]);
+    // `+ 0` turns a -0 size (from arithmetic on user sizes) into 0, so shapes compare with Object.is too.
+    this.shape = Object.freeze(shape.map((d) => d + 0));
     this.dtype = dtypeOf(data);
     this.gradFn = gradFn;
     this.outputIndex = outputIndex;

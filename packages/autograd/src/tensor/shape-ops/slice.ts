@@ -18,7 +18,7 @@ export type IndexSpec = number | SliceSpec;
 
 function checkInt(op: string, arg: string, v: number | undefined): void {
   if (v !== undefined && !Number.isInteger(v)) {
-    throw new ArgumentError(op, `argument '${arg}' must be an integer, got ${v}`);
+    throw new ArgumentError(op, `argument '${arg}' must be an integer, got ${show(v)}`);
   }
 }
 

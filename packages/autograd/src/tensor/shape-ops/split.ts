@@ -50,6 +50,9 @@ export function split(x: Tensor, sizeOrSections: number | readonly number[], axi
   return splitChecked(x, sizes, a);
 }
 
+/** The most empty tensors {@link chunk} makes from an empty axis. */
+const MAX_EMPTY_CHUNKS = 2 ** 20;
+
 /**
  * Splits `x` into `chunks` pieces along `axis`, like `torch.chunk`: pieces of size `ceil(n / chunks)`, the
  * last smaller, so there may be fewer than `chunks` pieces (an empty axis gives `chunks` empty pieces).
@@ -65,7 +68,16 @@ export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
   if (x.ndim === 0) throw new ShapeError('chunk', 'cannot chunk a 0-D tensor (shape [])');
   const a = normalizeAxis('chunk', axis, x.ndim);
   const n = x.shape[a]!;
-  if (n === 0) return splitChecked(x, new Array<number>(chunks).fill(0), a);
+  if (n === 0) {
+    // PyTorch returns `chunks` empty tensors here; refuse counts that could never be allocated.
+    if (chunks > MAX_EMPTY_CHUNKS) {
+      throw new ArgumentError(
+        'chunk',
+        `chunks (${chunks}) of an empty axis would make that many empty tensors; at most ${MAX_EMPTY_CHUNKS} are allowed`,
+      );
+    }
+    return splitChecked(x, new Array<number>(chunks).fill(0), a);
+  }
   return split(x, Math.ceil(n / chunks), a);
 }
 
