@@ -1,4 +1,4 @@
-import { ArgumentError, DomainError, GradkitError, Tensor, Value } from '@gradkit/autograd';
+import { ArgumentError, DomainError, GradkitError, inputVariable, Tensor, Value } from '@gradkit/autograd';
 import {
   checkOptionKeys,
   constant,
@@ -504,7 +504,7 @@ function buildProgram<P extends FactorParams>(r: ProgramRequest<P>): LossProgram
   const factorExpr = realize(callUser(name, 'factor', r.factor, params), x, y);
   const additiveExpr =
     r.additive === undefined ? null : realize(callUser(name, 'additive', r.additive, params), x, y);
-  const allowed = new Set(Array.from({ length: arity }, (_, i) => `x${i}`));
+  const allowed = new Set(Array.from({ length: arity }, (_, i) => inputVariable(i)));
   for (const e of [factorExpr, additiveExpr]) {
     if (e === null) continue;
     const stray = freeVariables(e).filter((v) => !allowed.has(v));

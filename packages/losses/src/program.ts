@@ -1,3 +1,4 @@
+import { inputVariable } from '@gradkit/autograd';
 import {
   abs,
   add,
@@ -54,7 +55,7 @@ export interface LossProgram {
 }
 
 /** The positional variable of input `i`. */
-export const arg = (i: number): Expr => variable(`x${i}`);
+export const arg = (i: number): Expr => variable(inputVariable(i));
 
 /** The parts a logit-based loss is assembled from (all over positional variables). */
 export interface LogitLossParts {

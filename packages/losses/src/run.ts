@@ -7,6 +7,7 @@ import {
   type FusedFunction,
   fuse,
   type Grads,
+  inputVariable,
   isGradEnabled,
   noGrad,
   record,
@@ -72,7 +73,7 @@ function runFused(
   const n = x.size;
   const arrays = outputs.map((_, k) => (store[k] ? allocate(dtype, n) : null));
   const totals = new Float64Array(outputs.length);
-  const variables = Array.from({ length: tensors.length + 1 }, (_, i) => `x${i}`);
+  const variables = Array.from({ length: tensors.length + 1 }, (_, i) => inputVariable(i));
   if (n === 0) return { arrays, totals };
   const flat = tensors.every((t) => t.size === 1 || sameShape(t.shape, shape));
   if (flat) {

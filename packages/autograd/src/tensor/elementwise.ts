@@ -104,6 +104,15 @@ export class ElementwiseSpec {
   }
 }
 
+/**
+ * The name of the variable that stands for input `i` (0-based) in the expressions of an
+ * {@link ElementwiseSpec}: build a spec's outputs over `variable(inputVariable(i))`. The names start with a
+ * character {@link symbol} refuses, so no user symbol can alias an input.
+ */
+export function inputVariable(i: number): string {
+  return `${INPUT_PREFIX}${i}`;
+}
+
 const varCache: string[][] = [];
 function inputVariables(n: number): string[] {
   if (varCache[n] === undefined) varCache[n] = Array.from({ length: n }, (_, i) => `${INPUT_PREFIX}${i}`);

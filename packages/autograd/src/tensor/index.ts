@@ -45,6 +45,7 @@ export {
   type FusedFunction,
   fuse,
   fuseMany,
+  inputVariable,
   primitiveOp,
 } from './elementwise.js';
 export * from './elementwise-ops.js';
