@@ -108,8 +108,16 @@ export class ElementwiseSpec {
  * The name of the variable that stands for input `i` (0-based) in the expressions of an
  * {@link ElementwiseSpec}: build a spec's outputs over `variable(inputVariable(i))`. The names start with a
  * character {@link symbol} refuses, so no user symbol can alias an input.
+ *
+ * @throws ArgumentError when `i` is not a non-negative integer
  */
 export function inputVariable(i: number): string {
+  if (!Number.isSafeInteger(i) || i < 0) {
+    throw new ArgumentError(
+      'inputVariable',
+      `argument 'i' must be a non-negative integer, got ${describeValue(i)}`,
+    );
+  }
   return `${INPUT_PREFIX}${i}`;
 }
 

@@ -1,4 +1,5 @@
 import { ArgumentError, checkOptionKeys, describeValue, ShapeError, StateError } from '@gradkit/kernels';
+import { checkBackward, isAnomalyEnabled } from './anomaly.js';
 import { toDtype } from './cast.js';
 import { withGradMode } from './grad-mode.js';
 import type { Grads, Node } from './node.js';
@@ -172,6 +173,7 @@ function propagate(
         }
       }
       const inGrads = node.apply(gs);
+      if (isAnomalyEnabled()) checkBackward(node.name, gs, inGrads, node.trace);
       if (!retainGraph) node.release();
       node.inputs.forEach((inp, k) => {
         const g = inGrads[k];

@@ -8,6 +8,7 @@ import './methods-reduce.js';
 import './methods-shape.js';
 import './methods-stats.js';
 
+export { detectAnomaly, isAnomalyEnabled, setDetectAnomaly } from './anomaly.js';
 export { toDtype } from './cast.js';
 export {
   arange,

@@ -35,6 +35,8 @@ export class Node {
   readonly inputs: readonly Tensor[];
   /** Number of outputs the op produced. */
   readonly outputCount: number;
+  /** Where the forward op was called (recorded only under anomaly detection), for backward anomalies. */
+  trace: string | undefined;
   #backward: ((grads: Grads) => Grads) | null;
   #saved: SavedVersion[] = [];
 

@@ -1,4 +1,5 @@
 import { ArgumentError, DtypeError, ShapeError, StateError } from '@gradkit/kernels';
+import { callerTrace, checkForward, isAnomalyEnabled } from './anomaly.js';
 import { type DType, dtypeOf, type Storage } from './dtype.js';
 import { isGradEnabled } from './grad-mode.js';
 import { type Grads, Node } from './node.js';
@@ -294,9 +295,12 @@ export function record(
   outputs: ReadonlyArray<{ data: Storage; shape: Shape }>,
   backward: (grads: Grads) => Grads,
 ): Tensor[] {
+  const anomaly = isAnomalyEnabled();
+  if (anomaly) checkForward(name, inputs, outputs);
   const track = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   if (!track) return outputs.map((o) => new Tensor(o.data, o.shape));
   const node = new Node(name, inputs, backward, outputs.length);
+  if (anomaly) node.trace = callerTrace();
   const results = outputs.map((o, i) => new Tensor(o.data, o.shape, true, node, i));
   node.saveVersions(inputs);
   node.saveVersions(results);
