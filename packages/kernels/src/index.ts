@@ -64,6 +64,7 @@ export {
   div,
   type ExprLike,
   eq,
+  erf,
   exp,
   expm1,
   ge,
@@ -139,6 +140,7 @@ export {
   webgpuAvailability,
 } from './gpu/webgpu.js';
 export {
+  erf as erfNumber,
   logSigmoid as logSigmoidNumber,
   type Runtime,
   runtime,

@@ -34,8 +34,57 @@ export function where(c: number, a: number, b: number): number {
   return c !== 0 ? a : b;
 }
 
+const TWO_OVER_SQRT_PI = 1.1283791670955126;
+const SQRT_PI = 1.7724538509055159;
+
+/** e^(−a²) for a ≥ 0, with a² split (a = hi + lo, hi of 24 bits) so its rounding costs no digits. */
+function expNegSquare(a: number): number {
+  const hi = Math.fround(a);
+  const lo = a - hi;
+  return Math.exp(-hi * hi) * Math.exp(-lo * (a + hi));
+}
+
+/**
+ * The error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt (JavaScript has no Math.erf): the Maclaurin series below
+ * |x| = 1, 1 − erfc(x) from erfc's continued fraction (modified Lentz) up to 6, and ±1 beyond (erfc(6) is
+ * below half an ulp of 1). Odd, erf(±inf) = ±1, NaN stays NaN. Within 5 ulps of the correctly rounded value
+ * (measured against Python's math.erf over 30,000 points, see the kernels tests).
+ */
+export function erf(x: number): number {
+  if (Number.isNaN(x) || x === 0) return x; // NaN stays NaN; ±0 keeps its sign
+  const a = Math.abs(x);
+  let r: number;
+  if (a < 1) {
+    // 2/√π Σ (−1)^n a^(2n+1) / (n! (2n+1)): the terms shrink fast and barely cancel.
+    const z = a * a;
+    let term = a;
+    let sum = a;
+    for (let n = 1; n < 40; n++) {
+      term *= -z / n;
+      const t = term / (2 * n + 1);
+      sum += t;
+      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
+    }
+    r = TWO_OVER_SQRT_PI * sum;
+  } else if (a < 6) {
+    // erfc(a) = e^(−a²)/√π · 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + …)))).
+    let f = a;
+    let c = a;
+    let d = 0;
+    for (let k = 1; k < 5000; k++) {
+      d = 1 / (a + (k / 2) * d);
+      c = a + k / 2 / c;
+      const delta = c * d;
+      f *= delta;
+      if (delta === 1) break;
+    }
+    r = 1 - expNegSquare(a) / (SQRT_PI * f);
+  } else r = 1;
+  return x < 0 ? -r : r;
+}
+
 /** The runtime object handed to generated JavaScript; its members are referenced as `R.name`. */
-export const runtime = { sigmoid, softplus, logSigmoid, where } as const;
+export const runtime = { sigmoid, softplus, logSigmoid, where, erf } as const;
 
 /** The type of {@link runtime}. */
 export type Runtime = typeof runtime;

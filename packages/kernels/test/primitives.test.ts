@@ -108,6 +108,7 @@ const SPECS: Record<string, DomainSpec> = {
   softplus: { points: args(u(-HUGE, HUGE)), modes: ['fd'] },
   logSigmoid: { points: args(u(-HUGE, HUGE)), modes: ['fd'] },
   tanh: { points: args(u(-HUGE, HUGE)), modes: ['fd'] },
+  erf: { points: args(u(-30, 30)), modes: ['fd'] },
   relu: { points: args(u(-HUGE, HUGE)).filter(awayFromZero), modes: ['fd'] },
   detach: { points: args(u(-HUGE, HUGE)), modes: ['zero'] },
 };

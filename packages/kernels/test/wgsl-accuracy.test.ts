@@ -5,7 +5,19 @@
  * MAX_ULPS ulps of Math.* rounded to float32. Subnormal results may be flushed to zero (WGSL allows it).
  * The bounds measured on Mesa lavapipe are stated in the package README.
  */
-import { exp, expm1, log, log1p, logSigmoid, sigmoid, softplus, tanh, variable } from '@gradkit/kernels';
+import {
+  erf,
+  erfNumber,
+  exp,
+  expm1,
+  log,
+  log1p,
+  logSigmoid,
+  sigmoid,
+  softplus,
+  tanh,
+  variable,
+} from '@gradkit/kernels';
 import { afterAll, describe, expect, it } from 'vitest';
 import { setupWebGpu } from './gpu-harness.js';
 import { EDGES, grid, randomBits, worstUlps } from './wgsl-accuracy-sweep.js';
@@ -152,5 +164,21 @@ describe.skipIf(gpu === null)(`Math functions on webgpu are within ${MAX_ULPS} u
         `output ${i} worst at ${worst.at}: got ${worst.got}, want ${worst.want}`,
       ).toBeLessThanOrEqual(MAX_ULPS);
     });
+  });
+
+  it('erf (the gk_erf helper) against the float64 runtime erf', async () => {
+    const xs = [...grid(-6, 6, 40001), ...randomBits(20000, 31).filter(within(-10, 10)), ...EDGES].map(
+      Math.fround,
+    );
+    const run = gpu!.createElementwise([erf(variable('x'))], ['x'], ['array']);
+    const got = await run.run([Float32Array.from(xs)], xs.length);
+    const worst = worstUlps(
+      xs.map((v) => [v]),
+      got[0]!,
+      erfNumber,
+    );
+    expect(worst.ulps, `worst at ${worst.at}: got ${worst.got}, want ${worst.want}`).toBeLessThanOrEqual(
+      MAX_ULPS,
+    );
   });
 });

@@ -80,6 +80,7 @@ const DOMAINS: Record<PrimitiveName, { args: fc.Arbitrary<number>[]; tol: [numbe
   softplus: { args: [f32(-200, 200)], tol: [1e-5, 1e-37] },
   logSigmoid: { args: [f32(-200, 200)], tol: [1e-5, 1e-37] },
   tanh: { args: [f32(-30, 30)], tol: [1e-5, 1e-37] },
+  erf: { args: [f32(-6, 6)], tol: [1e-6, 1e-37] },
   relu: { args: [f32(-100, 100)], tol: [0, 0] },
   detach: { args: [f32(-100, 100)], tol: [0, 0] },
 };

@@ -8,6 +8,7 @@ import {
   type Tensor,
   tensor,
 } from '@gradkit/autograd';
+import { erfNumber } from '@gradkit/kernels';
 import { gradcheckTensor, propertyConfig, shape as shapeArb, tensorOf } from '@gradkit/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -230,8 +231,9 @@ describe('activations', () => {
     ['Tanh', () => new Tanh(), Math.tanh],
     ['SiLU', () => new SiLU(), (v) => v / (1 + Math.exp(-v))],
     ['LeakyReLU', () => new LeakyReLU(0.2), (v) => (v > 0 ? v : 0.2 * v)],
+    ['GELU', () => new GELU(), (v) => 0.5 * v * (1 + erfNumber(v / Math.SQRT2))],
     [
-      'GELU',
+      'GELU (tanh)',
       () => new GELU({ approximate: 'tanh' }),
       (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))),
     ],
@@ -257,6 +259,20 @@ describe('activations', () => {
       );
     });
   }
+
+  it('GELU matches PyTorch values (exact by default) and refuses unknown modes', () => {
+    // torch.nn.GELU()(torch.tensor([-3., -1., 0.5, 2.], dtype=torch.float64)) and approximate='tanh'.
+    const x = tensor([-3, -1, 0.5, 2], f64);
+    const exact = [-0.00404969409489031, -0.15865525393145702, 0.34573123063700656, 1.9544997361036416];
+    const approx = [-0.0036373920817729943, -0.15880800939172324, 0.34571400982514394, 1.954597694087775];
+    new GELU().forward(x).data.forEach((v, i) => {
+      expect(Math.abs(v - exact[i]!)).toBeLessThanOrEqual(1e-15 * Math.max(1, Math.abs(exact[i]!)));
+    });
+    new GELU({ approximate: 'tanh' }).forward(x).data.forEach((v, i) => {
+      expect(Math.abs(v - approx[i]!)).toBeLessThanOrEqual(1e-15 * Math.max(1, Math.abs(approx[i]!)));
+    });
+    expect(() => new GELU({ approximate: 'erf' } as never)).toThrow(DomainError);
+  });
 
   it('LeakyReLU has slope gradient at 0 like PyTorch and validates its slope', () => {
     const x = tensor([0, -1, 1], { ...f64, requiresGrad: true });

@@ -217,6 +217,9 @@ export class Value {
   /** hyperbolic tangent */ tanh(): Value {
     return op('tanh', this);
   }
+  /** the error function erf(this) */ erf(): Value {
+    return op('erf', this);
+  }
   /** max(this, 0) */ relu(): Value {
     return op('relu', this);
   }

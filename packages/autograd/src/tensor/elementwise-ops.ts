@@ -45,6 +45,8 @@ export const softplus = (x: Tensor): Tensor => primitiveOp('softplus', [x]);
 export const logSigmoid = (x: Tensor): Tensor => primitiveOp('logSigmoid', [x]);
 /** hyperbolic tangent */
 export const tanh = (x: Tensor): Tensor => primitiveOp('tanh', [x]);
+/** the error function erf(x) (exact GELU uses it) */
+export const erf = (x: Tensor): Tensor => primitiveOp('erf', [x]);
 /** max(x, 0) */
 export const relu = (x: Tensor): Tensor => primitiveOp('relu', [x]);
 /** x² */

@@ -32,6 +32,7 @@ declare module './tensor.js' {
     /** log(1 + e^this) */ softplus(): Tensor;
     /** log(sigmoid(this)) */ logSigmoid(): Tensor;
     /** hyperbolic tangent */ tanh(): Tensor;
+    /** the error function */ erf(): Tensor;
     /** max(this, 0) */ relu(): Tensor;
     /** this² */ square(): Tensor;
     /** 1 / this */ reciprocal(): Tensor;
@@ -138,6 +139,9 @@ P.logSigmoid = function () {
 };
 P.tanh = function () {
   return ew.tanh(this);
+};
+P.erf = function () {
+  return ew.erf(this);
 };
 P.relu = function () {
   return ew.relu(this);

@@ -86,6 +86,17 @@ const LOG_R = `z * (${horner(
 )})`;
 
 /** The accurate elementary functions, by helper name (merged into the WGSL helper table). */
+/** The Maclaurin coefficients of erf(a)/a in z = a², times 2/√π, as a WGSL Horner expression. */
+const ERF_SERIES = (() => {
+  const c: number[] = [];
+  let f = 1;
+  for (let n = 0; n < 11; n++) {
+    if (n > 0) f *= n;
+    c.push(((n % 2 === 0 ? 1 : -1) * 2) / Math.sqrt(Math.PI) / (f * (2 * n + 1)));
+  }
+  return c.reduceRight((acc, v, n) => (n === c.length - 1 ? lit(v) : `${lit(v)} + z * (${acc})`), '');
+})();
+
 export const WGSL_MATH_HELPERS: Readonly<Record<string, WgslHelper>> = {
   // 2^n for an integer n in [-126, 127], from the exponent bits.
   gk_pow2: {
@@ -259,6 +270,31 @@ fn gk_logspecialval(x: f32) -> f32 {
   return e;
 }`,
     uses: ['gk_isnan', 'gk_exps'],
+  },
+  // erf: the Maclaurin series below |x| = 0.75; above, 1 − e^(−x²)/(√π·F) with erfc's continued fraction F
+  // evaluated from its 80th term back (enough for float32 from |x| = 0.75); ±1 from |x| = 4 (erfc(4) is
+  // below half an ulp of 1).
+  gk_erf: {
+    code: `fn gk_erf(x: f32) -> f32 {
+  if (gk_isnan(x)) { return x; }
+  let a = abs(x);
+  var r: f32;
+  if (a < 0.75f) {
+    // 2/√π Σ (−1)^n a^(2n+1) / (n! (2n+1)) in Horner form (the coefficients below include 2/√π).
+    let z = a * a;
+    r = a * (${ERF_SERIES});
+  } else if (a < 4.0f) {
+    var t = a;
+    for (var k = 80; k >= 1; k--) {
+      t = a + (f32(k) * 0.5f) / t;
+    }
+    r = 1.0f - gk_exp(-(a * a)) / (${lit(Math.sqrt(Math.PI))} * t);
+  } else {
+    r = 1.0f;
+  }
+  return select(r, -r, gk_signbit(x));
+}`,
+    uses: ['gk_isnan', 'gk_exp', 'gk_signbit'],
   },
   // tanh(x) = expm1(2|x|) / (expm1(2|x|) + 2), signed; |x| is clamped at 20 where tanh rounds to 1.
   gk_tanh: {

@@ -171,5 +171,7 @@ export const logSigmoid = (a: ExprLike): Expr => apply('logSigmoid', a);
 export const tanh = (a: ExprLike): Expr => apply('tanh', a);
 /** max(a, 0) */
 export const relu = (a: ExprLike): Expr => apply('relu', a);
+/** erf(a), the error function. */
+export const erf = (a: ExprLike): Expr => apply('erf', a);
 /** identity with a zero derivative (stop_gradient) */
 export const detach = (a: ExprLike): Expr => apply('detach', a);

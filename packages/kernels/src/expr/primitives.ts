@@ -1,4 +1,4 @@
-import { logSigmoid, sigmoid, softplus, where } from '../runtime.js';
+import { erf, logSigmoid, sigmoid, softplus, where } from '../runtime.js';
 import type { Expr } from './node.js';
 
 /** The names of all elementwise primitives. */
@@ -32,6 +32,7 @@ export type PrimitiveName =
   | 'softplus'
   | 'logSigmoid'
   | 'tanh'
+  | 'erf'
   | 'relu'
   | 'detach';
 
@@ -138,6 +139,7 @@ const WGSL: Readonly<Record<PrimitiveName, (...args: string[]) => string>> = {
   softplus: (a) => `gk_softplus(${a})`,
   logSigmoid: (a) => `gk_logSigmoid(${a})`,
   tanh: (a) => `gk_tanh(${a})`,
+  erf: (a) => `gk_erf(${a})`,
   relu: (a) => `max(${a}, 0.0f)`,
   detach: (a) => a,
 };
@@ -407,6 +409,21 @@ const rows: Primitive[] = [
       return [B.mul(g, sech2)];
     },
     'hyperbolic tangent; d/da = sech²(a) = 4 sigmoid(2a) sigmoid(-2a), exact also where tanh rounds to ±1.',
+  ),
+  row(
+    'erf',
+    1,
+    erf,
+    (a) => `R.erf(${a})`,
+    ([a], __, g, B) => {
+      // 2/√π e^(−a²), read through a safe argument where it underflows to 0 anyway (|a| ≥ 27.5), so that the
+      // next derivative is 0 there instead of 0 · inf; NaN still propagates (the condition is true for NaN).
+      const live = B.apply('not', B.apply('ge', B.apply('abs', a!), B.c(27.5)));
+      const safe = B.apply('where', live, a!, B.c(0));
+      const density = B.mul(B.c(2 / Math.sqrt(Math.PI)), B.apply('exp', B.neg(B.mul(safe, safe))));
+      return [B.mul(g, B.apply('where', live, density, B.c(0)))];
+    },
+    'the error function (for exact GELU); odd, erf(±inf) = ±1, within 5 ulps; d/da = 2/√π e^(−a²) (0 from |a| = 27.5, where it underflows).',
   ),
   row(
     'relu',

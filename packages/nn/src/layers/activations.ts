@@ -69,28 +69,32 @@ const geluTanh = fuse(
   (x) => x.mul(0.5).mul(x.pow(3).mul(0.044715).add(x).mul(SQRT_2_OVER_PI).tanh().add(1)),
   'gelu',
 );
+const geluErf = fuse((x) => x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1)), 'gelu');
 
 /**
- * The Gaussian error linear unit, like `torch.nn.GELU(approximate='tanh')`:
- * 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 x³))).
+ * The Gaussian error linear unit, like `torch.nn.GELU`: x · Φ(x) = 0.5 · x · (1 + erf(x/√2)) by default
+ * (`approximate: 'none'`), or PyTorch's tanh approximation 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 x³)))
+ * with `approximate: 'tanh'`. One fused loop forward and backward.
  */
 export class GELU extends Module {
-  /** Which formula: 'tanh' (the tanh approximation). */
-  readonly approximate: 'tanh';
+  /** Which formula: 'none' (exact, with erf) or 'tanh'. */
+  readonly approximate: 'none' | 'tanh';
+  readonly #fn: FusedFunction;
 
-  /** @throws ArgumentError for unknown options or an unsupported `approximate` */
-  constructor(options: { approximate?: 'tanh' } = {}) {
+  /** @throws ArgumentError for unknown options; DomainError for an unknown `approximate` */
+  constructor(options: { approximate?: 'none' | 'tanh' } = {}) {
     super();
     checkOptionKeys('GELU', 'options', options, ['approximate']);
-    const a = Object.hasOwn(options, 'approximate') ? options.approximate : 'tanh';
-    if (a !== 'tanh') {
-      throw new DomainError('GELU', `option 'approximate' must be 'tanh', got ${describeValue(a)}`);
+    const a = Object.hasOwn(options, 'approximate') ? options.approximate : 'none';
+    if (a !== 'none' && a !== 'tanh') {
+      throw new DomainError('GELU', `option 'approximate' must be 'none' or 'tanh', got ${describeValue(a)}`);
     }
     this.approximate = a;
+    this.#fn = a === 'tanh' ? geluTanh : geluErf;
   }
 
   /** Applies GELU elementwise. */
   forward(x: Tensor): Tensor {
-    return geluTanh(x);
+    return this.#fn(x);
   }
 }
