@@ -289,6 +289,7 @@ const METHOD_SPECS: Record<string, MethodSpec> = {
   softplus: { domains: [u(-10, 10)], kind: 'fd' },
   logSigmoid: { domains: [u(-10, 10)], kind: 'fd' },
   tanh: { domains: [u(-10, 10)], kind: 'fd' },
+  erf: { domains: [u(-5, 5)], kind: 'fd' },
   relu: { domains: [u(-10, 10)], where: awayFromZero, kind: 'fd' },
   detach: { domains: [u(-10, 10)], kind: 'zero' },
 };

@@ -106,6 +106,7 @@ const CASES: readonly OpCase[] = [
   unary('softplus', 'softplus', { min: -6, max: 6 }),
   unary('logSigmoid', 'logSigmoid', { min: -6, max: 6 }),
   unary('tanh', 'tanh', wide),
+  unary('erf', 'erf', wide),
   unary('relu', 'relu', awayFromZero),
   binary('lt', 'lt', { values: gridA }, { values: gridB }),
   binary('le', 'le', { values: gridA }, { values: gridB }),
