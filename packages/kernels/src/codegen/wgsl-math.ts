@@ -197,35 +197,38 @@ fn gk_logspecialval(x: f32) -> f32 {
     uses: ['gk_logspecial', 'gk_logsplit', 'gk_logkf'],
   },
   // log2 and log10: the log of 1 + f split into hi (12 bits, from the bits) + lo so hi * c_hi is exact.
-  gk_log2: {
-    code: `fn gk_log2(x: f32) -> f32 {
-  if (gk_logspecial(x)) { return gk_logspecialval(x); }
-  let kf = gk_logsplit(x);
-  let f = kf.y;
+  gk_loghilo: {
+    code: `fn gk_loghilo(f: f32) -> vec2<f32> {
   let s = f / (2.0f + f);
   let z = s * s;
   let hfsq = 0.5f * f * f;
   let R = ${LOG_R};
   let hi = bitcast<f32>(bitcast<u32>(f - hfsq) & 0xfffff000u);
-  let lo = (f - hi) - hfsq + s * (hfsq + R);
+  return vec2<f32>(hi, (f - hi) - hfsq + s * (hfsq + R));
+}`,
+    uses: [],
+  },
+  gk_log2: {
+    code: `fn gk_log2(x: f32) -> f32 {
+  if (gk_logspecial(x)) { return gk_logspecialval(x); }
+  let kf = gk_logsplit(x);
+  let hl = gk_loghilo(kf.y);
+  let hi = hl.x;
+  let lo = hl.y;
   return ((lo + hi) * ${IVLN2_LO} + lo * ${IVLN2_HI}) + hi * ${IVLN2_HI} + kf.x;
 }`,
-    uses: ['gk_logspecial', 'gk_logsplit'],
+    uses: ['gk_logspecial', 'gk_logsplit', 'gk_loghilo'],
   },
   gk_log10: {
     code: `fn gk_log10(x: f32) -> f32 {
   if (gk_logspecial(x)) { return gk_logspecialval(x); }
   let kf = gk_logsplit(x);
-  let f = kf.y;
-  let s = f / (2.0f + f);
-  let z = s * s;
-  let hfsq = 0.5f * f * f;
-  let R = ${LOG_R};
-  let hi = bitcast<f32>(bitcast<u32>(f - hfsq) & 0xfffff000u);
-  let lo = (f - hi) - hfsq + s * (hfsq + R);
+  let hl = gk_loghilo(kf.y);
+  let hi = hl.x;
+  let lo = hl.y;
   return kf.x * ${LOG10_2_LO} + ((lo + hi) * ${IVLN10_LO} + lo * ${IVLN10_HI}) + hi * ${IVLN10_HI} + kf.x * ${LOG10_2_HI};
 }`,
-    uses: ['gk_logspecial', 'gk_logsplit'],
+    uses: ['gk_logspecial', 'gk_logsplit', 'gk_loghilo'],
   },
   // log(1 + x): 1 + x = 2^k (1 + f) with f = x 2^-k + (2^-k - 1), which does not suffer the rounding of 1 + x.
   gk_log1p: {

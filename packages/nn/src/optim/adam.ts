@@ -62,6 +62,19 @@ const CHECKS = {
   maximize: isBoolean,
 };
 
+/** PyTorch's Adam/AdamW defaults (they differ only in weight decay), overridden by the user's own options. */
+function adamDefaults(weightDecay: number, options: Partial<AdamHyper>): AdamHyper {
+  const defaults: AdamHyper = {
+    lr: 1e-3,
+    betas: [0.9, 0.999],
+    eps: 1e-8,
+    weightDecay,
+    amsgrad: false,
+    maximize: false,
+  };
+  return { ...defaults, ...ownOnly(options) };
+}
+
 abstract class AdamBase extends Optimizer<AdamHyper> {
   protected abstract readonly decoupled: boolean;
 
@@ -113,20 +126,7 @@ export class Adam extends AdamBase {
    * @throws ArgumentError / DomainError for unknown keys or out-of-range values (betas outside [0, 1), …)
    */
   constructor(params: Params<AdamHyper>, options: Partial<AdamHyper> = {}) {
-    super(
-      'Adam',
-      params,
-      {
-        lr: 1e-3,
-        betas: [0.9, 0.999],
-        eps: 1e-8,
-        weightDecay: 0,
-        amsgrad: false,
-        maximize: false,
-        ...ownOnly(options),
-      },
-      CHECKS,
-    );
+    super('Adam', params, adamDefaults(0, options), CHECKS);
   }
 }
 
@@ -143,19 +143,6 @@ export class AdamW extends AdamBase {
    * @throws ArgumentError / DomainError for unknown keys or out-of-range values
    */
   constructor(params: Params<AdamHyper>, options: Partial<AdamHyper> = {}) {
-    super(
-      'AdamW',
-      params,
-      {
-        lr: 1e-3,
-        betas: [0.9, 0.999],
-        eps: 1e-8,
-        weightDecay: 1e-2,
-        amsgrad: false,
-        maximize: false,
-        ...ownOnly(options),
-      },
-      CHECKS,
-    );
+    super('AdamW', params, adamDefaults(1e-2, options), CHECKS);
   }
 }
