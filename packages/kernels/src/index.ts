@@ -6,6 +6,18 @@
  */
 
 export {
+  AUTO_WASM_MIN_ELEMENTS,
+  autoBackend,
+  type ElementwiseBackendName,
+  type ExpressionBackend,
+  elementwiseBackend,
+  expressionBackend,
+  jsBackend,
+  setElementwiseBackend,
+  wasmBackend,
+  wasmSimdAvailable,
+} from './codegen/backend.js';
+export {
   type CompiledExpression,
   compile,
   compileElementwise,
@@ -148,4 +160,5 @@ export {
   softplus as softplusNumber,
 } from './runtime.js';
 export { LruCache } from './util/lru.js';
+export { wasmStats } from './wasm/runtime.js';
 export { checkOptionKeys, describeValue, ownValue } from './util/own.js';
