@@ -153,7 +153,8 @@ export class VecCode {
     // Past 700, e^x − 1 is e^x (and s·q + (s − 1) could be inf − inf).
     const big = this.mul(this.mul(this.add(q, K(1)), s1), s2);
     const far = this.select(this.cmp('gt', x, K(700)), big, general);
-    return this.select(this.cmp('eq', kf, K(0)), q, far);
+    const r = this.select(this.cmp('eq', kf, K(0)), q, far);
+    return this.select(this.cmp('eq', x, K(0)), x, r);
   }
 
   /** Natural log: log(±0) = −inf, negative or NaN → NaN, log(inf) = inf. */
