@@ -106,6 +106,9 @@ export const SIMD = {
   f64x2Div: 0xf3,
   f64x2Min: 0xf4,
   f64x2Max: 0xf5,
+  f64x2Pmin: 0xf6,
+  f64x2Pmax: 0xf7,
+  f64x2Floor: 0x75,
   i32x4TruncSatF64x2SZero: 0xfc,
 } as const;
 

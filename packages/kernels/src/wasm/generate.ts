@@ -322,5 +322,6 @@ export function generateWasm(spec: WasmProgramSpec, layout: WasmLayout): Uint8Ar
     b.get(acc[j]!).simd(SIMD.f64x2ExtractLane, 1).op(OP.f64Add);
     b.op(OP.f64Store, ...at);
   });
+  b.code.unshift(...v.prologue());
   return moduleBytes([{ name: 'run', params: 1, body: b }]);
 }

@@ -1,8 +1,8 @@
 /**
  * Vectorised elementary functions on f64x2 lanes, emitted inline into a kernel body. The kernels compute in
  * float64 (float32 storage is widened on load and rounded once on store, as the JavaScript kernels do), so
- * these need only be accurate to well under half a float32 ulp: each is within about 1e-13 relative of the
- * exact value (exp/expm1: Taylor polynomials of degree 11 on |r| ≤ ln2/2 after Cody–Waite reduction; log:
+ * these need only be accurate to well under half a float32 ulp: each is within about 1e-12 relative of the
+ * exact value (exp/expm1: Taylor polynomials of degree 10 on |r| ≤ ln2/2 after Cody–Waite reduction; log:
  * the atanh series to s^15 on [√½, √2]), and so within 1 ulp of the correctly rounded float32 result. They
  * are NOT float64-accurate to the last bit, which is why float64 programs with transcendentals stay on
  * JavaScript's Math.* (see backend.ts). Edge values (±0, ±inf, NaN) follow the primitive table.
@@ -21,18 +21,52 @@ const INV_LN2 = 1.4426950408889634;
 const SQRT2 = Math.SQRT2;
 const SIGN = -0x8000000000000000n;
 const TWO52_MAGIC = 0x4330000000000000n; // the bits of 2^52
+const MAGIC = 6755399441055744; // 1.5·2^52: v + MAGIC rounds v to an integer held in the low bits
 
 /** Straight-line f64x2 code over locals: every operation stores its result in a new local. */
 export class VecCode {
   readonly b: Body;
+  /** Constant splats held in locals, set once before the loop (see {@link VecCode.prologue}). */
+  readonly #pool = new Map<string, number>();
+  readonly #poolInit: Array<() => void> = [];
 
   constructor(b: Body) {
     this.b = b;
   }
 
+  /** The local holding a constant v128 (one per distinct constant, initialised by the prologue). */
+  #pooled(key: string, emit: (b: Body) => void): number {
+    let l = this.#pool.get(key);
+    if (l === undefined) {
+      const local = this.b.local();
+      l = local;
+      this.#pool.set(key, l);
+      this.#poolInit.push(() => {
+        emit(this.b);
+        this.b.set(local);
+      });
+    }
+    return l;
+  }
+
+  /**
+   * The code that initialises the constant locals: call after the function body is complete and put the
+   * returned bytes first (loop-invariant constants are then materialised once, not per iteration).
+   */
+  prologue(): number[] {
+    const start = this.b.code.length;
+    for (const init of this.#poolInit) init();
+    return this.b.code.splice(start);
+  }
+
   push(a: Arg): void {
     if (typeof a === 'number') this.b.get(a);
-    else this.b.f64x2(a.k);
+    else this.b.get(this.#pooled(`f${Object.is(a.k, -0) ? '-0' : a.k}`, (b) => b.f64x2(a.k)));
+  }
+
+  /** Pushes an i64x2 splat constant (from the pool). */
+  pushI64(v: bigint): void {
+    this.b.get(this.#pooled(`i${v}`, (b) => b.i64x2(v)));
   }
 
   /** A new local holding what is on the stack. */
@@ -93,7 +127,7 @@ export class VecCode {
   copySign(m: Arg, s: Arg): number {
     this.push(s);
     this.push(m);
-    this.b.i64x2(SIGN);
+    this.pushI64(SIGN);
     this.b.simd(SIMD.bitselect);
     return this.store();
   }
@@ -107,36 +141,34 @@ export class VecCode {
 
   /**
    * The shared core of exp and expm1: x clamped to [-800, 800], x = k ln2 + r (|r| ≤ ln2/2), q = e^r − 1,
-   * and 2^k as the product of two powers of two s1·s2 (so k may exceed the float64 exponent range).
+   * and 2^k as the product of two powers of two s1·s2 (so k may exceed the float64 exponent range). Integers
+   * are taken from the low bits of `v + 1.5·2^52` (exact for |v| < 2^51), which needs no conversions.
    */
   expCore(x: Arg): { kf: number; q: number; s1: number; s2: number } {
-    const xc = this.min(this.max(x, K(-800)), K(800));
-    const kf = this.un(SIMD.f64x2Nearest, this.mul(xc, K(INV_LN2)));
+    // pmax/pmin with x first keep a NaN x.
+    const xc = this.bin(SIMD.f64x2Pmin, this.bin(SIMD.f64x2Pmax, x, K(-800)), K(800));
+    const t = this.add(this.mul(xc, K(INV_LN2)), K(MAGIC));
+    const kf = this.sub(t, K(MAGIC));
     const r = this.sub(this.sub(xc, this.mul(kf, K(LN2_HI))), this.mul(kf, K(LN2_LO)));
-    // q = r (1 + r/2 + r²/6 + … + r^10/11!)
+    // q = r (1 + r/2 + r²/6 + … + r^9/10!): the next term is below 1e-12 relative
     const coeffs: number[] = [];
     let f = 1;
-    for (let n = 1; n <= 11; n++) {
+    for (let n = 1; n <= 10; n++) {
       f *= n;
       coeffs.push(1 / f);
     }
     const q = this.mul(r, this.horner(r, coeffs));
-    // k as i64 lanes: trunc_sat to i32 (exact, |k| ≤ 1155), sign-extend; k = h + l with h = k >> 1.
-    const b = this.b;
-    this.push(kf);
-    b.simd(SIMD.i32x4TruncSatF64x2SZero);
-    b.simd(SIMD.i64x2ExtendLowI32x4S);
-    const k = this.store();
-    b.get(k).i32(1).simd(SIMD.i64x2ShrS);
-    const h = this.store();
+    // k = h + l with h = floor(k/2): each 2^h, 2^l is a normal power of two for |k| ≤ 1155.
+    const hf = this.un(SIMD.f64x2Floor, this.mul(kf, K(0.5)));
+    const lf = this.sub(kf, hf);
     const pow2 = (e: number): number => {
-      b.get(e).i64x2(1023n).simd(SIMD.i64x2Add).i32(52).simd(SIMD.i64x2Shl);
+      // bits(e + MAGIC) = bits(MAGIC) + e; (that + 1023) << 52 = (e + 1023) << 52 (the magic shifts out).
+      this.push(this.add(e, K(MAGIC)));
+      this.pushI64(1023n);
+      this.b.simd(SIMD.i64x2Add).i32(52).simd(SIMD.i64x2Shl);
       return this.store();
     };
-    const s1 = pow2(h);
-    b.get(k).get(h).simd(SIMD.i64x2Sub);
-    const s2 = pow2(this.store());
-    return { kf, q, s1, s2 };
+    return { kf, q, s1: pow2(hf), s2: pow2(lf) };
   }
 
   /** e^x: exp(±inf) = inf / 0, NaN stays NaN; subnormal results are rounded once. */
@@ -163,9 +195,15 @@ export class VecCode {
     // Subnormals: scale by 2^54 first.
     const tiny = this.cmp('lt', x, K(2 ** -1022));
     const xs = this.select(tiny, this.mul(x, K(2 ** 54)), x);
-    b.get(xs).i32(52).simd(SIMD.i64x2ShrU).i64x2(TWO52_MAGIC).simd(SIMD.or);
+    b.get(xs).i32(52).simd(SIMD.i64x2ShrU);
+    this.pushI64(TWO52_MAGIC);
+    b.simd(SIMD.or);
     const eRaw = this.sub(this.store(), K(2 ** 52 + 1023));
-    b.get(xs).i64x2(0x000fffffffffffffn).simd(SIMD.and).i64x2(0x3ff0000000000000n).simd(SIMD.or);
+    b.get(xs);
+    this.pushI64(0x000fffffffffffffn);
+    b.simd(SIMD.and);
+    this.pushI64(0x3ff0000000000000n);
+    b.simd(SIMD.or);
     const m0 = this.store();
     const big = this.cmp('gt', m0, K(SQRT2));
     const m = this.select(big, this.mul(m0, K(0.5)), m0);
