@@ -142,7 +142,11 @@ async function main(): Promise<void> {
     const cases: Case[] = [
       // gradkit on its default backend (float32: WebAssembly SIMD), and on the JavaScript generator.
       { name: 'gradkit', before: async () => setElementwiseBackend('auto'), fn: gradkitCase(spec, x, y) },
-      { name: 'gradkit js backend', before: async () => setElementwiseBackend('js'), fn: gradkitCase(spec, x, y) },
+      {
+        name: 'gradkit js backend',
+        before: async () => setElementwiseBackend('js'),
+        fn: gradkitCase(spec, x, y),
+      },
       { name: 'hand-written JS loop', fn: () => [handLoop(spec, x, y, g), g] },
       { name: 'tfjs wasm', before: () => useTf('wasm'), fn: await tfCase('wasm', spec, x, y) },
       { name: 'tfjs cpu', before: () => useTf('cpu'), fn: await tfCase('cpu', spec, x, y) },
@@ -204,7 +208,9 @@ async function main(): Promise<void> {
   console.log(`  bceWithLogits: tfjs-wasm / gradkit = ${met(b['tfjs wasm']! / b.gradkit!, 6)}`);
   console.log(`  focal: jax-js jit / gradkit = ${met(f['jax-js wasm + jit']! / f.gradkit!, 5)}`);
   for (const l of Object.keys(s)) {
-    console.log(`  ${l}: js backend / wasm backend (gradkit) = ${ratio(s[l]!['gradkit js backend']!, s[l]!.gradkit!)}`);
+    console.log(
+      `  ${l}: js backend / wasm backend (gradkit) = ${ratio(s[l]!['gradkit js backend']!, s[l]!.gradkit!)}`,
+    );
   }
 }
 

@@ -160,5 +160,5 @@ export {
   softplus as softplusNumber,
 } from './runtime.js';
 export { LruCache } from './util/lru.js';
-export { wasmStats } from './wasm/runtime.js';
 export { checkOptionKeys, describeValue, ownValue } from './util/own.js';
+export { wasmStats } from './wasm/runtime.js';

@@ -6,18 +6,18 @@
  * odd tails), scalar and broadcast inputs, and the backend switch.
  */
 import {
+  ArgumentError,
   apply,
   autoBackend,
   constant,
-  elementwiseBackend,
   type Expr,
+  elementwiseBackend,
   expressionBackend,
   jsBackend,
   PRIMITIVES,
   type PrimitiveName,
-  setElementwiseBackend,
   StateError,
-  ArgumentError,
+  setElementwiseBackend,
   variable,
   wasmBackend,
   wasmSimdAvailable,
@@ -67,7 +67,10 @@ const ALL_OPS: PrimitiveName[] = [
   'pow',
 ];
 
-type Recipe = { readonly v: number } | { readonly c: number } | { readonly op: PrimitiveName; readonly args: Recipe[] };
+type Recipe =
+  | { readonly v: number }
+  | { readonly c: number }
+  | { readonly op: PrimitiveName; readonly args: Recipe[] };
 
 function recipes(ops: readonly PrimitiveName[], depth: number): fc.Arbitrary<Recipe> {
   const leaf = fc.oneof(
@@ -79,7 +82,9 @@ function recipes(ops: readonly PrimitiveName[], depth: number): fc.Arbitrary<Rec
   const node = fc
     .constantFrom(...ops)
     .chain((op) =>
-      fc.tuple(...Array.from({ length: PRIMITIVES[op].arity }, () => sub)).map((args): Recipe => ({ op, args })),
+      fc
+        .tuple(...Array.from({ length: PRIMITIVES[op].arity }, () => sub))
+        .map((args): Recipe => ({ op, args })),
     );
   return fc.oneof({ arbitrary: leaf, weight: 1 }, { arbitrary: node, weight: 2 });
 }
@@ -231,7 +236,15 @@ describe.runIf(wasmSimdAvailable())('WebAssembly backend vs JavaScript generator
     const bias = new Float32Array(cols).map((_, i) => i / 7);
     const prog = [apply('add', x, variable('b'))];
     const ow = new Float32Array(rows * cols);
-    wasmBackend.strided(prog, ['x', 'b'])([m, bias], [[cols, 1], [0, 1]], [ow], [rows, cols]);
+    wasmBackend.strided(prog, ['x', 'b'])(
+      [m, bias],
+      [
+        [cols, 1],
+        [0, 1],
+      ],
+      [ow],
+      [rows, cols],
+    );
     for (let r = 0; r < rows; r++)
       for (let c = 0; c < cols; c++) expect(ow[r * cols + c]).toBe(Math.fround(m[r * cols + c]! + bias[c]!));
   });

@@ -1,6 +1,11 @@
 import { DomainError, GradkitError, grad, ShapeError, type Tensor } from '@gradkit/autograd';
+import {
+  type ElementwiseBackendName,
+  setElementwiseBackend,
+  wasmSimdAvailable,
+  wasmStats,
+} from '@gradkit/kernels';
 import { BCEWithLogitsLoss, bce, bceWithLogits, FocalLoss, qfocal, sigmoidFocal } from '@gradkit/losses';
-import { type ElementwiseBackendName, setElementwiseBackend, wasmSimdAvailable, wasmStats } from '@gradkit/kernels';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   compare,

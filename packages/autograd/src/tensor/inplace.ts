@@ -5,12 +5,12 @@
  * before the update refuses to backpropagate through the modified data.
  */
 import {
-  expressionBackend,
   ArgumentError,
   add,
   describeValue,
   div,
   type Expr,
+  expressionBackend,
   gt,
   type InputKind,
   lt,

@@ -23,7 +23,11 @@ export interface ExpressionBackend {
   /** `'js'`, `'wasm'` or `'auto'`. */
   readonly name: ElementwiseBackendName;
   /** A flat elementwise loop (see `compileElementwise`). */
-  elementwise(outputs: readonly Expr[], variables: readonly string[], kinds: readonly InputKind[]): ElementwiseKernel;
+  elementwise(
+    outputs: readonly Expr[],
+    variables: readonly string[],
+    kinds: readonly InputKind[],
+  ): ElementwiseKernel;
   /** A broadcasting elementwise loop (see `compileStrided`). */
   strided(outputs: readonly Expr[], variables: readonly string[]): StridedKernel;
   /** A fused store-and-sum loop (see `compileFusedReduce`). */

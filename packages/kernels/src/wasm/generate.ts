@@ -296,21 +296,34 @@ export function generateWasm(spec: WasmProgramSpec, layout: WasmLayout): Uint8Ar
       if (spec.sum[j]) {
         b.get(acc[j]!);
         v.push(val);
-        if (masked) b.simd(SIMD.const, ...new Array<number>(8).fill(0xff), ...new Array<number>(8).fill(0)).simd(SIMD.and);
+        if (masked)
+          b.simd(SIMD.const, ...new Array<number>(8).fill(0xff), ...new Array<number>(8).fill(0)).simd(
+            SIMD.and,
+          );
         b.simd(SIMD.f64x2Add).set(acc[j]!);
       }
     });
   };
 
   // end = (len >> 1) · 2 · es bytes
-  b.get(LEN).i32(1).op(OP.i32ShrU).i32(f32 ? 3 : 4).op(OP.i32Shl).set(end);
+  b.get(LEN)
+    .i32(1)
+    .op(OP.i32ShrU)
+    .i32(f32 ? 3 : 4)
+    .op(OP.i32Shl)
+    .set(end);
   b.i32(0).set(o);
   b.op(...BLOCK, ...LOOP);
   b.get(o).get(end).op(OP.i32GeU, OP.brIf, 1);
   emitBody(false);
-  b.get(o).i32(2 * es).op(OP.i32Add).set(o);
+  b.get(o)
+    .i32(2 * es)
+    .op(OP.i32Add)
+    .set(o);
   b.op(OP.br, 0, OP.end, OP.end);
-  b.get(LEN).i32(1).op(OP.i32And, ...IF);
+  b.get(LEN)
+    .i32(1)
+    .op(OP.i32And, ...IF);
   emitBody(true);
   b.op(OP.end);
   spec.sum.forEach((summed, j) => {

@@ -7,7 +7,7 @@
  * are NOT float64-accurate to the last bit, which is why float64 programs with transcendentals stay on
  * JavaScript's Math.* (see backend.ts). Edge values (±0, ±inf, NaN) follow the primitive table.
  */
-import { Body, SIMD } from './emit.js';
+import { type Body, SIMD } from './emit.js';
 
 /** A kernel operand: a v128 local (its index) or an f64 constant splat into both lanes. */
 export type Arg = number | { readonly k: number };
@@ -17,7 +17,7 @@ export const K = (k: number): Arg => ({ k });
 
 const LN2_HI = 0.6931471803691238; // 0x3fe62e42fee00000: 21 trailing zero bits, so k·LN2_HI is exact
 const LN2_LO = 1.9082149292705877e-10;
-const INV_LN2 = 1.4426950408889634;
+const INV_LN2 = Math.LOG2E;
 const SQRT2 = Math.SQRT2;
 const SIGN = -0x8000000000000000n;
 const TWO52_MAGIC = 0x4330000000000000n; // the bits of 2^52
@@ -248,10 +248,7 @@ export class VecCode {
     const half = this.mul(e, K(0.5));
     const odd = this.and(isInt, this.cmp('ne', this.un(SIMD.f64x2Trunc, half), half));
     const signed = this.select(odd, this.copySign(m, a), m);
-    const finiteNeg = this.and(
-      this.cmp('lt', a, K(0)),
-      this.cmp('ne', a, K(Number.NEGATIVE_INFINITY)),
-    );
+    const finiteNeg = this.and(this.cmp('lt', a, K(0)), this.cmp('ne', a, K(Number.NEGATIVE_INFINITY)));
     const bad = this.and(finiteNeg, this.not(isInt));
     const r = this.select(bad, K(Number.NaN), signed);
     return this.select(this.cmp('eq', e, K(0)), K(1), r);
