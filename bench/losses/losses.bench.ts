@@ -12,6 +12,7 @@
  * Options: `--n=1000000 --rounds=5 --seconds=1` (time per case per round).
  */
 import { fromArray, grad, type Tensor } from '@gradkit/autograd';
+import { setElementwiseBackend } from '@gradkit/kernels';
 import { bceWithLogits, defineModulatedLoss, focal } from '@gradkit/losses';
 import { handLoop, jaxCase, type LossSpec, type Result, setupPeers, tfCase, useTf } from './peers.js';
 
@@ -139,7 +140,13 @@ async function main(): Promise<void> {
   for (const [lossName, spec] of Object.entries(SPECS)) {
     const g = new Float32Array(N);
     const cases: Case[] = [
-      { name: 'gradkit', fn: gradkitCase(spec, x, y) },
+      // gradkit on its default backend (float32: WebAssembly SIMD), and on the JavaScript generator.
+      { name: 'gradkit', before: async () => setElementwiseBackend('auto'), fn: gradkitCase(spec, x, y) },
+      {
+        name: 'gradkit js backend',
+        before: async () => setElementwiseBackend('js'),
+        fn: gradkitCase(spec, x, y),
+      },
       { name: 'hand-written JS loop', fn: () => [handLoop(spec, x, y, g), g] },
       { name: 'tfjs wasm', before: () => useTf('wasm'), fn: await tfCase('wasm', spec, x, y) },
       { name: 'tfjs cpu', before: () => useTf('cpu'), fn: await tfCase('cpu', spec, x, y) },
@@ -148,6 +155,7 @@ async function main(): Promise<void> {
     ];
     // Same numbers from everyone (float32 tolerance).
     await useTf('wasm');
+    setElementwiseBackend('auto');
     const ref = cases[0]!.fn();
     for (const c of cases.slice(1)) {
       await c.before?.();
@@ -155,8 +163,9 @@ async function main(): Promise<void> {
       if (!(d < 1e-3)) throw new Error(`${lossName}: ${c.name} disagrees with gradkit (max rel diff ${d})`);
     }
     const t = await measure(cases);
-    const hand = median(t[1]!.wall);
-    const handCpu = median(t[1]!.cpu);
+    setElementwiseBackend('auto');
+    const hand = median(t[2]!.wall);
+    const handCpu = median(t[2]!.cpu);
     const ours = median(t[0]!.wall);
     console.log(`${lossName}`);
     console.log(
@@ -191,6 +200,18 @@ async function main(): Promise<void> {
   console.log(
     `  custom factor / built-in focal (gradkit) = ${ratio(s['custom factor']!.gradkit!, s.focal!.gradkit!)} (target ≤ 1.3x)`,
   );
+  const met = (r: number, t: number) => `${r.toFixed(2)}x (target ≥ ${t}x: ${r >= t ? 'met' : 'NOT met'})`;
+  const b = s.bceWithLogits!;
+  const f = s.focal!;
+  console.log('WebAssembly backend targets (issue 10):');
+  console.log(`  bceWithLogits: jax-js jit / gradkit = ${met(b['jax-js wasm + jit']! / b.gradkit!, 3)}`);
+  console.log(`  bceWithLogits: tfjs-wasm / gradkit = ${met(b['tfjs wasm']! / b.gradkit!, 6)}`);
+  console.log(`  focal: jax-js jit / gradkit = ${met(f['jax-js wasm + jit']! / f.gradkit!, 5)}`);
+  for (const l of Object.keys(s)) {
+    console.log(
+      `  ${l}: js backend / wasm backend (gradkit) = ${ratio(s[l]!['gradkit js backend']!, s[l]!.gradkit!)}`,
+    );
+  }
 }
 
 await main();

@@ -5,6 +5,7 @@
  * same chains beside them for reference.
  */
 import { backward, fromArray, fuse, Generator, type Storage, type Tensor } from '@gradkit/autograd';
+import { setElementwiseBackend } from '@gradkit/kernels';
 import { grad, jit, nn, numpy as np } from '@jax-js/jax';
 import { type BenchConfig, maxAbsDiff, randomData, sink } from './common.js';
 import { measureInterleaved } from './harness.js';
@@ -64,6 +65,18 @@ export const CHAINS: Record<'arith' | 'transc', Chain> = {
   },
 };
 
+/** Runs `fn` on the JavaScript expression backend (gradkit's default for float32 is WebAssembly SIMD). */
+function onJs(fn: () => void): () => void {
+  return () => {
+    setElementwiseBackend('js');
+    try {
+      fn();
+    } finally {
+      setElementwiseBackend('auto');
+    }
+  };
+}
+
 /** Runs the chain cases (each chain forward and forward+backward) and returns their rows plus checks. */
 export async function benchChain(cfg: BenchConfig): Promise<{ rows: Row[]; checks: Record<string, number> }> {
   const n = 1_000_000;
@@ -99,24 +112,28 @@ export async function benchChain(cfg: BenchConfig): Promise<{ rows: Row[]; check
     checks[`${label} grad |fused - unfused|`] = Math.max(maxAbsDiff(gfx, gux), maxAbsDiff(gfy, guy));
 
     // The four gradkit cases are timed in alternating rounds, so load changes hit fused and unfused alike.
-    const [fusedFwd, unfusedFwd, fusedBwd, unfusedBwd] = measureInterleaved(
+    const [fusedFwd, unfusedFwd, fusedBwd, unfusedBwd, jsFwd, jsBwd] = measureInterleaved(
       [
         { name: `${label} fwd gradkit fused`, fn: () => sink(fused(x, y).data[0]!) },
         { name: `${label} fwd gradkit unfused`, fn: () => sink(unfused(x, y).data[0]!) },
         { name: `${label} fwd+bwd gradkit fused`, fn: () => sink(gradsOf(fused)[0][0]!) },
         { name: `${label} fwd+bwd gradkit unfused`, fn: () => sink(gradsOf(unfused)[0][0]!) },
+        { name: `${label} fwd gradkit fused, js backend`, fn: onJs(() => sink(fused(x, y).data[0]!)) },
+        { name: `${label} fwd+bwd gradkit fused, js backend`, fn: onJs(() => sink(gradsOf(fused)[0][0]!)) },
       ],
       cfg.timing,
       3,
     ).map(
       (timing, i): Measured => ({
-        impl: i % 2 === 0 ? 'gradkit fused' : 'gradkit unfused',
+        impl: i >= 4 ? 'gradkit fused, js backend' : i % 2 === 0 ? 'gradkit fused' : 'gradkit unfused',
         value: timing.medianMs,
         timing,
       }),
-    ) as [Measured, Measured, Measured, Measured];
+    ) as [Measured, Measured, Measured, Measured, Measured, Measured];
     rows.push(row(`${label} fwd`, size, 'ms', fusedFwd, unfusedFwd));
     rows.push(row(`${label} fwd+bwd`, size, 'ms', fusedBwd, unfusedBwd));
+    rows.push(row(`${label} fwd`, size, 'ms', fusedFwd, jsFwd));
+    rows.push(row(`${label} fwd+bwd`, size, 'ms', fusedBwd, jsBwd));
 
     // Each peer is timed in alternation with gradkit fused (pooled rounds), so a change in machine load
     // hits both sides of every ratio alike; gradkit's figure is therefore per row.

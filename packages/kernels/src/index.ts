@@ -6,6 +6,18 @@
  */
 
 export {
+  AUTO_WASM_MIN_ELEMENTS,
+  autoBackend,
+  type ElementwiseBackendName,
+  type ExpressionBackend,
+  elementwiseBackend,
+  expressionBackend,
+  jsBackend,
+  setElementwiseBackend,
+  wasmBackend,
+  wasmSimdAvailable,
+} from './codegen/backend.js';
+export {
   type CompiledExpression,
   compile,
   compileElementwise,
@@ -149,3 +161,4 @@ export {
 } from './runtime.js';
 export { LruCache } from './util/lru.js';
 export { checkOptionKeys, describeValue, ownValue } from './util/own.js';
+export { wasmStats } from './wasm/runtime.js';

@@ -20,10 +20,9 @@ import {
 } from '@gradkit/autograd';
 import {
   and,
-  compileFusedReduce,
-  compileStridedReduce,
   DomainError,
   type Expr,
+  expressionBackend,
   ge,
   type InputKind,
   le,
@@ -80,11 +79,16 @@ function runFused(
     const kinds: InputKind[] = tensors.map((t) => (t.size === 1 && n !== 1 ? 'scalar' : 'array'));
     kinds.push('scalar');
     const ins = tensors.map((t, i) => (kinds[i] === 'scalar' ? t.data[0]! : t.data));
-    compileFusedReduce(outputs, variables, kinds, { store, sum: sums })([...ins, gScale], arrays, n, totals);
+    expressionBackend().fusedReduce(outputs, variables, kinds, { store, sum: sums })(
+      [...ins, gScale],
+      arrays,
+      n,
+      totals,
+    );
   } else {
     const strides = tensors.map((t) => broadcastStrides(t.shape, shape));
     strides.push(shape.map(() => 0));
-    compileStridedReduce(outputs, variables, { store, sum: sums })(
+    expressionBackend().stridedReduce(outputs, variables, { store, sum: sums })(
       [...tensors.map((t) => t.data), Float64Array.of(gScale)],
       strides,
       arrays,

@@ -1,6 +1,12 @@
 import { DomainError, GradkitError, grad, ShapeError, type Tensor } from '@gradkit/autograd';
+import {
+  type ElementwiseBackendName,
+  setElementwiseBackend,
+  wasmSimdAvailable,
+  wasmStats,
+} from '@gradkit/kernels';
 import { BCEWithLogitsLoss, bce, bceWithLogits, FocalLoss, qfocal, sigmoidFocal } from '@gradkit/losses';
-import { describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   compare,
   type Expected,
@@ -87,7 +93,20 @@ function check(c: GoldenCase, f: Field, actual: ArrayLike<number>, failures: str
 const valueCases = cases.filter((c) => c.error === undefined);
 const errorCases = cases.filter((c) => c.error !== undefined);
 
-describe('golden vectors (PyTorch 1.13)', () => {
+// The same cases and tolerances on the JavaScript generator and on the WebAssembly backend (forced, so that
+// the small cases run on it too: float32 loss kernels then run as WebAssembly, float64 ones on JavaScript).
+const BACKENDS: ElementwiseBackendName[] = wasmSimdAvailable() ? ['js', 'wasm'] : ['js'];
+
+describe.each(BACKENDS)('golden vectors (PyTorch 1.13) on the %s backend', (backend) => {
+  let runsBefore = 0;
+  beforeAll(() => {
+    setElementwiseBackend(backend);
+    runsBefore = wasmStats().runs;
+  });
+  afterAll(() => {
+    setElementwiseBackend('auto');
+  });
+
   test.each(valueCases.map((c) => [c.id, c] as const))('%s', (_id, c) => {
     const failures: string[] = [];
     const t = inputsOf(c);
@@ -141,5 +160,11 @@ describe('golden vectors (PyTorch 1.13)', () => {
   test('covers every case of the file', () => {
     expect(valueCases.length + errorCases.length).toBe(192);
     expect(errorCases.length).toBe(12);
+  });
+
+  test('the float32 cases ran on the backend', () => {
+    const ran = wasmStats().runs - runsBefore;
+    if (backend === 'wasm') expect(ran).toBeGreaterThan(0);
+    else expect(ran).toBe(0);
   });
 });

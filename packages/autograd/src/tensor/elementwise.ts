@@ -3,11 +3,10 @@ import {
   add as addExpr,
   adjoints,
   apply,
-  compileElementwise,
-  compileStrided,
   constant,
   describeValue,
   type Expr,
+  expressionBackend,
   freeVariables,
   type InputKind,
   isPrimitive,
@@ -146,7 +145,10 @@ export function elementwiseSpec(name: string, outputs: readonly Expr[], arity: n
   return spec;
 }
 
-/** Runs a spec's fused loop over broadcast inputs into new storage of `dtype`. */
+/**
+ * Runs a spec's fused loop over broadcast inputs into new storage of `dtype`, on the expression backend in use
+ * (see `setElementwiseBackend`: float32 work runs on WebAssembly SIMD where available).
+ */
 function runKernel(spec: ElementwiseSpec, inputs: readonly Tensor[], shape: Shape, dtype: DType) {
   const n = sizeOf(shape);
   const outs = spec.outputs.map(() => allocate(dtype, n));
@@ -155,10 +157,10 @@ function runKernel(spec: ElementwiseSpec, inputs: readonly Tensor[], shape: Shap
   if (flat) {
     const kinds: InputKind[] = inputs.map((t) => (t.size === 1 && n !== 1 ? 'scalar' : 'array'));
     const ins = inputs.map((t, i) => (kinds[i] === 'scalar' ? t.data[0]! : t.data));
-    compileElementwise(spec.outputs, spec.variables, kinds)(ins, outs, n);
+    expressionBackend().elementwise(spec.outputs, spec.variables, kinds)(ins, outs, n);
   } else {
     const strides = inputs.map((t) => broadcastStrides(t.shape, shape));
-    compileStrided(spec.outputs, spec.variables)(
+    expressionBackend().strided(spec.outputs, spec.variables)(
       inputs.map((t) => t.data),
       strides,
       outs,

@@ -7,11 +7,10 @@
 import {
   ArgumentError,
   add,
-  compileElementwise,
-  compileStrided,
   describeValue,
   div,
   type Expr,
+  expressionBackend,
   gt,
   type InputKind,
   lt,
@@ -108,10 +107,10 @@ function run(op: string, self: Tensor, expr: Expr, args: readonly InPlaceArg[]):
       const ins = all.map((a, i) =>
         typeof a === 'number' ? a : kinds[i] === 'scalar' ? a.data[0]! : a.data,
       );
-      compileElementwise([expr], names, kinds)(ins, [self.data], n);
+      expressionBackend().elementwise([expr], names, kinds)(ins, [self.data], n);
     } else {
       const zero = self.shape.map(() => 0);
-      compileStrided([expr], names)(
+      expressionBackend().strided([expr], names)(
         all.map((a) => (typeof a === 'number' ? new Float64Array([a]) : a.data)),
         all.map((a, i) =>
           typeof a === 'number'

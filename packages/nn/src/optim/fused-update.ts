@@ -1,7 +1,7 @@
 import {
   compileElementwise,
-  type ElementwiseKernel,
   type Expr,
+  expressionBackend,
   type InputKind,
   type NumericArray,
   variable,
@@ -24,7 +24,9 @@ export class FusedUpdate {
   readonly scalars: readonly string[];
   /** Names of the arrays written, in kernel output order. */
   readonly writes: readonly string[];
-  readonly #kernel: ElementwiseKernel;
+  readonly #outputs: readonly Expr[];
+  readonly #variables: readonly string[];
+  readonly #kinds: readonly InputKind[];
 
   /**
    * @param arrays - per-element inputs (each a variable of the same name)
@@ -42,11 +44,11 @@ export class FusedUpdate {
       ...arrays.map(() => 'array' as const),
       ...scalars.map(() => 'scalar' as const),
     ];
-    this.#kernel = compileElementwise(
-      this.writes.map((k) => out[k]!),
-      [...arrays, ...scalars],
-      kinds,
-    );
+    this.#outputs = this.writes.map((k) => out[k]!);
+    this.#variables = [...arrays, ...scalars];
+    this.#kinds = kinds;
+    // Compiled (and validated) now on the JavaScript generator; runs on the backend in use at each call.
+    compileElementwise(this.#outputs, this.#variables, kinds);
   }
 
   /** Runs the loop over `n` elements: `arrays` and `scalars` by name; written arrays are updated in place. */
@@ -58,7 +60,7 @@ export class FusedUpdate {
     const ins: Array<NumericArray | number> = [];
     for (const a of this.arrays) ins.push(arrays[a]!);
     for (const s of this.scalars) ins.push(scalars[s]!);
-    this.#kernel(
+    expressionBackend().elementwise(this.#outputs, this.#variables, this.#kinds)(
       ins,
       this.writes.map((w) => arrays[w]!),
       n,

@@ -1,0 +1,237 @@
+/**
+ * A minimal WebAssembly binary emitter: one module with an imported memory and exported functions of i32
+ * parameters, whose bodies are written with {@link Body}. Only what the expression kernels need.
+ */
+
+/** Unsigned LEB128. */
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  let v = n >>> 0;
+  do {
+    let byte = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+  return out;
+}
+
+/** Signed LEB128 of a 32-bit integer. */
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  let v = n | 0;
+  for (;;) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+function utf8Name(s: string): number[] {
+  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+}
+
+function section(id: number, bytes: readonly number[]): number[] {
+  return [id, ...uleb(bytes.length), ...bytes];
+}
+
+/** Value types. */
+export const I32 = 0x7f;
+export const V128 = 0x7b;
+const VOID = 0x40;
+
+/** Core opcodes used by the kernels. */
+export const OP = {
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  localGet: 0x20,
+  localSet: 0x21,
+  localTee: 0x22,
+  f64Load: 0x2b,
+  f64Store: 0x39,
+  i32Const: 0x41,
+  i32GeU: 0x4f,
+  i32And: 0x71,
+  i32Add: 0x6a,
+  i32ShrU: 0x76,
+  i32Shl: 0x74,
+  f64Add: 0xa0,
+} as const;
+
+/** SIMD opcodes (after the 0xfd prefix). */
+export const SIMD = {
+  load: 0x00,
+  load64Splat: 0x0a,
+  store: 0x0b,
+  const: 0x0c,
+  f64x2ExtractLane: 0x21,
+  f64x2Eq: 0x47,
+  f64x2Ne: 0x48,
+  f64x2Lt: 0x49,
+  f64x2Gt: 0x4a,
+  f64x2Le: 0x4b,
+  f64x2Ge: 0x4c,
+  not: 0x4d,
+  and: 0x4e,
+  andnot: 0x4f,
+  or: 0x50,
+  xor: 0x51,
+  bitselect: 0x52,
+  store64Lane: 0x5b,
+  load64Zero: 0x5d,
+  f32x4DemoteF64x2Zero: 0x5e,
+  f64x2PromoteLowF32x4: 0x5f,
+  f64x2Trunc: 0x7a,
+  f64x2Nearest: 0x94,
+  i64x2ExtendLowI32x4S: 0xc7,
+  i64x2Shl: 0xcb,
+  i64x2ShrS: 0xcc,
+  i64x2ShrU: 0xcd,
+  i64x2Add: 0xce,
+  i64x2Sub: 0xd1,
+  f64x2Abs: 0xec,
+  f64x2Neg: 0xed,
+  f64x2Sqrt: 0xef,
+  f64x2Add: 0xf0,
+  f64x2Sub: 0xf1,
+  f64x2Mul: 0xf2,
+  f64x2Div: 0xf3,
+  f64x2Min: 0xf4,
+  f64x2Max: 0xf5,
+  f64x2Pmin: 0xf6,
+  f64x2Pmax: 0xf7,
+  f64x2Floor: 0x75,
+  i32x4TruncSatF64x2SZero: 0xfc,
+} as const;
+
+/** The 16 bytes of a v128 holding `v` in both f64 lanes. */
+function f64x2Bytes(v: number): number[] {
+  const b = new Uint8Array(16);
+  const dv = new DataView(b.buffer);
+  dv.setFloat64(0, v, true);
+  dv.setFloat64(8, v, true);
+  return [...b];
+}
+
+/** The 16 bytes of a v128 holding `v` in both i64 lanes. */
+function i64x2Bytes(v: bigint): number[] {
+  const b = new Uint8Array(16);
+  const dv = new DataView(b.buffer);
+  dv.setBigInt64(0, v, true);
+  dv.setBigInt64(8, v, true);
+  return [...b];
+}
+
+/** A function body under construction: i32 parameters, then locals allocated on demand. */
+export class Body {
+  /** The instruction bytes. */
+  readonly code: number[] = [];
+  readonly #params: number;
+  readonly #locals: number[] = [];
+
+  constructor(params: number) {
+    this.#params = params;
+  }
+
+  /** A new local of type `type` (its index). */
+  local(type: number = V128): number {
+    this.#locals.push(type);
+    return this.#params + this.#locals.length - 1;
+  }
+
+  /** How many locals have been allocated. */
+  get localCount(): number {
+    return this.#locals.length;
+  }
+
+  op(...bytes: number[]): this {
+    this.code.push(...bytes);
+    return this;
+  }
+
+  get(l: number): this {
+    return this.op(OP.localGet, ...uleb(l));
+  }
+
+  set(l: number): this {
+    return this.op(OP.localSet, ...uleb(l));
+  }
+
+  i32(v: number): this {
+    return this.op(OP.i32Const, ...sleb(v));
+  }
+
+  simd(code: number, ...imm: number[]): this {
+    return this.op(0xfd, ...uleb(code), ...imm);
+  }
+
+  /** Pushes a v128 with `v` in both f64 lanes. */
+  f64x2(v: number): this {
+    return this.simd(SIMD.const, ...f64x2Bytes(v));
+  }
+
+  /** Pushes a v128 with `v` in both i64 lanes. */
+  i64x2(v: bigint): this {
+    return this.simd(SIMD.const, ...i64x2Bytes(v));
+  }
+
+  /** A memory immediate: alignment (log2) and constant offset. */
+  static memarg(alignLog2: number, offset: number): number[] {
+    return [...uleb(alignLog2), ...uleb(offset)];
+  }
+
+  /** The encoded body: locals (grouped by runs of one type) and code, ending with `end`. */
+  encode(): number[] {
+    const groups: Array<[number, number]> = [];
+    for (const t of this.#locals) {
+      const last = groups[groups.length - 1];
+      if (last !== undefined && last[1] === t) last[0]++;
+      else groups.push([1, t]);
+    }
+    const bytes = [...uleb(groups.length)];
+    for (const [count, t] of groups) bytes.push(...uleb(count), t);
+    bytes.push(...this.code, OP.end);
+    return [...uleb(bytes.length), ...bytes];
+  }
+}
+
+/** Blocks and loops without results. */
+export const BLOCK = [OP.block, VOID] as const;
+export const LOOP = [OP.loop, VOID] as const;
+export const IF = [OP.if, VOID] as const;
+
+/**
+ * A module importing memory `m.mem` and exporting each function under its name; every function takes
+ * `params` i32 parameters and returns nothing.
+ */
+export function moduleBytes(
+  functions: ReadonlyArray<{ name: string; params: number; body: Body }>,
+): Uint8Array<ArrayBuffer> {
+  const types: number[] = [];
+  const byArity = new Map<number, number>();
+  for (const f of functions) {
+    if (!byArity.has(f.params)) {
+      byArity.set(f.params, byArity.size);
+      types.push(0x60, ...uleb(f.params), ...new Array<number>(f.params).fill(I32), 0);
+    }
+  }
+  const bodies = functions.flatMap((f) => f.body.encode());
+  const exportsBytes = functions.flatMap((f, i) => [...utf8Name(f.name), 0x00, ...uleb(i)]);
+  const bytes = [
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, [...uleb(byArity.size), ...types]),
+    ...section(2, [1, ...utf8Name('m'), ...utf8Name('mem'), 0x02, 0x00, 0x01]),
+    ...section(3, [...uleb(functions.length), ...functions.flatMap((f) => uleb(byArity.get(f.params)!))]),
+    ...section(7, [...uleb(functions.length), ...exportsBytes]),
+    ...section(10, [...uleb(functions.length), ...bodies]),
+  ];
+  return new Uint8Array(bytes);
+}
