@@ -729,7 +729,10 @@ class Lowering {
       // x++ as a value: the old value, kept in a constant before the update.
       const target = x.argument;
       if (target.type !== 'Identifier') this.fail(x, 'only variables can be incremented');
-      const old = this.expr(target);
+      const sym = this.lookup(target.name, target);
+      if (sym === undefined) this.notDefined(target, target.name);
+      sym.readAsValue = true;
+      const old: KExpr = { k: 'var', sym, pos: pos(target) };
       const tmp = this.newSym(`${target.name}_old`, 'const', -1, p);
       pre.push({ k: 'decl', sym: tmp, init: old, pos: p });
       pre.push(this.update(x));
