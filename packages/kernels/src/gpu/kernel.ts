@@ -432,7 +432,7 @@ export class KernelImpl {
       throw new ArgumentError(op, `the kernel must be a function or its source text, got ${typeof fn}`);
     }
     const output = setting('output');
-    this.output = output === undefined || output === null ? null : checkOutput(output, op);
+    this.output = output === undefined ? null : checkOutput(output, op);
     this.fn = parseKernelSource(typeof fn === 'string' ? fn : Function.prototype.toString.call(fn), op);
     this.constants = checkConstants(setting('constants'), op);
     this.pipeline = setting('pipeline') === true;
