@@ -94,7 +94,10 @@ const EXCERPT_WIDTH = 60;
  *
  * @returns undefined when the line does not exist in `source`
  */
-export function sourceExcerpt(source: string, position: { line: number; column: number }): string | undefined {
+export function sourceExcerpt(
+  source: string,
+  position: { line: number; column: number },
+): string | undefined {
   const lines = source.split(/\r\n|\r|\n/);
   const text = lines[position.line - 1];
   if (text === undefined || !Number.isInteger(position.column) || position.column < 0) return undefined;

@@ -46,7 +46,6 @@ export {
   ArgumentError,
   ArityError,
   CompileError,
-  sourceExcerpt,
   DomainError,
   DtypeError,
   FormatError,
@@ -54,6 +53,7 @@ export {
   type GradkitErrorCode,
   ShapeError,
   StateError,
+  sourceExcerpt,
   UnknownOpError,
 } from './errors.js';
 export {

@@ -49,11 +49,12 @@ export function input(data: ArrayLike<number>, size: readonly number[]): Input {
 }
 
 /**
- * What a kernel accepts for one parameter: a number; a 1-D array or typed array; a 2-D array (of arrays or
+ * What a kernel accepts for one parameter: a number (or a boolean, read as 1 / 0); a 1-D array or typed array; a 2-D array (of arrays or
  * typed-array rows); a 3-D one; an {@link Input}; or a {@link KernelResult} of the same GPU.
  */
 export type KernelArgument =
   | number
+  | boolean
   | ArrayLike<number>
   | ReadonlyArray<ArrayLike<number>>
   | ReadonlyArray<ReadonlyArray<ArrayLike<number>>>
@@ -291,7 +292,10 @@ export function checkDeclaredType(v: ArgValue, t: ArgumentTypeSpec, op: string, 
     if (v.kind !== 'number') fail('a number');
     return;
   }
-  if (v.kind !== 'array') return fail('an array');
+  if (v.kind !== 'array') {
+    fail('an array');
+    return;
+  }
   if (t.dims !== undefined && v.dims !== t.dims) fail(`a ${t.dims}-D array`);
   if (t.width !== undefined && v.shape[v.shape.length - 1] !== t.width) {
     fail(`innermost size ${t.width}`);

@@ -450,7 +450,9 @@ ${slow}        }
         const items = this.spec.vecReturns.get(s);
         if (isKernel && items !== undefined) {
           const W = items.length;
-          const writes = items.map((it, c) => `gk_out[gk_o * ${W} + ${c}] = ${conv(this.expr(it), this.t(it), 'float')};`);
+          const writes = items.map(
+            (it, c) => `gk_out[gk_o * ${W} + ${c}] = ${conv(this.expr(it), this.t(it), 'float')};`,
+          );
           return `${ind}{ ${writes.join(' ')} continue ${this.threadLabel}; }\n`;
         }
         const v = conv(this.expr(s.value), this.t(s.value), want);

@@ -5,17 +5,12 @@ import type { BinaryOp, BitwiseOp, KExpr, KStmt, MathName, ScalarType, Sym } fro
 function isBitwise(op: BinaryOp): op is BitwiseOp {
   return op === '&' || op === '|' || op === '^' || op === '<<' || op === '>>' || op === '>>>';
 }
+
 import { intCounterProblem, loopBoundProblem } from './loops.js';
 import { forEachExpr, reachableHelpers, symName } from './names.js';
 import { assignedIn } from './parse.js';
 import { inlinedConstant } from './settings.js';
-import {
-  assignOperator,
-  binaryType,
-  constantType,
-  type Specialization,
-  type TypedProgram,
-} from './types.js';
+import { assignOperator, binaryType, constantType, type Specialization, type TypedProgram } from './types.js';
 
 /**
  * Where each kernel argument lives in the generated shader. Binding 0 is a uniform `array<vec4<u32>, vec4s>`:
@@ -346,7 +341,8 @@ class WgslFunctionEmitter {
       return `${n} = ${conv(s.op === '/=' ? `(${l} / ${r})` : `gk_pow(${l}, ${r})`, 'float', st)}`;
     }
     const op = assignOperator(s.op);
-    if (isBitwise(op)) return `${n} = ${conv(this.bitwise(op, n, st, v, vt), binaryType(op, st, vt, true), st)}`;
+    if (isBitwise(op))
+      return `${n} = ${conv(this.bitwise(op, n, st, v, vt), binaryType(op, st, vt, true), st)}`;
     const aop = op as '+' | '-' | '*' | '%';
     const code = this.arith(aop, n, st, v, vt, s.value);
     const rt = binaryType(aop, st, vt, aop === '%' ? this.intDivisor(s.value) : true);

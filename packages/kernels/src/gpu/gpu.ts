@@ -14,14 +14,14 @@ import {
   KernelImpl,
   type KernelJSON,
   type KernelMethods,
-  type NativeFunction,
   type KernelSettings,
   kernelObject,
+  type NativeFunction,
   type PipelineKernel,
   parseHelper,
 } from './kernel.js';
-import { type Backend, type GPUMode, type KernelOutput, KernelResult, type ModeResult } from './result.js';
 import { checkNativeList, parseNativeFunction } from './native.js';
+import { type Backend, type GPUMode, type KernelOutput, KernelResult, type ModeResult } from './result.js';
 import { checkSettingKeys, GPU_SETTINGS, IGNORED_GPUJS_GPU_SETTINGS, ownSetting } from './settings.js';
 import {
   requestWebGpuDevice,
@@ -53,7 +53,7 @@ export type KernelMapOutput<T> = { readonly result: T } & Readonly<Record<string
 export type KernelMap<M extends GPUMode = GPUMode> = ((
   ...args: KernelArgument[]
 ) => ModeResult<M, KernelMapOutput<KernelOutput>>) &
-  Omit<KernelMethods<M, KernelMapOutput<KernelOutput>>, never>;
+  KernelMethods<M, KernelMapOutput<KernelOutput>>;
 
 type AnyKernel<M extends GPUMode> = Kernel<M> | PipelineKernel<M>;
 
@@ -101,7 +101,10 @@ export class GPU<M extends GPUMode = 'auto'> {
     this.mode = mode;
     const functions = ownSetting('GPU', settings, 'functions') ?? [];
     if (!Array.isArray(functions)) {
-      throw new ArgumentError('GPU', `'functions' must be an array of functions, got ${describeValue(functions)}`);
+      throw new ArgumentError(
+        'GPU',
+        `'functions' must be an array of functions, got ${describeValue(functions)}`,
+      );
     }
     for (const fn of functions as unknown[]) {
       const h = parseHelper(fn as HelperFunction, 'GPU');
@@ -265,7 +268,10 @@ export class GPU<M extends GPUMode = 'auto'> {
   ): KernelMap<M> {
     this.assertUsable('createKernelMap');
     if (subKernels === null || typeof subKernels !== 'object') {
-      throw new ArgumentError('createKernelMap', `subKernels must be an object or an array of functions, got ${describeValue(subKernels)}`);
+      throw new ArgumentError(
+        'createKernelMap',
+        `subKernels must be an object or an array of functions, got ${describeValue(subKernels)}`,
+      );
     }
     const keys = Array.isArray(subKernels) ? subKernels.map((_, i) => String(i)) : Object.keys(subKernels);
     const mapped = keys.map((key) => {
@@ -275,11 +281,19 @@ export class GPU<M extends GPUMode = 'auto'> {
     const names = new Set<string>();
     for (const m of mapped) {
       if (names.has(m.fn.name)) {
-        throw new ArgumentError('createKernelMap', `two subkernels are named '${m.fn.name}'; give one an alias`);
+        throw new ArgumentError(
+          'createKernelMap',
+          `two subkernels are named '${m.fn.name}'; give one an alias`,
+        );
       }
       names.add(m.fn.name);
     }
-    const impl = new KernelImpl(this.host, fn as KernelFunction, settings as KernelSettings, 'createKernelMap');
+    const impl = new KernelImpl(
+      this.host,
+      fn as KernelFunction,
+      settings as KernelSettings,
+      'createKernelMap',
+    );
     impl.mappedHelpers = mapped;
     this.kernels.add(impl);
     return kernelObject<M>(impl) as unknown as KernelMap<M>;
@@ -304,7 +318,10 @@ export class GPU<M extends GPUMode = 'auto'> {
   /** Replaces the helper functions of this GPU (GPU.js's `setFunctions`). */
   setFunctions(functions: readonly HelperFunction[]): this {
     if (!Array.isArray(functions)) {
-      throw new ArgumentError('setFunctions', `expected an array of functions, got ${describeValue(functions)}`);
+      throw new ArgumentError(
+        'setFunctions',
+        `expected an array of functions, got ${describeValue(functions)}`,
+      );
     }
     const parsed = functions.map((f) => parseHelper(f as HelperFunction, 'setFunctions'));
     this.fns.clear();
@@ -315,7 +332,8 @@ export class GPU<M extends GPUMode = 'auto'> {
 
   /** Adds native functions (GPU.js's `setNativeFunctions`): an array of `{ name, source }`. */
   setNativeFunctions(functions: readonly NativeFunction[]): this {
-    for (const n of checkNativeList(functions, 'setNativeFunctions')) this.addNativeFunction(n.name, n.source);
+    for (const n of checkNativeList(functions, 'setNativeFunctions'))
+      this.addNativeFunction(n.name, n.source);
     return this;
   }
 

@@ -72,20 +72,7 @@ export type MathName =
   | 'random';
 
 /** Arithmetic and comparison operators (`===`/`!==` are folded into `==`/`!=`, `**` is kept). */
-export type BinaryOp =
-  | '+'
-  | '-'
-  | '*'
-  | '/'
-  | '%'
-  | '**'
-  | '<'
-  | '<='
-  | '>'
-  | '>='
-  | '=='
-  | '!='
-  | BitwiseOp;
+export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '**' | '<' | '<=' | '>' | '>=' | '==' | '!=' | BitwiseOp;
 
 /** Bitwise operators: operands are converted to 32-bit integers as in JavaScript (ToInt32). */
 export type BitwiseOp = '&' | '|' | '^' | '<<' | '>>' | '>>>';

@@ -9,11 +9,11 @@ import {
   paramTypes,
   signatureKey,
 } from './args.js';
-import { checkNativeList, parseNativeFunction } from './native.js';
 import { emitJs, type JsArgument, type JsKernelRun } from './emit-js.js';
 import { emitWgsl, unboundedLoopError, type WgslLayout } from './emit-wgsl.js';
 import type { KFunction } from './ir.js';
 import { findLoop, loopBoundProblem } from './loops.js';
+import { checkNativeList, parseNativeFunction } from './native.js';
 import { guardStack, parseKernelSource } from './parse.js';
 import { BufferPool } from './pool.js';
 import {
@@ -28,13 +28,13 @@ import {
 import {
   type ArgumentTypeSpec,
   checkArgumentTypes,
+  checkConstants,
   checkGraphical,
+  checkLoopMax,
+  checkOutput,
   checkPrecision,
   checkReturnType,
   checkSeed,
-  checkConstants,
-  checkLoopMax,
-  checkOutput,
   checkSettingKeys,
   IGNORED_GPUJS_KERNEL_SETTINGS,
   KERNEL_SETTINGS,
@@ -334,7 +334,8 @@ export function alias<F extends (...args: never[]) => unknown>(name: string, fn:
   if (typeof name !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(name)) {
     throw new ArgumentError('alias', `the name must be an identifier, got ${describeValue(name)}`);
   }
-  if (typeof fn !== 'function') throw new ArgumentError('alias', `expected a function, got ${describeValue(fn)}`);
+  if (typeof fn !== 'function')
+    throw new ArgumentError('alias', `expected a function, got ${describeValue(fn)}`);
   const source = Function.prototype.toString.call(fn);
   const wrapped = function (this: unknown, ...args: never[]) {
     return fn.apply(this, args);
@@ -355,7 +356,10 @@ export function parseHelper(fn: HelperFunction, op: string, name?: unknown): KFu
     const source = ownValue(fn, 'source');
     const given = ownValue(fn, 'name');
     if (typeof source !== 'function' && typeof source !== 'string') {
-      throw new ArgumentError(op, `a helper object needs 'source' (a function or its text), got ${describeValue(source)}`);
+      throw new ArgumentError(
+        op,
+        `a helper object needs 'source' (a function or its text), got ${describeValue(source)}`,
+      );
     }
     return parseHelper(source as HelperFunction, op, name ?? given);
   }
@@ -483,7 +487,10 @@ export class KernelImpl {
   /** The output size, which must be set by now. */
   outputSize(op: string): number[] {
     if (this.output === null) {
-      throw new ShapeError(op, "the kernel's output size is not set; pass `output` in the settings or call setOutput([x, y?, z?])");
+      throw new ShapeError(
+        op,
+        "the kernel's output size is not set; pass `output` in the settings or call setOutput([x, y?, z?])",
+      );
     }
     return this.output;
   }
@@ -618,13 +625,21 @@ export class KernelImpl {
     if (backend === 'cpu') {
       const flats = this.cpuFlats(values);
       flats.forEach((data, i) => {
-        results.push(new KernelResult(this.host, output, { kind: 'cpu', data }, syncRead, i === 0 ? this.width : 1));
+        results.push(
+          new KernelResult(this.host, output, { kind: 'cpu', data }, syncRead, i === 0 ? this.width : 1),
+        );
       });
     } else {
       const { buffers, ready } = this.gpuDispatch(values);
       buffers.forEach((buffer, i) => {
         results.push(
-          new KernelResult(this.host, output, { kind: 'webgpu', buffer, ready }, false, i === 0 ? this.width : 1),
+          new KernelResult(
+            this.host,
+            output,
+            { kind: 'webgpu', buffer, ready },
+            false,
+            i === 0 ? this.width : 1,
+          ),
         );
       });
     }
@@ -1041,7 +1056,10 @@ export function kernelObject<M extends GPUMode>(impl: KernelImpl): Kernel<M> | P
     },
     setFunctions(functions: readonly HelperFunction[]) {
       if (!Array.isArray(functions)) {
-        throw new ArgumentError('setFunctions', `expected an array of functions, got ${describeValue(functions)}`);
+        throw new ArgumentError(
+          'setFunctions',
+          `expected an array of functions, got ${describeValue(functions)}`,
+        );
       }
       const parsed = functions.map((fn) => parseHelper(fn as HelperFunction, 'setFunctions'));
       for (const name of [...impl.localHelpers.keys()]) {

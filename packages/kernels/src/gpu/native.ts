@@ -69,13 +69,19 @@ export function checkNativeList(value: unknown, op: string): { name: string; sou
       ? Object.keys(value).map((k) => ownValue(value, k))
       : [value];
   if (!Array.isArray(value) && typeof value !== 'object') {
-    throw new ArgumentError(op, `'nativeFunctions' must be an array of { name, source }, got ${describeValue(value)}`);
+    throw new ArgumentError(
+      op,
+      `'nativeFunctions' must be an array of { name, source }, got ${describeValue(value)}`,
+    );
   }
   return entries.map((e, i) => {
     const name = e !== null && typeof e === 'object' ? ownValue(e, 'name') : undefined;
     const source = e !== null && typeof e === 'object' ? ownValue(e, 'source') : undefined;
     if (typeof name !== 'string' || typeof source !== 'string') {
-      throw new ArgumentError(op, `nativeFunctions[${i}] must be { name: string, source: string }, got ${describeValue(e)}`);
+      throw new ArgumentError(
+        op,
+        `nativeFunctions[${i}] must be { name: string, source: string }, got ${describeValue(e)}`,
+      );
     }
     return { name, source };
   });
@@ -93,14 +99,20 @@ export function parseNativeFunction(name: unknown, source: unknown, op: string):
     throw new ArgumentError(op, `a native function needs a name (an identifier), got ${describeValue(name)}`);
   }
   if (typeof source !== 'string') {
-    throw new ArgumentError(op, `native function '${name}': the source must be GLSL text, got ${describeValue(source)}`);
+    throw new ArgumentError(
+      op,
+      `native function '${name}': the source must be GLSL text, got ${describeValue(source)}`,
+    );
   }
   const refuse = (why: string): never => {
     throw new CompileError(op, `native function '${name}': ${why}`);
   };
   const text = source.replace(/\/\/[^\n]*/g, ' ').replace(/\/\*[\s\S]*?\*\//g, ' ');
   if (/#/.test(text)) refuse('preprocessor directives are not supported');
-  const bad = /\b(vec[234]|ivec[234]|bvec[234]|mat[234]\w*|sampler\w*|uniform|varying|attribute|texture\w*|gl_\w+|discard|struct)\b/.exec(text);
+  const bad =
+    /\b(vec[234]|ivec[234]|bvec[234]|mat[234]\w*|sampler\w*|uniform|varying|attribute|texture\w*|gl_\w+|discard|struct)\b/.exec(
+      text,
+    );
   if (bad) {
     refuse(
       `'${bad[1]}' is not supported: native functions may use only float, int and bool scalars ` +
@@ -115,9 +127,13 @@ export function parseNativeFunction(name: unknown, source: unknown, op: string):
   if (/\b(float|int|bool)\s+[A-Za-z_]\w*\s*\(/.test(body)) refuse('define one function per native source');
   const params: string[] = [];
   const ints: string[] = [];
-  for (const part of paramText.split(',').map((p) => p.trim()).filter((p) => p !== '' && p !== 'void')) {
+  for (const part of paramText
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '' && p !== 'void')) {
     const m = /^(?:(?:in|const|highp|mediump|lowp)\s+)*(\w+)\s+([A-Za-z_]\w*)$/.exec(part);
-    if (!m || !SCALAR.test(m[1]!)) refuse(`parameter '${part}' is not supported (only float, int and bool parameters)`);
+    if (!m || !SCALAR.test(m[1]!))
+      refuse(`parameter '${part}' is not supported (only float, int and bool parameters)`);
     params.push(m![2]!);
     if (m![1] === 'int') ints.push(m![2]!);
   }
@@ -126,13 +142,17 @@ export function parseNativeFunction(name: unknown, source: unknown, op: string):
     refuse('integer division (GLSL truncates int / int) is not supported in native functions; use float');
   }
   // Declarations: `float x = ...` → `let x = ...`. Conversions and built-ins → the kernel language.
-  let js = body.replace(/\b(?:const\s+)?(?:highp\s+|mediump\s+|lowp\s+)?(float|int|bool)\s+(?=[A-Za-z_]\w*\s*(=|;|,))/g, 'let ');
+  let js = body.replace(
+    /\b(?:const\s+)?(?:highp\s+|mediump\s+|lowp\s+)?(float|int|bool)\s+(?=[A-Za-z_]\w*\s*(=|;|,))/g,
+    'let ',
+  );
   js = js.replace(/(\d+\.\d*|\.\d+|\d+)[fF]\b/g, '$1');
   js = rewriteCalls(js, refuse);
   // int parameters hold integers in GLSL (arguments are converted when the function is called).
   const conversions = ints.map((p) => `${p} = Math.trunc(${p});`).join(' ');
   const returnConversion = ret === 'int' ? (v: string) => `Math.trunc(${v})` : (v: string) => v;
-  if (ret === 'int') js = js.replace(/\breturn\s+([^;]+);/g, (_, v: string) => `return ${returnConversion(v)};`);
+  if (ret === 'int')
+    js = js.replace(/\breturn\s+([^;]+);/g, (_, v: string) => `return ${returnConversion(v)};`);
   const fnSource = `function ${name}(${params.join(', ')}) { ${conversions} ${js} }`;
   try {
     return { ...parseKernelSource(fnSource, op), name };

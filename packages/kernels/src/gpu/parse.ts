@@ -1,16 +1,16 @@
 import {
   type ArrayExpression,
   type ArrowFunctionExpression,
-  type FunctionDeclaration,
-  type SwitchStatement,
   type AssignmentExpression,
   type Expression,
   type ForStatement,
+  type FunctionDeclaration,
   type FunctionExpression,
   type Node,
   type Pattern,
   parseExpressionAt,
   type Statement,
+  type SwitchStatement,
   type UpdateExpression,
   type VariableDeclaration,
   type VariableDeclarator,
@@ -648,7 +648,10 @@ class Lowering {
         const i = k.type === 'Literal' && typeof k.value === 'number' ? k.value : -1;
         const c = vec.comps[i];
         if (c === undefined) {
-          this.fail(node, `'${vs.name}' has ${vec.comps.length} components; assign them with a literal index`);
+          this.fail(
+            node,
+            `'${vs.name}' has ${vec.comps.length} components; assign them with a literal index`,
+          );
         }
         c.assigned = true;
         return c;
@@ -771,10 +774,14 @@ class Lowering {
   private vectorItems(arg: ArrayExpression): KExpr[] {
     const n = arg.elements.length;
     if (n < 2 || n > 4) {
-      this.fail(arg, `arrays made inside a kernel must have 2, 3 or 4 numbers (GPU.js's Array(2..4)), got ${n}`);
+      this.fail(
+        arg,
+        `arrays made inside a kernel must have 2, 3 or 4 numbers (GPU.js's Array(2..4)), got ${n}`,
+      );
     }
     return arg.elements.map((el) => {
-      if (el === null || el.type === 'SpreadElement') this.fail(arg, 'array holes and spreads are not supported');
+      if (el === null || el.type === 'SpreadElement')
+        this.fail(arg, 'array holes and spreads are not supported');
       return this.expr(el);
     });
   }
@@ -834,7 +841,14 @@ class Lowering {
         if (c.test) {
           const t = c.test;
           const test = this.noEffects(() => this.expr(t));
-          pending.tests.push({ k: 'binary', op: '==', left: { k: 'var', sym: d, pos: p }, right: test, strict: true, pos: pos(t) });
+          pending.tests.push({
+            k: 'binary',
+            op: '==',
+            left: { k: 'var', sym: d, pos: p },
+            right: test,
+            strict: true,
+            pos: pos(t),
+          });
         } else pending.isDefault = true;
         const stmts = c.consequent as Statement[];
         if (stmts.length === 0 && i < s.cases.length - 1) return; // case a: case b: ... shares the next body
@@ -914,7 +928,10 @@ class Lowering {
         const sym = this.lookup(x.name, x);
         if (sym !== undefined) {
           if (this.vectors.has(sym)) {
-            this.fail(x, `'${x.name}' is a vector (an array of 2-4 numbers); read its components (${x.name}[0])`);
+            this.fail(
+              x,
+              `'${x.name}' is a vector (an array of 2-4 numbers); read its components (${x.name}[0])`,
+            );
           }
           sym.readAsValue = true;
           if (this.log) this.log.reads.push({ sym, at: ++this.log.tick, node: x });
@@ -1129,7 +1146,10 @@ class Lowering {
   private vectorRead(sym: Sym, vec: VectorBinding, indices: KExpr[], x: Node, p: Pos): KExpr {
     const k = indices[0];
     if (indices.length !== 1 || k === undefined || k.k !== 'num' || !k.int || k.value < 0 || k.value > 3) {
-      this.fail(x, `'${sym.name}' is a vector; read its components with a literal index (${sym.name}[0] .. ${sym.name}[3])`);
+      this.fail(
+        x,
+        `'${sym.name}' is a vector; read its components with a literal index (${sym.name}[0] .. ${sym.name}[3])`,
+      );
     }
     if ('comps' in vec) {
       const c = vec.comps[k.value];
@@ -1560,7 +1580,8 @@ function indexedNames(root: Node): Set<string> {
     if (typeof node.type !== 'string') return;
     if (node.type === 'MemberExpression') {
       const m = node as unknown as { computed: boolean; object: Node };
-      if (m.computed && m.object.type === 'Identifier') names.add((m.object as unknown as { name: string }).name);
+      if (m.computed && m.object.type === 'Identifier')
+        names.add((m.object as unknown as { name: string }).name);
     }
     for (const key of Object.keys(node)) {
       if (key === 'loc' || key === 'start' || key === 'end') continue;

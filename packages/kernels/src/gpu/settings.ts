@@ -280,7 +280,10 @@ const IMAGE_TYPES = [
  */
 export function argumentTypeSpec(op: string, what: string, t: unknown): ArgumentTypeSpec {
   if (typeof t !== 'string') {
-    throw new ArgumentError(op, `${what} must be a GPU.js type name (e.g. 'Number', 'Array'), got ${describeValue(t)}`);
+    throw new ArgumentError(
+      op,
+      `${what} must be a GPU.js type name (e.g. 'Number', 'Array'), got ${describeValue(t)}`,
+    );
   }
   if (NUMBER_TYPES.includes(t)) return { name: t, kind: 'number' };
   if (t === 'Array') return { name: t, kind: 'array', dims: 1 };
@@ -292,12 +295,18 @@ export function argumentTypeSpec(op: string, what: string, t: unknown): Argument
     const width = Number(m[2]) as 2 | 3 | 4;
     const dims = ({ '': 1, '1D': 2, '2D': 3, '3D': 4 } as const)[m[1] as '' | '1D' | '2D' | '3D'];
     if (dims === 4) {
-      throw new ArgumentError(op, `${what} '${t}' would be a 4-dimensional array; arrays have at most 3 dimensions`);
+      throw new ArgumentError(
+        op,
+        `${what} '${t}' would be a 4-dimensional array; arrays have at most 3 dimensions`,
+      );
     }
     return { name: t, kind: 'array', dims, width };
   }
   if (IMAGE_TYPES.includes(t)) {
-    throw new ArgumentError(op, `${what} '${t}': image, video and canvas arguments are not supported (kernels take numbers and arrays)`);
+    throw new ArgumentError(
+      op,
+      `${what} '${t}': image, video and canvas arguments are not supported (kernels take numbers and arrays)`,
+    );
   }
   throw new ArgumentError(
     op,
@@ -321,7 +330,10 @@ export function checkArgumentTypes(
   if (value === undefined || value === null) return out;
   if (Array.isArray(value)) {
     if (value.length > paramNames.length) {
-      throw new ArgumentError(op, `'argumentTypes' has ${value.length} entries but the kernel takes ${paramNames.length} argument(s)`);
+      throw new ArgumentError(
+        op,
+        `'argumentTypes' has ${value.length} entries but the kernel takes ${paramNames.length} argument(s)`,
+      );
     }
     for (let i = 0; i < value.length; i++) {
       const t: unknown = Object.hasOwn(value, i) ? value[i] : undefined;
@@ -330,13 +342,19 @@ export function checkArgumentTypes(
     return out;
   }
   if (typeof value !== 'object') {
-    throw new ArgumentError(op, `'argumentTypes' must be an array or an object of type names, got ${describeValue(value)}`);
+    throw new ArgumentError(
+      op,
+      `'argumentTypes' must be an array or an object of type names, got ${describeValue(value)}`,
+    );
   }
   for (const key of Reflect.ownKeys(value)) {
     const name = typeof key === 'string' ? key : String(key);
     const i = typeof key === 'string' ? paramNames.indexOf(key) : -1;
     if (i < 0) {
-      throw new ArgumentError(op, `'argumentTypes' names '${name}', which is not a parameter (${paramNames.join(', ') || 'none'})`);
+      throw new ArgumentError(
+        op,
+        `'argumentTypes' names '${name}', which is not a parameter (${paramNames.join(', ') || 'none'})`,
+      );
     }
     out[i] = argumentTypeSpec(op, `argumentTypes.${name}`, ownSetting(op, value, name));
   }
@@ -369,7 +387,10 @@ export function checkReturnType(value: unknown, op: string): number | undefined 
 export function checkPrecision(value: unknown, op: string): 'single' | 'unsigned' | 'double' {
   const p = value ?? 'single';
   if (p !== 'single' && p !== 'double' && p !== 'unsigned') {
-    throw new ArgumentError(op, `'precision' must be 'single', 'unsigned' or 'double', got ${describeValue(p)}`);
+    throw new ArgumentError(
+      op,
+      `'precision' must be 'single', 'unsigned' or 'double', got ${describeValue(p)}`,
+    );
   }
   return p;
 }

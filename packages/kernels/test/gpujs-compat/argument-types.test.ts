@@ -15,9 +15,15 @@ await compatSuite('gpujs-compat/argument-types.test.ts', {
     expect(plainArrays(await k(new Float32Array([3, 4])))).toEqual([34]);
   },
   'Array(3) and Array(4) arguments': async (gpu) => {
-    const k3 = gpu.createKernel('function (v) { return v[0] + v[1] + v[2]; }', { output: [1], argumentTypes: ['Array(3)'] });
+    const k3 = gpu.createKernel('function (v) { return v[0] + v[1] + v[2]; }', {
+      output: [1],
+      argumentTypes: ['Array(3)'],
+    });
     expect(plainArrays(await k3([1, 2, 3]))).toEqual([6]);
-    const k4 = gpu.createKernel('function (v) { return v[3] - v[0]; }', { output: [1], argumentTypes: ['Array(4)'] });
+    const k4 = gpu.createKernel('function (v) { return v[3] - v[0]; }', {
+      output: [1],
+      argumentTypes: ['Array(4)'],
+    });
     expect(plainArrays(await k4([1, 2, 3, 9]))).toEqual([8]);
   },
   'Array1D(2), Array1D(3), Array1D(4): return value[this.thread.x] gives the rows back': async (gpu) => {
@@ -54,19 +60,22 @@ await compatSuite('gpujs-compat/argument-types.test.ts', {
     expect(plainArrays(await k(2, 0.5, 3, false))).toEqual([-1]);
   },
   'an argument of the wrong kind for its declared type is an ArgumentError': async (gpu) => {
-    const k = gpu.createKernel('function (a) { return a[0]; }', { output: [1], argumentTypes: { a: 'Array1D(2)' } });
+    const k = gpu.createKernel('function (a) { return a[0]; }', {
+      output: [1],
+      argumentTypes: { a: 'Array1D(2)' },
+    });
     await expect(async () => await k([1, 2])).rejects.toThrow(ArgumentError);
   },
   'unknown argument types and image types are refused': (gpu) => {
-    expect(() => gpu.createKernel('function (a) { return 1; }', { output: [1], argumentTypes: ['Nope'] })).toThrow(
-      ArgumentError,
-    );
+    expect(() =>
+      gpu.createKernel('function (a) { return 1; }', { output: [1], argumentTypes: ['Nope'] }),
+    ).toThrow(ArgumentError);
     expect(() =>
       gpu.createKernel('function (a) { return 1; }', { output: [1], argumentTypes: ['HTMLImage'] }),
     ).toThrow(/image/);
-    expect(() => gpu.createKernel('function (a) { return 1; }', { output: [1], argumentTypes: { b: 'Number' } })).toThrow(
-      /not a parameter/,
-    );
+    expect(() =>
+      gpu.createKernel('function (a) { return 1; }', { output: [1], argumentTypes: { b: 'Number' } }),
+    ).toThrow(/not a parameter/);
   },
   'input(flat, [x, y]) with Input argument type': async (gpu) => {
     const k = gpu.createKernel('function (a) { return a[this.thread.y][this.thread.x]; }', {
@@ -79,10 +88,13 @@ await compatSuite('gpujs-compat/argument-types.test.ts', {
     ]);
   },
   '2-D and 3-D array arguments (Array2D, Array3D)': async (gpu) => {
-    const k = gpu.createKernel('function (a, b) { return a[this.thread.y][this.thread.x] + b[1][this.thread.y][this.thread.x]; }', {
-      output: [2, 2],
-      argumentTypes: ['Array2D', 'Array3D'],
-    });
+    const k = gpu.createKernel(
+      'function (a, b) { return a[this.thread.y][this.thread.x] + b[1][this.thread.y][this.thread.x]; }',
+      {
+        output: [2, 2],
+        argumentTypes: ['Array2D', 'Array3D'],
+      },
+    );
     const a = [
       [1, 2],
       [3, 4],

@@ -25,7 +25,8 @@ export async function compatSuite(
     d(mode, () => {
       for (const [name, body] of Object.entries(cases)) {
         it(name, async () => {
-          const gpu: AnyGPU = mode === 'cpu' ? new GPU({ mode: 'cpu' }) : new GPU({ mode: 'webgpu', device: webgpu!.device! });
+          const gpu: AnyGPU =
+            mode === 'cpu' ? new GPU({ mode: 'cpu' }) : new GPU({ mode: 'webgpu', device: webgpu!.device! });
           try {
             await gpu.ready();
             await body(gpu, mode);

@@ -13,7 +13,9 @@ await compatSuite('gpujs-compat/functions-and-serialization.test.ts', {
     });
     gpu.addFunction('function plus(a, b) { return a + b; }');
     gpu.addFunction({ name: 'neg', source: 'function (v) { return -v; }' });
-    const k = gpu.createKernel('function (a) { return neg(plus(triple(a[this.thread.x]), 1)); }').setOutput([2]);
+    const k = gpu
+      .createKernel('function (a) { return neg(plus(triple(a[this.thread.x]), 1)); }')
+      .setOutput([2]);
     expect(plainArrays(await k([1, 2]))).toEqual([-4, -7]);
   },
   'addFunction with GPU.js function settings (argumentTypes, returnType)': async (gpu) => {
@@ -61,18 +63,25 @@ await compatSuite('gpujs-compat/functions-and-serialization.test.ts', {
   'native functions outside the scalar subset are a CompileError': () => {
     const g = new GPU({ mode: 'cpu' });
     expect(() => g.addNativeFunction('v', 'vec2 v(float a) { return vec2(a, a); }')).toThrow(CompileError);
-    expect(() => g.addNativeFunction('d', 'int d(int a, int b) { return a / b; }')).toThrow(/integer division/);
+    expect(() => g.addNativeFunction('d', 'int d(int a, int b) { return a / b; }')).toThrow(
+      /integer division/,
+    );
     expect(() => g.addNativeFunction('x', 'float y(float a) { return a; }')).toThrow(/registered as 'x'/);
     g.destroy();
   },
   "precision 'unsigned' computes like 'single'": async (gpu) => {
-    const k = gpu.createKernel('function (a) { return a[this.thread.x] / 3; }', { output: [2], precision: 'unsigned' });
+    const k = gpu.createKernel('function (a) { return a[this.thread.x] / 3; }', {
+      output: [2],
+      precision: 'unsigned',
+    });
     const r = await k([1, 2]);
     expect(r).toBeInstanceOf(Float32Array);
     expect(plainArrays(r)).toEqual([Math.fround(1 / 3), Math.fround(2 / 3)]);
   },
   'toString(args) gives a standalone function that runs without gradkit': async (gpu) => {
-    const k = gpu.createKernel('function (a, s) { return [a[this.thread.x] * s, this.thread.x]; }', { output: [3] });
+    const k = gpu.createKernel('function (a, s) { return [a[this.thread.x] * s, this.thread.x]; }', {
+      output: [3],
+    });
     const source = k.toString([1, 2, 3], 2);
     const standalone = new Function(`return ${source}`)()({}) as (...args: unknown[]) => Float32Array[];
     expect(plainArrays(standalone([1, 2, 3], 2))).toEqual([
@@ -104,14 +113,23 @@ await compatSuite('gpujs-compat/functions-and-serialization.test.ts', {
     expect(plainArrays(standalone(m))).toEqual(plainArrays(await k(m)));
   },
   'toJSON round-trips through createKernel(json)': async (gpu) => {
-    const k = gpu.createKernel('function (v) { return v + this.constants.k; }', { output: [2], constants: { k: 1 } });
+    const k = gpu.createKernel('function (v) { return v + this.constants.k; }', {
+      output: [2],
+      constants: { k: 1 },
+    });
     const json = JSON.parse(JSON.stringify(k.toJSON()));
     const again = gpu.createKernel(json);
     expect(plainArrays(await again(3))).toEqual([4, 4]);
   },
   'combineKernels keeps intermediates on the device': async (gpu) => {
-    const add = gpu.createKernel('function (a, b) { return a[this.thread.x] + b[this.thread.x]; }', { output: [3], pipeline: true });
-    const mul = gpu.createKernel('function (a, b) { return a[this.thread.x] * b[this.thread.x]; }', { output: [3], pipeline: true });
+    const add = gpu.createKernel('function (a, b) { return a[this.thread.x] + b[this.thread.x]; }', {
+      output: [3],
+      pipeline: true,
+    });
+    const mul = gpu.createKernel('function (a, b) { return a[this.thread.x] * b[this.thread.x]; }', {
+      output: [3],
+      pipeline: true,
+    });
     const both = gpu.combineKernels(add, mul, (a: number[], b: number[], c: number[]) => mul(add(a, b), c));
     expect(plainArrays(await both([1, 2, 3], [1, 1, 1], [2, 2, 2]))).toEqual([4, 6, 8]);
   },

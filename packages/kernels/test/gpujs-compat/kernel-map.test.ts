@@ -10,9 +10,12 @@ function objectMap(gpu: AnyGPU) {
   function minus(a: number, b: number) {
     return a - b;
   }
-  return gpu.createKernelMap({ scaledOut: scaled, minusOut: minus }, function (this: { thread: { x: number } }, a: number[], b: number[]) {
-    return minus(scaled(a[this.thread.x], 3), b[this.thread.x]) * 2;
-  });
+  return gpu.createKernelMap(
+    { scaledOut: scaled, minusOut: minus },
+    function (this: { thread: { x: number } }, a: number[], b: number[]) {
+      return minus(scaled(a[this.thread.x], 3), b[this.thread.x]) * 2;
+    },
+  );
 }
 
 await compatSuite('gpujs-compat/kernel-map.test.ts', {
@@ -30,7 +33,9 @@ await compatSuite('gpujs-compat/kernel-map.test.ts', {
     function half(v: number) {
       return v / 2;
     }
-    const k = gpu.createKernelMap([inc, half], 'function (a) { return half(inc(a[this.thread.x])) + 100; }', { output: [2] });
+    const k = gpu.createKernelMap([inc, half], 'function (a) { return half(inc(a[this.thread.x])) + 100; }', {
+      output: [2],
+    });
     const out = (await k([1, 5])) as Record<string, unknown>;
     expect(plainArrays(out[0])).toEqual([2, 6]);
     expect(plainArrays(out[1])).toEqual([1, 3]);
@@ -40,9 +45,13 @@ await compatSuite('gpujs-compat/kernel-map.test.ts', {
     function keep(v: number) {
       return v;
     }
-    const k = gpu.createKernelMap({ kept: keep }, 'function (v) { return keep(v + this.thread.z); }').setOutput([2, 2, 2]);
+    const k = gpu
+      .createKernelMap({ kept: keep }, 'function (v) { return keep(v + this.thread.z); }')
+      .setOutput([2, 2, 2]);
     const out = (await k(1)) as Record<string, unknown>;
-    const read = gpu.createKernel('function (a) { return a[this.thread.z][this.thread.y][this.thread.x] * 10; }').setOutput([2, 2, 2]);
+    const read = gpu
+      .createKernel('function (a) { return a[this.thread.z][this.thread.y][this.thread.x] * 10; }')
+      .setOutput([2, 2, 2]);
     expect(plainArrays(await read(out.kept as never))).toEqual([
       [
         [10, 10],

@@ -6,8 +6,11 @@ import { CompileError } from '@gradkit/kernels';
 import { expect } from 'vitest';
 import { compatSuite, plainArrays } from './compat.js';
 
-const one = async (gpu: Parameters<Parameters<typeof compatSuite>[1][string]>[0], src: string, ...args: number[]) =>
-  (plainArrays(await gpu.createKernel(src, { output: [1] })(...args)) as number[])[0];
+const one = async (
+  gpu: Parameters<Parameters<typeof compatSuite>[1][string]>[0],
+  src: string,
+  ...args: number[]
+) => (plainArrays(await gpu.createKernel(src, { output: [1] })(...args)) as number[])[0];
 
 await compatSuite('gpujs-compat/language.test.ts', {
   'bitwise & | ^ ~ << >> >>> on 32-bit integers': async (gpu) => {
@@ -21,14 +24,17 @@ await compatSuite('gpujs-compat/language.test.ts', {
     expect(await one(gpu, 'function (a) { return a | 0; }', -7.9)).toBe(-7);
     expect(await one(gpu, 'function (a) { return (a << 1) >> 1; }', 2 ** 30 + 128)).toBe(-(2 ** 30) + 128);
     expect(await one(gpu, 'function (a) { return a | 0; }', 2 ** 32 + 512)).toBe(512);
-    expect(await one(gpu, 'function (a) { let x = a; x &= 12; x |= 1; x ^= 3; x <<= 2; x >>= 1; return x; }', 13)).toBe(
-      (((((13 & 12) | 1) ^ 3) << 2) >> 1),
-    );
+    expect(
+      await one(gpu, 'function (a) { let x = a; x &= 12; x |= 1; x ^= 3; x <<= 2; x >>= 1; return x; }', 13),
+    ).toBe(((((13 & 12) | 1) ^ 3) << 2) >> 1);
   },
   'bitwise operators over the thread index': async (gpu) => {
-    const k = gpu.createKernel('function () { return (this.thread.x & 1) === 1 ? this.thread.x >> 1 : this.thread.x << 1; }', {
-      output: [6],
-    });
+    const k = gpu.createKernel(
+      'function () { return (this.thread.x & 1) === 1 ? this.thread.x >> 1 : this.thread.x << 1; }',
+      {
+        output: [6],
+      },
+    );
     expect(plainArrays(await k())).toEqual([0, 0, 4, 1, 8, 2]);
   },
   'switch: cases, default, grouped cases, default in the middle': async (gpu) => {
@@ -50,7 +56,8 @@ await compatSuite('gpujs-compat/language.test.ts', {
     ] as const) {
       expect(await one(gpu, src, v)).toBe(want);
     }
-    const withBreak = 'function (v) { let r = 0; switch (v) { case 1: r = 5; break; case 2: r = 6; break; } return r; }';
+    const withBreak =
+      'function (v) { let r = 0; switch (v) { case 1: r = 5; break; case 2: r = 6; break; } return r; }';
     expect(await one(gpu, withBreak, 1)).toBe(5);
     expect(await one(gpu, withBreak, 2)).toBe(6);
     expect(await one(gpu, withBreak, 3)).toBe(0);
@@ -58,13 +65,20 @@ await compatSuite('gpujs-compat/language.test.ts', {
   },
   'switch fall-through into the next case is a CompileError': (gpu) => {
     expect(() =>
-      gpu.createKernel('function (v) { let r = 0; switch (v) { case 1: r = 1; case 2: r += 2; break; } return r; }', { output: [1] }),
+      gpu.createKernel(
+        'function (v) { let r = 0; switch (v) { case 1: r = 1; case 2: r += 2; break; } return r; }',
+        { output: [1] },
+      ),
     ).toThrow(CompileError);
   },
   'assignment operators += -= *= /= %= **=': async (gpu) => {
-    expect(await one(gpu, 'function (a) { let x = a; x += 3; x -= 1; x *= 4; x /= 2; x %= 7; x **= 2; return x; }', 5)).toBe(
-      (((((5 + 3 - 1) * 4) / 2) % 7) ** 2),
-    );
+    expect(
+      await one(
+        gpu,
+        'function (a) { let x = a; x += 3; x -= 1; x *= 4; x /= 2; x %= 7; x **= 2; return x; }',
+        5,
+      ),
+    ).toBe(((((5 + 3 - 1) * 4) / 2) % 7) ** 2);
   },
   '++ and -- and assignments inside expressions': async (gpu) => {
     const k = gpu.createKernel(
@@ -72,21 +86,28 @@ await compatSuite('gpujs-compat/language.test.ts', {
       { output: [1], loopMaxIterations: 100 },
     );
     expect(plainArrays(await k(4))).toEqual([10 * 1000 + 10 * 100 + 8 * 10 + 8]);
-    expect(await one(gpu, 'function (a) { let x = 0; let y = (x = a + 1) * 2; return x * 100 + y; }', 3)).toBe(408);
+    expect(
+      await one(gpu, 'function (a) { let x = 0; let y = (x = a + 1) * 2; return x * 100 + y; }', 3),
+    ).toBe(408);
   },
   'an assignment read out of order is refused': (gpu) => {
-    expect(() => gpu.createKernel('function (a) { let i = a; return i + i++; }', { output: [1] })).toThrow(/read here and assigned later/);
-    expect(() => gpu.createKernel('function (a) { let i = a; return a > 0 && (i++ > 1) ? 1 : 0; }', { output: [1] })).toThrow(
-      /might not run/,
+    expect(() => gpu.createKernel('function (a) { let i = a; return i + i++; }', { output: [1] })).toThrow(
+      /read here and assigned later/,
     );
+    expect(() =>
+      gpu.createKernel('function (a) { let i = a; return a > 0 && (i++ > 1) ? 1 : 0; }', { output: [1] }),
+    ).toThrow(/might not run/);
   },
   'nested function declarations': async (gpu) => {
-    const k = gpu.createKernel(function (this: { thread: { x: number } }, a: number[], b: number[]) {
-      function add(x: number, y: number) {
-        return x + y;
-      }
-      return add(a[this.thread.x], b[this.thread.x]);
-    }, { output: [3] });
+    const k = gpu.createKernel(
+      function (this: { thread: { x: number } }, a: number[], b: number[]) {
+        function add(x: number, y: number) {
+          return x + y;
+        }
+        return add(a[this.thread.x], b[this.thread.x]);
+      },
+      { output: [3] },
+    );
     expect(plainArrays(await k([1, 2, 3], [10, 20, 30]))).toEqual([11, 22, 33]);
   },
   'Math.random: in [0, 1), varies per thread, repeats with a seed': async (gpu) => {
@@ -102,7 +123,9 @@ await compatSuite('gpujs-compat/language.test.ts', {
     expect(plainArrays(await again())).not.toEqual(a);
   },
   'Math.imul and Math.clz32': async (gpu) => {
-    expect(await one(gpu, 'function (a, b) { return Math.imul(a, b); }', 0xffff, 0xffff)).toBe(Math.imul(0xffff, 0xffff));
+    expect(await one(gpu, 'function (a, b) { return Math.imul(a, b); }', 0xffff, 0xffff)).toBe(
+      Math.imul(0xffff, 0xffff),
+    );
     expect(await one(gpu, 'function (a, b) { return Math.imul(a, b); }', -5, 12)).toBe(-60);
     expect(await one(gpu, 'function (a) { return Math.clz32(a); }', 1)).toBe(31);
     expect(await one(gpu, 'function (a) { return Math.clz32(a); }', 0)).toBe(32);

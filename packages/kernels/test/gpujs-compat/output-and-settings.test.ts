@@ -17,14 +17,19 @@ await compatSuite('gpujs-compat/output-and-settings.test.ts', {
     await expect(async () => await k()).rejects.toThrow(ShapeError);
   },
   'output as { x, y } and as [x, y, z]': async (gpu) => {
-    const k = gpu.createKernel('function () { return this.thread.x + 10 * this.thread.y + 100 * this.thread.z; }');
+    const k = gpu.createKernel(
+      'function () { return this.thread.x + 10 * this.thread.y + 100 * this.thread.z; }',
+    );
     k.setOutput({ x: 2, y: 2 });
     expect(plainArrays(await k())).toEqual([
       [0, 1],
       [10, 11],
     ]);
     k.setOutput([1, 2, 2]);
-    expect(plainArrays(await k())).toEqual([[[0], [10]], [[100], [110]]]);
+    expect(plainArrays(await k())).toEqual([
+      [[0], [10]],
+      [[100], [110]],
+    ]);
   },
   'every setter chains and returns the kernel': async (gpu) => {
     const k = gpu.createKernel('function (a) { return a[this.thread.x] + this.constants.c; }');
@@ -73,9 +78,9 @@ await compatSuite('gpujs-compat/output-and-settings.test.ts', {
   },
   'unknown settings are refused (createKernel and new GPU)': () => {
     expect(() => new GPU({ mode: 'cpu', nope: 1 } as never)).toThrow(ArgumentError);
-    expect(() => new GPU({ mode: 'cpu' }).createKernel('function () { return 1; }', { nope: 1 } as never)).toThrow(
-      /unknown setting 'nope'/,
-    );
+    expect(() =>
+      new GPU({ mode: 'cpu' }).createKernel('function () { return 1; }', { nope: 1 } as never),
+    ).toThrow(/unknown setting 'nope'/);
   },
   'graphical: true is refused': (gpu) => {
     expect(() => gpu.createKernel('function () { return 1; }', { output: [1], graphical: true })).toThrow(
@@ -83,25 +88,33 @@ await compatSuite('gpujs-compat/output-and-settings.test.ts', {
     );
   },
   'dynamic output: a kernel runs at several sizes': async (gpu) => {
-    const k = gpu.createKernel('function (a) { return a[this.thread.x] + this.output.x; }', { dynamicOutput: true });
+    const k = gpu.createKernel('function (a) { return a[this.thread.x] + this.output.x; }', {
+      dynamicOutput: true,
+    });
     k.setOutput([2]);
     expect(plainArrays(await k([1, 2, 3]))).toEqual([3, 4]);
     k.setOutput([3]);
     expect(plainArrays(await k([1, 2, 3]))).toEqual([4, 5, 6]);
   },
   'dynamic arguments: argument sizes change between calls': async (gpu) => {
-    const k = gpu.createKernel('function (a, n) { let s = 0; for (let i = 0; i < n; i++) { s += a[i]; } return s; }', {
-      output: [1],
-      loopMaxIterations: 10,
-      dynamicArguments: true,
-    });
+    const k = gpu.createKernel(
+      'function (a, n) { let s = 0; for (let i = 0; i < n; i++) { s += a[i]; } return s; }',
+      {
+        output: [1],
+        loopMaxIterations: 10,
+        dynamicArguments: true,
+      },
+    );
     expect(plainArrays(await k([1, 2], 2))).toEqual([3]);
     expect(plainArrays(await k([1, 2, 3, 4], 4))).toEqual([10]);
   },
   'pipeline results chain into the next kernel (setPipeline)': async (gpu) => {
-    const a = gpu.createKernel('function (v) { return v[this.thread.x] * 3; }').setOutput([3]).setPipeline(true);
+    const a = gpu
+      .createKernel('function (v) { return v[this.thread.x] * 3; }')
+      .setOutput([3])
+      .setPipeline(true);
     const b = gpu.createKernel('function (v) { return v[this.thread.x] + 1; }').setOutput([3]);
-    const r = a([1, 2, 3]);
+    const r = a([1, 2, 3]) as never;
     expect(plainArrays(await b(r))).toEqual([4, 7, 10]);
   },
   'new GPU({ mode, functions, nativeFunctions })': async (gpu, mode) => {
