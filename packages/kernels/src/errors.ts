@@ -84,26 +84,79 @@ export class ArgumentError extends GradkitError {
   }
 }
 
-/** A kernel or expression that cannot be compiled; carries the source position when there is one. */
+/** The widest source excerpt a {@link CompileError} shows; longer lines are cut to a window around the column. */
+const EXCERPT_WIDTH = 60;
+
+/**
+ * The source line at `position` with a caret under its column, indented by two spaces, for error messages.
+ * A line longer than {@link EXCERPT_WIDTH} characters (a transpiler may put a whole function on one line) is
+ * cut to a window of that width around the column, with `…` where it was cut.
+ *
+ * @returns undefined when the line does not exist in `source`
+ */
+export function sourceExcerpt(
+  source: string,
+  position: { line: number; column: number },
+): string | undefined {
+  const lines = source.split(/\r\n|\r|\n/);
+  const text = lines[position.line - 1];
+  if (text === undefined || !Number.isInteger(position.column) || position.column < 0) return undefined;
+  const flat = text.replace(/\t/g, ' ');
+  let start = 0;
+  let end = flat.length;
+  if (flat.length > EXCERPT_WIDTH) {
+    start = Math.max(0, Math.min(position.column - EXCERPT_WIDTH / 2, flat.length - EXCERPT_WIDTH));
+    end = start + EXCERPT_WIDTH;
+  }
+  const head = start > 0 ? '…' : '';
+  const tail = end < flat.length ? '…' : '';
+  const caretAt = head.length + Math.min(position.column, flat.length) - start;
+  return `  ${head}${flat.slice(start, end)}${tail}\n  ${' '.repeat(caretAt)}^`;
+}
+
+/**
+ * A kernel or expression that cannot be compiled; carries the source position when there is one and, when the
+ * source is known, shows the offending line with a caret under the column (so the location stays useful when
+ * a transpiler has reformatted the function).
+ */
 export class CompileError extends GradkitError {
   /** 1-based line in the kernel source, when known. */
   readonly line: number | undefined;
   /** 0-based column in the kernel source, when known. */
   readonly column: number | undefined;
+  /** The explanation without the position and excerpt. */
+  readonly detail: string;
+  /** The source line with a caret under the column, when the source was known. */
+  readonly excerpt: string | undefined;
 
   /**
    * @param op - the kernel or compiler entry point
    * @param message - a plain explanation of what is outside the language
    * @param position - where in the source the construct starts
+   * @param source - the source text `position` refers to (adds the excerpt with a caret to the message)
    */
-  constructor(op: string, message: string, position?: { line: number; column: number }) {
+  constructor(op: string, message: string, position?: { line: number; column: number }, source?: string) {
+    const excerpt = position && source !== undefined ? sourceExcerpt(source, position) : undefined;
     super(
       'E_COMPILE',
       op,
-      position ? `${message} (line ${position.line}, column ${position.column})` : message,
+      (position ? `${message} (line ${position.line}, column ${position.column})` : message) +
+        (excerpt !== undefined ? `\n${excerpt}` : ''),
     );
     this.line = position?.line;
     this.column = position?.column;
+    this.detail = message;
+    this.excerpt = excerpt;
+  }
+
+  /**
+   * This error with the excerpt of `source` added, when it has a position and no excerpt yet (otherwise this
+   * error itself).
+   */
+  withSource(source: string): CompileError {
+    if (this.excerpt !== undefined || this.line === undefined || this.column === undefined) return this;
+    const e = new CompileError(this.op, this.detail, { line: this.line, column: this.column }, source);
+    return e.excerpt === undefined ? this : e;
   }
 }
 

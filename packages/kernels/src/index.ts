@@ -65,6 +65,7 @@ export {
   type GradkitErrorCode,
   ShapeError,
   StateError,
+  sourceExcerpt,
   UnknownOpError,
 } from './errors.js';
 export {
@@ -120,18 +121,21 @@ export {
 // GPU.js-style kernels (cpu: generated JavaScript; webgpu: generated WGSL).
 export { Input, input, type KernelArgument } from './gpu/args.js';
 export type { ElementwiseInputs, ElementwiseRunner } from './gpu/elementwise.js';
-export { GPU, type GPUSettings } from './gpu/gpu.js';
-export type {
-  HelperFunction,
-  Kernel,
-  KernelConstants,
-  KernelFunction,
-  KernelMethods,
-  KernelSettings,
-  KernelSource,
-  KernelThis,
-  OutputSize,
-  PipelineKernel,
+export { GPU, type GPUSettings, type KernelMap, type KernelMapOutput } from './gpu/gpu.js';
+export {
+  alias,
+  type HelperFunction,
+  type Kernel,
+  type KernelConstants,
+  type KernelFunction,
+  type KernelJSON,
+  type KernelMethods,
+  type KernelSettings,
+  type KernelSource,
+  type KernelThis,
+  type NativeFunction,
+  type OutputSize,
+  type PipelineKernel,
 } from './gpu/kernel.js';
 export {
   type Backend,

@@ -56,9 +56,9 @@ const BAD: Bad[] = [
     at: [2, 12],
   },
   {
-    what: 'an array literal',
-    src: 'function () { const o = [1, 2]; return o[0]; }',
-    message: /arrays cannot be created inside a kernel/,
+    what: 'an array literal of more than 4 numbers',
+    src: 'function () { const o = [1, 2, 3, 4, 5]; return o[0]; }',
+    message: /must have 2, 3 or 4 numbers/,
     at: [1, 24],
   },
   {
@@ -100,15 +100,15 @@ const BAD: Bad[] = [
     args: [1],
   },
   {
-    what: 'Math.random',
-    src: 'function () { return Math.random(); }',
-    message: /Math\.random is not supported: kernels are deterministic/,
+    what: 'Math.random with an argument',
+    src: 'function () { return Math.random(1); }',
+    message: /Math\.random takes 0 argument\(s\), got 1/,
     at: [1, 21],
   },
   {
     what: 'an unknown Math function',
-    src: 'function () { return Math.clz32(1); }',
-    message: /Math\.clz32 is not supported/,
+    src: 'function () { return Math.f16round(1); }',
+    message: /Math\.f16round is not supported/,
     at: [1, 21],
   },
   {
@@ -130,10 +130,10 @@ const BAD: Bad[] = [
     at: [1, 27],
   },
   {
-    what: 'an assignment inside an expression',
-    src: 'function () { let i = 0; return i++; }',
-    message: /can only be statements/,
-    at: [1, 32],
+    what: 'an assignment inside an expression that might not run',
+    src: 'function () { let i = 0; return i > 0 && i++ > 0 ? 1 : 0; }',
+    message: /might not run/,
+    at: [1, 41],
   },
   {
     what: 'a missing return on some path',
@@ -148,10 +148,10 @@ const BAD: Bad[] = [
     at: [1, 14],
   },
   {
-    what: 'switch',
-    src: 'function (a) { switch (a) { default: return 1; } }',
-    message: /`switch` is not supported/,
-    at: [1, 15],
+    what: 'a switch case falling through',
+    src: 'function (a) { let r = 0; switch (a) { case 1: r = 1; case 2: r = 2; } return r; }',
+    message: /falls through into the next one/,
+    at: [1, 39],
   },
   {
     what: 'for...of',
@@ -160,10 +160,10 @@ const BAD: Bad[] = [
     at: [1, 26],
   },
   {
-    what: 'a nested function',
-    src: 'function () { function f() { return 1; } return f(); }',
-    message: /functions cannot be declared inside a kernel/,
-    at: [1, 14],
+    what: 'a nested function expression',
+    src: 'function () { const f = function () { return 1; }; return 1; }',
+    message: /functions cannot be created inside a kernel/,
+    at: [1, 24],
   },
   {
     what: 'an arrow function inside',
@@ -178,10 +178,10 @@ const BAD: Bad[] = [
     at: [1, 21],
   },
   {
-    what: 'bitwise operators',
-    src: 'function (a) { return a | 0; }',
-    message: /bitwise operator '\|' is not supported/,
-    at: [1, 22],
+    what: 'logical assignment operators',
+    src: 'function (a) { let b = a; b ||= 1; return b; }',
+    message: /the operator '\|\|=' is not supported/,
+    at: [1, 26],
   },
   {
     what: 'try / throw',
@@ -237,7 +237,7 @@ const BAD: Bad[] = [
   },
   {
     what: 'indexing a 2-D argument with one index',
-    src: 'function (m) { return m[this.thread.x]; }',
+    src: 'function (m) { return m[this.thread.x] + 1; }',
     message: /'m' is a 2-D array but is read with 1 index\(es\)/,
     at: [1, 22],
     args: [[[1, 2]]],
@@ -338,7 +338,10 @@ describe('settings and arguments are checked', () => {
   it('unknown settings, non-number constants, bad loopMaxIterations', () => {
     const src = 'function () { return 1; }';
     expect(() => cpu.createKernel(src, { output: [1], graphical: true } as never)).toThrow(
-      /unknown setting 'graphical'/,
+      /'graphical' output \(rendering to a canvas\) is not supported/,
+    );
+    expect(() => cpu.createKernel(src, { output: [1], subKernels: [] } as never)).toThrow(
+      /unknown setting 'subKernels'.*createKernelMap/,
     );
     // Issue 8: a constant that is not a number is a CompileError naming the constant.
     expect(() => cpu.createKernel(src, { output: [1], constants: { a: 'x' } as never })).toThrow(

@@ -1,6 +1,7 @@
 import type { NumericArray } from '../codegen/js.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { type GPUMode, KernelResult, type ResultOwner } from './result.js';
+import type { ArgumentTypeSpec } from './settings.js';
 import type { ParamType } from './types.js';
 import type { WebGpuBufferLike } from './webgpu.js';
 
@@ -48,11 +49,12 @@ export function input(data: ArrayLike<number>, size: readonly number[]): Input {
 }
 
 /**
- * What a kernel accepts for one parameter: a number; a 1-D array or typed array; a 2-D array (of arrays or
+ * What a kernel accepts for one parameter: a number (or a boolean, read as 1 / 0); a 1-D array or typed array; a 2-D array (of arrays or
  * typed-array rows); a 3-D one; an {@link Input}; or a {@link KernelResult} of the same GPU.
  */
 export type KernelArgument =
   | number
+  | boolean
   | ArrayLike<number>
   | ReadonlyArray<ArrayLike<number>>
   | ReadonlyArray<ReadonlyArray<ArrayLike<number>>>
@@ -112,6 +114,7 @@ export function normalizeArgument(
   snapshot = false,
 ): ArgValue {
   if (typeof value === 'number') return { kind: 'number', value };
+  if (typeof value === 'boolean') return { kind: 'number', value: value ? 1 : 0 };
   if (value instanceof KernelResult) {
     if (value.owner !== owner) {
       throw new ArgumentError(
@@ -122,7 +125,14 @@ export function normalizeArgument(
     const store = value.live('argument');
     const size = value.output;
     const shape = [...size].reverse();
-    const dims = size.length as 1 | 2 | 3;
+    if (value.width > 1) shape.push(value.width);
+    if (shape.length > 3) {
+      throw new ArgumentError(
+        op,
+        `argument '${name}' is a result of ${size.length}-D vectors, which would be a ${shape.length}-D array; arrays have at most 3 dimensions`,
+      );
+    }
+    const dims = shape.length as 1 | 2 | 3;
     if (store.kind === 'cpu') return hostArray(shape, snapshot ? store.data.slice() : store.data);
     return { kind: 'array', dims, shape, data: null, buffer: store.buffer, ready: store.ready };
   }
@@ -221,13 +231,21 @@ function nested3(value: unknown[], op: string, name: string): ArgValue {
 /** The parameter types a set of arguments gives the kernel. */
 export function paramTypes(args: readonly ArgValue[]): ParamType[] {
   return args.map((a, i) =>
-    a.kind === 'number' ? { kind: 'scalar', type: 'float' } : { kind: 'array', dims: a.dims, arg: i },
+    a.kind === 'number'
+      ? { kind: 'scalar', type: 'float' }
+      : { kind: 'array', dims: a.dims, arg: i, width: vectorWidth(a.shape) },
   );
 }
 
 /** The cache key of a set of argument types. */
 export function signatureKey(args: readonly ArgValue[]): string {
-  return args.map((a) => (a.kind === 'number' ? 'n' : `a${a.dims}`)).join(',');
+  return args.map((a) => (a.kind === 'number' ? 'n' : `a${a.dims}w${vectorWidth(a.shape)}`)).join(',');
+}
+
+/** The innermost size of an array when it is 2-4 (it may be read as rows of vectors), else 0. */
+export function vectorWidth(shape: readonly number[]): number {
+  const w = shape[shape.length - 1] ?? 0;
+  return w >= 2 && w <= 4 ? w : 0;
 }
 
 /**
@@ -258,4 +276,28 @@ export function normalizeOutput(output: unknown, op: string): number[] {
     throw new ShapeError(op, `'output' must be 1 to 3 positive integers, got ${JSON.stringify(output)}`);
   }
   return size as number[];
+}
+
+/**
+ * Checks an argument against its declared GPU.js type (`argumentTypes`).
+ *
+ * @throws ArgumentError naming the argument, the declared type and what was passed
+ */
+export function checkDeclaredType(v: ArgValue, t: ArgumentTypeSpec, op: string, name: string): void {
+  const got = v.kind === 'number' ? 'a number' : `a ${v.dims}-D array of shape [${v.shape.join(', ')}]`;
+  const fail = (want: string): never => {
+    throw new ArgumentError(op, `argument '${name}' is declared '${t.name}' (${want}) but got ${got}`);
+  };
+  if (t.kind === 'number') {
+    if (v.kind !== 'number') fail('a number');
+    return;
+  }
+  if (v.kind !== 'array') {
+    fail('an array');
+    return;
+  }
+  if (t.dims !== undefined && v.dims !== t.dims) fail(`a ${t.dims}-D array`);
+  if (t.width !== undefined && v.shape[v.shape.length - 1] !== t.width) {
+    fail(`innermost size ${t.width}`);
+  }
 }

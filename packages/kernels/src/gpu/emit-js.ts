@@ -3,7 +3,7 @@ import { CompileError } from '../errors.js';
 import type { KExpr, KStmt, ScalarType, Sym } from './ir.js';
 import { dependsOnThread, forEachExpr, reachableHelpers, symName } from './names.js';
 import { inlinedConstant } from './settings.js';
-import { binaryType, type Specialization, type TypedProgram } from './types.js';
+import { assignOperator, binaryType, type Specialization, type TypedProgram } from './types.js';
 
 /** A kernel argument as the generated JavaScript receives it: a number, or flat data with its shape. */
 export type JsArgument = number | { readonly data: ArrayLike<number>; readonly shape: readonly number[] };
@@ -18,6 +18,10 @@ export type JsKernelRun = (
   X: number,
   Y: number,
   Z: number,
+  /** The outputs of mapped helpers (createKernelMap), one element per thread each. */
+  maps: readonly (Float32Array | Float64Array)[],
+  /** The seed of this call's Math.random stream (a 32-bit unsigned integer). */
+  seed: number,
 ) => void;
 
 /** Options of {@link emitJs}. */
@@ -33,7 +37,14 @@ function gk_rd2(a, d0, d1, i, j) { return i >= 0 && i < d0 && j >= 0 && j < d1 ?
 function gk_rd3(a, d0, d1, d2, i, j, k) {
   return i >= 0 && i < d0 && j >= 0 && j < d1 && k >= 0 && k < d2 ? a[(i * d1 + j) * d2 + k] : NaN;
 }
-function gk_int(v) { return Math.floor(v) === v ? v : NaN; }`;
+function gk_int(v) { return Math.floor(v) === v ? v : NaN; }
+let gk_rs = 0;
+function gk_random() {
+  gk_rs = (gk_rs + 0x6d2b79f5) | 0;
+  let t = Math.imul(gk_rs ^ (gk_rs >>> 15), 1 | gk_rs);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}`;
 
 const THREAD_PARAMS = 'gk_x, gk_y, gk_z, gk_X, gk_Y, gk_Z';
 
@@ -53,6 +64,8 @@ export function emitJs(
 ): { source: string; run: JsKernelRun } {
   const helpers = reachableHelpers(program);
   const parts: string[] = [ACCESSORS];
+  const maps = [...program.mapped.values()];
+  if (maps.length > 0) parts.push(`let gk_mv = 0;\nlet ${maps.map((i) => `gk_m${i} = null`).join(', ')};`);
   for (const h of helpers) parts.push(new JsFunctionEmitter(h, program, options).helper());
   parts.push(new JsFunctionEmitter(program.kernel, program, options).kernel());
   const source = `${parts.join('\n\n')}\n\nreturn gk_run;`;
@@ -148,10 +161,15 @@ class JsFunctionEmitter {
         for (let d = 0; d < p.dims; d++) unpack.push(`const ${n}_d${d} = gk_args[${i}].shape[${d}];`);
       }
     });
-    const reduction = this.options.interchange === false ? null : this.matchReduction();
+    const reduction =
+      this.options.interchange === false || this.spec.returnWidth !== 1 || this.program.mapped.size > 0
+        ? null
+        : this.matchReduction();
     const loops = reduction ? this.reductionLoops(reduction) : this.plainLoops();
     return [
-      'function gk_run(gk_args, gk_out, gk_X, gk_Y, gk_Z) {',
+      'function gk_run(gk_args, gk_out, gk_X, gk_Y, gk_Z, gk_maps, gk_seed) {',
+      '  gk_rs = gk_seed | 0;',
+      ...[...this.program.mapped.values()].map((i) => `  gk_m${i} = gk_maps[${i}];`),
       ...unpack.map((l) => `  ${l}`),
       '  let gk_x = 0, gk_y = 0, gk_z = 0, gk_o = 0;',
       loops,
@@ -429,6 +447,14 @@ ${slow}        }
       case 'return': {
         const isKernel = this.spec === this.program.kernel;
         const want = isKernel ? 'float' : this.spec.returnType;
+        const items = this.spec.vecReturns.get(s);
+        if (isKernel && items !== undefined) {
+          const W = items.length;
+          const writes = items.map(
+            (it, c) => `gk_out[gk_o * ${W} + ${c}] = ${conv(this.expr(it), this.t(it), 'float')};`,
+          );
+          return `${ind}{ ${writes.join(' ')} continue ${this.threadLabel}; }\n`;
+        }
         const v = conv(this.expr(s.value), this.t(s.value), want);
         return isKernel
           ? `${ind}{ gk_out[gk_o] = ${v}; continue ${this.threadLabel}; }\n`
@@ -450,8 +476,8 @@ ${slow}        }
     const ln = conv(n, st, st === 'bool' ? 'int' : st);
     const rn = conv(v, vt, vt === 'bool' ? 'int' : vt);
     if (s.op === '**=') return `${n} = Math.pow(${ln}, ${rn})`;
-    const op = s.op[0]!;
-    const rt = op === '/' ? 'float' : binaryType(op as '+', st, vt, true);
+    const op = assignOperator(s.op);
+    const rt = op === '/' ? 'float' : binaryType(op, st, vt, true);
     return `${n} = ${conv(`(${ln} ${op} ${rn})`, rt, st)}`;
   }
 
@@ -531,6 +557,7 @@ ${slow}        }
         return `(${this.cond(e.test)} ? ${conv(this.expr(e.consequent), this.t(e.consequent), t)} : ${conv(this.expr(e.otherwise), this.t(e.otherwise), t)})`;
       }
       case 'math':
+        if (e.fn === 'random') return 'gk_random()';
         return `Math.${e.fn}(${e.args.map((a) => this.num(a)).join(', ')})`;
       case 'call':
         return this.call(e);
@@ -550,6 +577,10 @@ ${slow}        }
         args.push(conv(this.expr(a), this.t(a), p.type));
       }
     });
-    return `${target.id}(${THREAD_PARAMS}${args.length ? `, ${args.join(', ')}` : ''})`;
+    const call = `${target.id}(${THREAD_PARAMS}${args.length ? `, ${args.join(', ')}` : ''})`;
+    const m = this.program.mapped.get(target.fn.name);
+    if (m === undefined) return call;
+    // A mapped helper (createKernelMap): its value is also written to its own output.
+    return `(gk_mv = ${call}, gk_m${m}[(gk_z * gk_Y + gk_y) * gk_X + gk_x] = gk_mv, gk_mv)`;
   }
 }

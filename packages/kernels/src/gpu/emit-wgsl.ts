@@ -1,11 +1,16 @@
 import { WORKGROUP_SIZE, wgslIntLiteral, wgslLiteral, wgslSupport } from '../codegen/wgsl.js';
 import { CompileError } from '../errors.js';
-import type { KExpr, KStmt, MathName, ScalarType, Sym } from './ir.js';
+import type { BinaryOp, BitwiseOp, KExpr, KStmt, MathName, ScalarType, Sym } from './ir.js';
+
+function isBitwise(op: BinaryOp): op is BitwiseOp {
+  return op === '&' || op === '|' || op === '^' || op === '<<' || op === '>>' || op === '>>>';
+}
+
 import { intCounterProblem, loopBoundProblem } from './loops.js';
 import { forEachExpr, reachableHelpers, symName } from './names.js';
 import { assignedIn } from './parse.js';
 import { inlinedConstant } from './settings.js';
-import { binaryType, constantType, type Specialization, type TypedProgram } from './types.js';
+import { assignOperator, binaryType, constantType, type Specialization, type TypedProgram } from './types.js';
 
 /**
  * Where each kernel argument lives in the generated shader. Binding 0 is a uniform `array<vec4<u32>, vec4s>`:
@@ -23,6 +28,10 @@ export interface WgslLayout {
   readonly binding: ReadonlyMap<number, number>;
   /** Binding number of the output buffer. */
   readonly outBinding: number;
+  /** Binding numbers of the outputs of mapped helpers (createKernelMap), by output index. */
+  readonly mapBindings: readonly number[];
+  /** Numbers per output element: 1, or 2-4 for a kernel returning vectors. */
+  readonly width: number;
 }
 
 /** Options of {@link emitWgsl}. */
@@ -70,7 +79,10 @@ export function emitWgsl(
     }
   });
   const vec4s = vec + Math.ceil(comp / 4);
-  const layout: WgslLayout = { vec4s, dimsSlot, numberSlot, binding, outBinding: b };
+  const mapCount = program.mapped.size;
+  const mapBindings = Array.from({ length: mapCount }, (_, i) => b + 1 + i);
+  const width = program.kernel.returnWidth;
+  const layout: WgslLayout = { vec4s, dimsSlot, numberSlot, binding, outBinding: b, mapBindings, width };
 
   const decls: string[] = [`@group(0) @binding(0) var<uniform> gk_p: array<vec4<u32>, ${vec4s}>;`];
   const readers: string[] = [];
@@ -89,7 +101,18 @@ export function emitWgsl(
     );
   });
   decls.push(`@group(0) @binding(${b}) var<storage, read_write> gk_out: array<f32>;`);
-  decls.push('var<private> gk_x: i32;\nvar<private> gk_y: i32;\nvar<private> gk_z: i32;');
+  mapBindings.forEach((mb, i) => {
+    decls.push(`@group(0) @binding(${mb}) var<storage, read_write> gk_m${i}: array<f32>;`);
+    readers.push(
+      `fn gk_map${i}_f(v: f32) -> f32 { gk_m${i}[gk_lin] = v; return v; }\n` +
+        `fn gk_map${i}_i(v: i32) -> i32 { gk_m${i}[gk_lin] = f32(v); return v; }\n` +
+        `fn gk_map${i}_b(v: bool) -> bool { gk_m${i}[gk_lin] = select(0.0f, 1.0f, v); return v; }`,
+    );
+  });
+  decls.push(
+    'var<private> gk_x: i32;\nvar<private> gk_y: i32;\nvar<private> gk_z: i32;\nvar<private> gk_lin: u32;\nvar<private> gk_rng: u32;',
+  );
+  readers.push(BITWISE_SUPPORT);
   readers.push(
     'fn gk_fi(v: f32) -> i32 {\n  if (!(floor(v) == v)) { return -1i; }\n  return i32(clamp(v, -1.0f, 2147483520.0f));\n}',
   );
@@ -98,6 +121,10 @@ export function emitWgsl(
   for (const h of reachableHelpers(program))
     fns.push(new WgslFunctionEmitter(h, program, layout, options).helper());
   fns.push(new WgslFunctionEmitter(program.kernel, program, layout, options).kernel());
+  const store =
+    width === 1
+      ? 'gk_out[lin] = gk_kernel();'
+      : `let r = gk_kernel();\n${Array.from({ length: width }, (_, c) => `  gk_out[lin * ${width}u + ${c}u] = r[${c}];`).join('\n')}`;
   const main = `@compute @workgroup_size(${WORKGROUP_SIZE})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let lin = gid.x + gid.y * nwg.x * ${WORKGROUP_SIZE}u;
@@ -107,7 +134,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   gk_x = i32(lin % nx);
   gk_y = i32((lin / nx) % ny);
   gk_z = i32(lin / (nx * ny));
-  gk_out[lin] = gk_kernel();
+  gk_lin = lin;
+  gk_rng = gk_pcg(lin ^ gk_pcg(gk_p[0].w));
+  ${store}
 }`;
   const module = [decls.join('\n'), readers.join('\n\n'), fns.join('\n\n'), main].join('\n\n');
   const support = wgslSupport(module);
@@ -120,6 +149,7 @@ export function unboundedLoopError(
   op: string,
   fnName: string,
   reason = 'this loop has no bound known before it starts',
+  source?: string,
 ): CompileError {
   return new CompileError(
     op,
@@ -128,8 +158,29 @@ export function unboundedLoopError(
       'this.constants.N) or set the `loopMaxIterations` setting' +
       (fnName !== 'kernel' ? ` (in helper '${fnName}')` : ''),
     loop.pos,
+    source,
   );
 }
+
+/** ToInt32 (JavaScript's conversion for bitwise operators), a 32-bit random stream, and their helpers. */
+const BITWISE_SUPPORT = `fn gk_toi32(v: f32) -> i32 {
+  if ((bitcast<u32>(v) & 0x7f800000u) == 0x7f800000u) { return 0i; }
+  let t = trunc(v);
+  if (abs(t) < 2147483648.0f) { return i32(t); }
+  let m = t - 4294967296.0f * floor(t / 4294967296.0f);
+  return bitcast<i32>(u32(m));
+}
+
+fn gk_pcg(v: u32) -> u32 {
+  let s = v * 747796405u + 2891336453u;
+  let w = ((s >> ((s >> 28u) + 4u)) ^ s) * 277803737u;
+  return (w >> 22u) ^ w;
+}
+
+fn gk_random() -> f32 {
+  gk_rng = gk_pcg(gk_rng);
+  return f32(gk_rng >> 8u) / 16777216.0f;
+}`;
 
 function conv(code: string, from: ScalarType, to: ScalarType): string {
   if (from === to) return code;
@@ -223,7 +274,9 @@ class WgslFunctionEmitter {
         );
       }
     });
-    return `fn gk_kernel() -> f32 {\n${copies.join('')}${this.block(this.spec.fn.body, '  ')}}`;
+    const w = this.spec.returnWidth;
+    const rt = w === 1 ? 'f32' : `vec${w}<f32>`;
+    return `fn gk_kernel() -> ${rt} {\n${copies.join('')}${this.block(this.spec.fn.body, '  ')}}`;
   }
 
   private numberParam(i: number): string {
@@ -261,6 +314,11 @@ class WgslFunctionEmitter {
       case 'continue':
         return `${ind}continue;\n`;
       case 'return': {
+        const items = this.spec.vecReturns.get(s);
+        if (this.isKernel && items !== undefined) {
+          const parts = items.map((it) => this.as(it, 'float'));
+          return `${ind}return vec${items.length}<f32>(${parts.join(', ')});\n`;
+        }
         const want = this.isKernel ? 'float' : this.spec.returnType;
         return `${ind}return ${conv(this.expr(s.value), this.t(s.value), want)};\n`;
       }
@@ -282,9 +340,12 @@ class WgslFunctionEmitter {
       const r = conv(v, vt, 'float');
       return `${n} = ${conv(s.op === '/=' ? `(${l} / ${r})` : `gk_pow(${l}, ${r})`, 'float', st)}`;
     }
-    const op = s.op[0] as '+' | '-' | '*' | '%';
-    const code = this.arith(op, n, st, v, vt, s.value);
-    const rt = binaryType(op, st, vt, op === '%' ? this.intDivisor(s.value) : true);
+    const op = assignOperator(s.op);
+    if (isBitwise(op))
+      return `${n} = ${conv(this.bitwise(op, n, st, v, vt), binaryType(op, st, vt, true), st)}`;
+    const aop = op as '+' | '-' | '*' | '%';
+    const code = this.arith(aop, n, st, v, vt, s.value);
+    const rt = binaryType(aop, st, vt, aop === '%' ? this.intDivisor(s.value) : true);
     return `${n} = ${conv(code, rt, st)}`;
   }
 
@@ -295,6 +356,29 @@ class WgslFunctionEmitter {
       return constantType(v) === 'int' && v !== 0;
     }
     return false;
+  }
+
+  /** A value converted to a 32-bit integer as JavaScript's bitwise operators do (ToInt32). */
+  private toInt32(code: string, t: ScalarType): string {
+    if (t === 'int') return code;
+    if (t === 'bool') return `select(0i, 1i, ${code})`;
+    return `gk_toi32(${code})`;
+  }
+
+  /** `l op r` for a bitwise operator: i32, except `>>>` (an unsigned result, as f32). */
+  private bitwise(op: BitwiseOp, l: string, lt: ScalarType, r: string, rt: ScalarType): string {
+    const a = this.toInt32(l, lt);
+    const b = this.toInt32(r, rt);
+    switch (op) {
+      case '<<':
+        return `(${a} << (bitcast<u32>(${b}) & 31u))`;
+      case '>>':
+        return `(${a} >> (bitcast<u32>(${b}) & 31u))`;
+      case '>>>':
+        return `f32(bitcast<u32>(${a}) >> (bitcast<u32>(${b}) & 31u))`;
+      default:
+        return `(${a} ${op} ${b})`;
+    }
   }
 
   /** `l op r` for + - * %, in the operands' common numeric type. */
@@ -327,7 +411,8 @@ class WgslFunctionEmitter {
         s.bound ? this.symType(s.bound.counter) : undefined,
         s.bound ? this.t(s.bound.limit) : undefined,
       );
-      if (reason !== null) throw unboundedLoopError(s, this.options.op, this.spec.fn.name, reason);
+      if (reason !== null)
+        throw unboundedLoopError(s, this.options.op, this.spec.fn.name, reason, this.spec.fn.source);
     } else {
       if (!Number.isInteger(max) || max < 1 || max > 2 ** 31 - 1) {
         throw new CompileError(this.options.op, `'loopMaxIterations' must be a positive integer, got ${max}`);
@@ -342,7 +427,12 @@ class WgslFunctionEmitter {
           )
         : null;
       if (reason !== null) {
-        throw new CompileError(this.options.op, `${reason}; use a float counter or a smaller limit`, s.pos);
+        throw new CompileError(
+          this.options.op,
+          `${reason}; use a float counter or a smaller limit`,
+          s.pos,
+          this.spec.fn.source,
+        );
       }
     }
     const init = this.block(s.init, inner);
@@ -486,6 +576,7 @@ class WgslFunctionEmitter {
       }
       case 'unary': {
         if (e.op === '!') return `(!${this.cond(e.arg)})`;
+        if (e.op === '~') return `(~${this.toInt32(this.expr(e.arg), this.t(e.arg))})`;
         const at = this.t(e.arg) === 'float' ? 'float' : 'int';
         const a = this.as(e.arg, at);
         return e.op === '-' ? `(-${a})` : a;
@@ -507,7 +598,11 @@ class WgslFunctionEmitter {
           const p = target.params[i]!;
           if (p.kind === 'scalar') args.push(this.as(a, p.type));
         });
-        return `${target.id}(${args.join(', ')})`;
+        const call = `${target.id}(${args.join(', ')})`;
+        const m = this.program.mapped.get(target.fn.name);
+        if (m === undefined) return call;
+        const suffix = target.returnType === 'int' ? 'i' : target.returnType === 'bool' ? 'b' : 'f';
+        return `gk_map${m}_${suffix}(${call})`;
       }
     }
   }
@@ -515,6 +610,7 @@ class WgslFunctionEmitter {
   private binary(e: Extract<KExpr, { k: 'binary' }>): string {
     const lt = this.t(e.left);
     const rt = this.t(e.right);
+    if (isBitwise(e.op)) return this.bitwise(e.op, this.expr(e.left), lt, this.expr(e.right), rt);
     switch (e.op) {
       case '+':
       case '-':
@@ -556,6 +652,12 @@ class WgslFunctionEmitter {
         return `gk_atan2(${args[0]}, ${args[1]})`;
       case 'fround':
         return args[0]!;
+      case 'random':
+        return 'gk_random()';
+      case 'imul':
+        return `(${this.toInt32(this.expr(e.args[0]!), this.t(e.args[0]!))} * ${this.toInt32(this.expr(e.args[1]!), this.t(e.args[1]!))})`;
+      case 'clz32':
+        return `i32(countLeadingZeros(bitcast<u32>(${this.toInt32(this.expr(e.args[0]!), this.t(e.args[0]!))})))`;
       default: {
         if (t === 'int' && (e.fn === 'floor' || e.fn === 'ceil' || e.fn === 'round' || e.fn === 'trunc')) {
           return args[0]!;

@@ -12,11 +12,15 @@ import {
   type KernelConstants,
   type KernelFunction,
   KernelImpl,
+  type KernelJSON,
+  type KernelMethods,
   type KernelSettings,
   kernelObject,
+  type NativeFunction,
   type PipelineKernel,
   parseHelper,
 } from './kernel.js';
+import { checkNativeList, parseNativeFunction } from './native.js';
 import { type Backend, type GPUMode, type KernelOutput, KernelResult, type ModeResult } from './result.js';
 import { checkSettingKeys, GPU_SETTINGS, IGNORED_GPUJS_GPU_SETTINGS, ownSetting } from './settings.js';
 import {
@@ -36,7 +40,20 @@ export interface GPUSettings<M extends GPUMode = GPUMode> {
   readonly canvas?: unknown;
   /** Accepted for GPU.js compatibility and ignored (gradkit does not use a WebGL context). */
   readonly context?: unknown;
+  /** Helper functions every kernel of this GPU can call (as `addFunction` adds them). */
+  readonly functions?: readonly HelperFunction[];
+  /** Native (GLSL-style) helper functions, `{ name, source }` (as `addNativeFunction` adds them). */
+  readonly nativeFunctions?: readonly NativeFunction[];
 }
+
+/** What `createKernelMap` returns per call: the kernel's result and each subkernel's, by key. */
+export type KernelMapOutput<T> = { readonly result: T } & Readonly<Record<string, T>>;
+
+/** A kernel made by `createKernelMap`: like a kernel, but each call gives `{ result, [key]: ... }`. */
+export type KernelMap<M extends GPUMode = GPUMode> = ((
+  ...args: KernelArgument[]
+) => ModeResult<M, KernelMapOutput<KernelOutput>>) &
+  KernelMethods<M, KernelMapOutput<KernelOutput>>;
 
 type AnyKernel<M extends GPUMode> = Kernel<M> | PipelineKernel<M>;
 
@@ -82,6 +99,21 @@ export class GPU<M extends GPUMode = 'auto'> {
       throw new ArgumentError('GPU', "a 'device' was given but mode is 'cpu'");
     }
     this.mode = mode;
+    const functions = ownSetting('GPU', settings, 'functions') ?? [];
+    if (!Array.isArray(functions)) {
+      throw new ArgumentError(
+        'GPU',
+        `'functions' must be an array of functions, got ${describeValue(functions)}`,
+      );
+    }
+    for (const fn of functions as unknown[]) {
+      const h = parseHelper(fn as HelperFunction, 'GPU');
+      this.fns.set(h.name, h);
+    }
+    for (const n of checkNativeList(ownSetting('GPU', settings, 'nativeFunctions'), 'GPU')) {
+      const h = parseNativeFunction(n.name, n.source, 'GPU');
+      this.fns.set(h.name, h);
+    }
     this.givenDevice = device;
     this.ownsDevice = device === undefined;
     if (mode === 'cpu') {
@@ -206,12 +238,103 @@ export class GPU<M extends GPUMode = 'auto'> {
   ): Kernel<M> | PipelineKernel<M>;
   createKernel<C extends KernelConstants = KernelConstants>(
     fn: KernelFunction<C>,
-    settings: KernelSettings<C>,
+    settings?: KernelSettings<C>,
+  ): Kernel<M> | PipelineKernel<M>;
+  createKernel(json: KernelJSON, settings?: KernelSettings): Kernel<M> | PipelineKernel<M>;
+  createKernel<C extends KernelConstants = KernelConstants>(
+    fn: KernelFunction<C> | KernelJSON,
+    settings: KernelSettings<C> = {},
   ): Kernel<M> | PipelineKernel<M> {
     this.assertUsable('createKernel');
-    const impl = new KernelImpl(this.host, fn as KernelFunction, settings as KernelSettings);
+    const [source, all] = fromJSON(fn, settings as KernelSettings);
+    const impl = new KernelImpl(this.host, source, all);
     this.kernels.add(impl);
     return kernelObject<M>(impl);
+  }
+
+  /**
+   * GPU.js's `createKernelMap`: a kernel whose subkernels' results are kept too. `subKernels` is an object
+   * (`{ key: fn }`, results under those keys) or an array (results under `0`, `1`, ...); each is a helper the
+   * kernel calls by its function name (or its {@link alias}). Each call returns `{ result, [key]: ... }`,
+   * where a subkernel's output holds, per thread, the value of its last call (0 where it was not called).
+   * Subkernels return one number.
+   *
+   * @throws ArgumentError for a subkernel that is not a function, or two with one name
+   */
+  createKernelMap<C extends KernelConstants = KernelConstants>(
+    subKernels: Readonly<Record<string, HelperFunction>> | readonly HelperFunction[],
+    fn: KernelFunction<C>,
+    settings: KernelSettings<C> = {},
+  ): KernelMap<M> {
+    this.assertUsable('createKernelMap');
+    if (subKernels === null || typeof subKernels !== 'object') {
+      throw new ArgumentError(
+        'createKernelMap',
+        `subKernels must be an object or an array of functions, got ${describeValue(subKernels)}`,
+      );
+    }
+    const keys = Array.isArray(subKernels) ? subKernels.map((_, i) => String(i)) : Object.keys(subKernels);
+    const mapped = keys.map((key) => {
+      const h = parseHelper(ownValue(subKernels, key) as HelperFunction, 'createKernelMap');
+      return { key, fn: h };
+    });
+    const names = new Set<string>();
+    for (const m of mapped) {
+      if (names.has(m.fn.name)) {
+        throw new ArgumentError(
+          'createKernelMap',
+          `two subkernels are named '${m.fn.name}'; give one an alias`,
+        );
+      }
+      names.add(m.fn.name);
+    }
+    const impl = new KernelImpl(
+      this.host,
+      fn as KernelFunction,
+      settings as KernelSettings,
+      'createKernelMap',
+    );
+    impl.mappedHelpers = mapped;
+    this.kernels.add(impl);
+    return kernelObject<M>(impl) as unknown as KernelMap<M>;
+  }
+
+  /**
+   * Adds a native (GLSL-style) helper function for every kernel of this GPU. The simple scalar subset of GLSL
+   * (float/int/bool parameters and locals, `float()`/`int()` conversions, scalar built-ins such as `abs`,
+   * `pow`, `mod`, `clamp`, `mix`) is translated into the kernel language and runs on both backends; anything
+   * else is a CompileError.
+   *
+   * @throws CompileError for GLSL outside that subset
+   */
+  addNativeFunction(name: string, source: string, settings: object = {}): this {
+    checkOptionKeys('addNativeFunction', 'settings', settings, ['returnType', 'argumentTypes']);
+    const h = parseNativeFunction(name, source, 'addNativeFunction');
+    this.fns.set(h.name, h);
+    this.version++;
+    return this;
+  }
+
+  /** Replaces the helper functions of this GPU (GPU.js's `setFunctions`). */
+  setFunctions(functions: readonly HelperFunction[]): this {
+    if (!Array.isArray(functions)) {
+      throw new ArgumentError(
+        'setFunctions',
+        `expected an array of functions, got ${describeValue(functions)}`,
+      );
+    }
+    const parsed = functions.map((f) => parseHelper(f as HelperFunction, 'setFunctions'));
+    this.fns.clear();
+    for (const h of parsed) this.fns.set(h.name, h);
+    this.version++;
+    return this;
+  }
+
+  /** Adds native functions (GPU.js's `setNativeFunctions`): an array of `{ name, source }`. */
+  setNativeFunctions(functions: readonly NativeFunction[]): this {
+    for (const n of checkNativeList(functions, 'setNativeFunctions'))
+      this.addNativeFunction(n.name, n.source);
+    return this;
   }
 
   /**
@@ -220,8 +343,11 @@ export class GPU<M extends GPUMode = 'auto'> {
    *
    * @param options.name - the name kernels call it by (default: the function's own name)
    */
-  addFunction(fn: HelperFunction, options: { readonly name?: string } = {}): this {
-    checkOptionKeys('addFunction', 'options', options, ['name']);
+  addFunction(
+    fn: HelperFunction,
+    options: { readonly name?: string; readonly argumentTypes?: unknown; readonly returnType?: unknown } = {},
+  ): this {
+    checkOptionKeys('addFunction', 'options', options, ['name', 'argumentTypes', 'returnType']);
     const h = parseHelper(fn, 'addFunction', ownValue(options, 'name'));
     this.fns.set(h.name, h);
     this.version++;
@@ -328,4 +454,32 @@ export class GPU<M extends GPUMode = 'auto'> {
     if (this.dev !== null && this.ownsDevice) this.dev.destroy();
     this.dev = null;
   }
+}
+
+/** `createKernel(json)`: the source and settings of a {@link KernelJSON} (other values pass through). */
+function fromJSON(fn: unknown, settings: KernelSettings): [KernelFunction, KernelSettings] {
+  if (fn === null || typeof fn !== 'object') return [fn as KernelFunction, settings];
+  const source = ownValue(fn, 'source');
+  const s = ownValue(fn, 'settings');
+  if (typeof source !== 'string' || s === null || typeof s !== 'object') {
+    throw new ArgumentError(
+      'createKernel',
+      `the kernel must be a function, its source text or a kernel's toJSON(), got ${describeValue(fn)}`,
+    );
+  }
+  const pick = (k: string): unknown => ownValue(s, k);
+  const types = pick('argumentTypes');
+  const out: Record<string, unknown> = {
+    output: pick('output') ?? undefined,
+    constants: pick('constants'),
+    pipeline: pick('pipeline'),
+    precision: pick('precision'),
+    loopMaxIterations: pick('loopMaxIterations'),
+    argumentTypes: Array.isArray(types) ? types.map((t: unknown) => (t === null ? undefined : t)) : types,
+    returnType: pick('returnType'),
+    functions: ownValue(fn, 'functions'),
+    nativeFunctions: ownValue(fn, 'nativeFunctions'),
+  };
+  for (const k of Object.keys(out)) if (out[k] === undefined || out[k] === null) delete out[k];
+  return [source, { ...(out as KernelSettings), ...settings }];
 }

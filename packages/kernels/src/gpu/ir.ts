@@ -66,10 +66,16 @@ export type MathName =
   | 'sqrt'
   | 'tan'
   | 'tanh'
-  | 'trunc';
+  | 'trunc'
+  | 'imul'
+  | 'clz32'
+  | 'random';
 
 /** Arithmetic and comparison operators (`===`/`!==` are folded into `==`/`!=`, `**` is kept). */
-export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '**' | '<' | '<=' | '>' | '>=' | '==' | '!=';
+export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '**' | '<' | '<=' | '>' | '>=' | '==' | '!=' | BitwiseOp;
+
+/** Bitwise operators: operands are converted to 32-bit integers as in JavaScript (ToInt32). */
+export type BitwiseOp = '&' | '|' | '^' | '<<' | '>>' | '>>>';
 
 /** An expression of the kernel language. */
 export type KExpr =
@@ -80,7 +86,7 @@ export type KExpr =
   | { readonly k: 'outsize'; readonly axis: 0 | 1 | 2; readonly pos: Pos }
   | { readonly k: 'constant'; readonly name: string; readonly pos: Pos }
   | { readonly k: 'index'; readonly sym: Sym; readonly indices: readonly KExpr[]; readonly pos: Pos }
-  | { readonly k: 'unary'; readonly op: '-' | '+' | '!'; readonly arg: KExpr; readonly pos: Pos }
+  | { readonly k: 'unary'; readonly op: '-' | '+' | '!' | '~'; readonly arg: KExpr; readonly pos: Pos }
   | {
       readonly k: 'binary';
       readonly op: BinaryOp;
@@ -108,7 +114,20 @@ export type KExpr =
   | { readonly k: 'call'; readonly name: string; readonly args: readonly KExpr[]; readonly pos: Pos };
 
 /** Compound assignment operators (`x++` is `x += 1`). */
-export type AssignOp = '=' | '+=' | '-=' | '*=' | '/=' | '%=' | '**=';
+export type AssignOp =
+  | '='
+  | '+='
+  | '-='
+  | '*='
+  | '/='
+  | '%='
+  | '**='
+  | '&='
+  | '|='
+  | '^='
+  | '<<='
+  | '>>='
+  | '>>>=';
 
 /**
  * The shape of a counting loop: `counter` starts at `start` (null when the loop's init does not set it), moves
@@ -160,7 +179,13 @@ export type KStmt =
     }
   | { readonly k: 'break'; readonly pos: Pos }
   | { readonly k: 'continue'; readonly pos: Pos }
-  | { readonly k: 'return'; readonly value: KExpr; readonly pos: Pos }
+  | {
+      readonly k: 'return';
+      readonly value: KExpr;
+      /** For `return [a, b, c]` (a vector of 2-4 numbers): the components; `value` is the first. */
+      readonly items?: readonly KExpr[];
+      readonly pos: Pos;
+    }
   | { readonly k: 'block'; readonly body: readonly KStmt[]; readonly pos: Pos }
   | { readonly k: 'call'; readonly call: KExpr; readonly pos: Pos };
 
@@ -178,4 +203,6 @@ export interface KFunction {
   readonly usesThis: boolean;
   /** The source text that was parsed (positions refer to it). */
   readonly source: string;
+  /** Functions declared inside this one (`function name() {...}` in its body): helpers it may call. */
+  readonly nested: readonly KFunction[];
 }

@@ -1,13 +1,16 @@
 import {
+  type ArrayExpression,
   type ArrowFunctionExpression,
   type AssignmentExpression,
   type Expression,
   type ForStatement,
+  type FunctionDeclaration,
   type FunctionExpression,
   type Node,
   type Pattern,
   parseExpressionAt,
   type Statement,
+  type SwitchStatement,
   type UpdateExpression,
   type VariableDeclaration,
   type VariableDeclarator,
@@ -49,6 +52,9 @@ export const MATH_ARITY: Readonly<Record<MathName, number>> = {
   tan: 1,
   tanh: 1,
   trunc: 1,
+  imul: 2,
+  clz32: 1,
+  random: 0,
 };
 
 const MATH_CONSTANTS: Readonly<Record<string, number>> = {
@@ -71,7 +77,23 @@ const AXES: Readonly<Record<string, 0 | 1 | 2>> = { x: 0, y: 1, z: 2 };
 export const MAX_NESTING = 1000;
 const INT_MAX = 2 ** 31 - 1;
 
-type AnyFunction = FunctionExpression | ArrowFunctionExpression;
+type AnyFunction = FunctionExpression | ArrowFunctionExpression | FunctionDeclaration;
+
+/**
+ * A local holding a vector (GPU.js's `Array(2)`..`Array(4)`), kept as one variable per component:
+ * `const v = [a, b]` (components `comps`), or `const v = arr[i]` reading a row of a vector array argument
+ * (`alias`: the array and its indices, frozen into constants when declared).
+ */
+type VectorBinding =
+  | { readonly comps: readonly Sym[] }
+  | { readonly alias: Sym; readonly indices: readonly KExpr[] };
+
+/** Reads and assignments of the statement being lowered, in evaluation order (see {@link Lowering.withPre}). */
+interface EffectLog {
+  tick: number;
+  readonly reads: { sym: Sym; at: number; node: Node }[];
+  readonly writes: { sym: Sym; start: number; end: number; node: Node }[];
+}
 
 /**
  * Parses a kernel or helper function (its `toString()` text) with acorn and lowers it to the kernel IR,
@@ -82,6 +104,14 @@ type AnyFunction = FunctionExpression | ArrowFunctionExpression;
  * @param op - the entry point named in error messages (e.g. `createKernel`, `addFunction`)
  */
 export function parseKernelSource(source: string, op: string): KFunction {
+  try {
+    return parseRoot(source, op);
+  } catch (e) {
+    throw e instanceof CompileError ? e.withSource(source) : e;
+  }
+}
+
+function parseRoot(source: string, op: string): KFunction {
   let root: Expression;
   try {
     root = parseExpressionAt(source, 0, { ecmaVersion: 'latest', locations: true, sourceType: 'script' });
@@ -169,7 +199,61 @@ class Lowering {
   ) {}
 
   private fail(node: Node, message: string): never {
-    throw new CompileError(this.op, message, pos(node));
+    throw new CompileError(this.op, message, pos(node), this.source);
+  }
+
+  /** Functions declared in the body. */
+  private readonly nested: KFunction[] = [];
+  /** Locals holding vectors, by their placeholder symbol. */
+  private readonly vectors = new Map<Sym, VectorBinding>();
+  /** Names declared with an array literal or read with an index somewhere (candidates for vectors). */
+  private indexedNames = new Set<string>();
+  /** Statements an expression with assignments inside it needs first, or null where none may occur. */
+  private pre: KStmt[] | null = null;
+  private log: EffectLog | null = null;
+  private switchLoopDepth = -1;
+
+  /**
+   * Lowers what `f` lowers with assignments and ++/-- allowed inside expressions: each is hoisted into the
+   * returned statements (run first), its value read from the variable (or, for `x++`, a copy of the old
+   * value). Exact when no variable is read before, in evaluation order, an assignment to it in the same
+   * statement (`i + i++` is refused); assignments under `&&`, `||` and `?:` are refused (they may not run).
+   */
+  private withPre<T>(f: () => T): [KStmt[], T] {
+    const savedPre = this.pre;
+    const savedLog = this.log;
+    const pre: KStmt[] = [];
+    const log: EffectLog = { tick: 0, reads: [], writes: [] };
+    this.pre = pre;
+    this.log = log;
+    try {
+      const value = f();
+      for (const w of log.writes) {
+        const early = log.reads.find((r) => r.sym === w.sym && r.at < w.start);
+        if (early) {
+          this.fail(
+            early.node,
+            `'${w.sym.name}' is read here and assigned later in the same expression; split the statement so ` +
+              'the order of the read and the assignment is explicit',
+          );
+        }
+      }
+      return [pre, value];
+    } finally {
+      this.pre = savedPre;
+      this.log = savedLog;
+    }
+  }
+
+  /** Lowers `f` where assignments inside expressions may not run (a branch of `&&`, `||`, `?:`). */
+  private noEffects<T>(f: () => T): T {
+    const saved = this.pre;
+    this.pre = null;
+    try {
+      return f();
+    } finally {
+      this.pre = saved;
+    }
   }
 
   lowerFunction(fn: AnyFunction): KFunction {
@@ -189,6 +273,7 @@ class Lowering {
       params.push(sym);
     });
     let body: KStmt[];
+    this.indexedNames = indexedNames(fn.body);
     if (fn.body.type === 'BlockStatement') {
       // `var` is function-scoped: one variable per name, visible (hoisted) in the whole function. A `var`
       // of a parameter's name is that parameter.
@@ -222,7 +307,15 @@ class Lowering {
       );
     }
     const name = fn.id?.name ?? 'kernel';
-    return { name, params, body, calls: this.calls, usesThis: this.usesThis, source: this.source };
+    return {
+      name,
+      params,
+      body,
+      calls: this.calls,
+      usesThis: this.usesThis,
+      source: this.source,
+      nested: this.nested,
+    };
   }
 
   private newSym(name: string, kind: Sym['kind'], paramIndex: number, p: Pos): Sym {
@@ -321,23 +414,31 @@ class Lowering {
       case 'VariableDeclaration':
         this.declaration(s, out, this.topLevel);
         return;
-      case 'ExpressionStatement':
-        this.effect(s.expression as Expression, out);
+      case 'ExpressionStatement': {
+        const [pre, list] = this.withPre(() => {
+          const l: KStmt[] = [];
+          this.effect(s.expression as Expression, l);
+          return l;
+        });
+        out.push(...pre, ...list);
         return;
-      case 'IfStatement':
-        out.push({
+      }
+      case 'IfStatement': {
+        const [pre, test] = this.withPre(() => this.expr(s.test));
+        out.push(...pre, {
           k: 'if',
-          test: this.expr(s.test),
+          test,
           consequent: this.body(s.consequent),
           otherwise: s.alternate ? this.body(s.alternate) : null,
           pos: pos(s),
         });
         return;
+      }
       case 'ForStatement':
         out.push(this.forLoop(s));
         return;
       case 'WhileStatement': {
-        const test = this.expr(s.test);
+        const [pre, test] = this.withPre(() => this.expr(s.test));
         this.loopDepth++;
         const body = this.body(s.body);
         this.loopDepth--;
@@ -345,9 +446,9 @@ class Lowering {
           k: 'loop',
           form: 'for',
           init: [],
-          test,
+          test: pre.length > 0 ? null : test,
           update: [],
-          body,
+          body: pre.length > 0 ? [...pre, breakUnless(test), ...body] : body,
           bounded: false,
           bound: null,
           pos: pos(s),
@@ -358,7 +459,27 @@ class Lowering {
         this.loopDepth++;
         const body = this.body(s.body);
         this.loopDepth--;
-        const test = this.expr(s.test);
+        const [pre, test] = this.withPre(() => this.expr(s.test));
+        if (pre.length > 0) {
+          if (jumps(body, 'continue')) {
+            this.fail(
+              s.test,
+              'a do...while test with an assignment inside it is not supported when the body uses `continue`',
+            );
+          }
+          out.push({
+            k: 'loop',
+            form: 'for',
+            init: [],
+            test: null,
+            update: [],
+            body: [...body, ...pre, breakUnless(test)],
+            bounded: false,
+            bound: null,
+            pos: pos(s),
+          });
+          return;
+        }
         out.push({
           k: 'loop',
           form: 'do',
@@ -376,24 +497,34 @@ class Lowering {
       case 'ContinueStatement': {
         const word = s.type === 'BreakStatement' ? 'break' : 'continue';
         if (s.label) this.fail(s, `labelled ${word} is not supported; restructure the loops`);
+        if (word === 'break' && this.switchLoopDepth === this.loopDepth) {
+          this.fail(
+            s,
+            '`break` inside a switch case is supported only as the last statement of the case; use if / else',
+          );
+        }
         if (this.loopDepth === 0) this.fail(s, `'${word}' outside a loop`);
         out.push({ k: word, pos: pos(s) });
         return;
       }
-      case 'ReturnStatement':
-        if (!s.argument) this.fail(s, '`return` needs a number: a kernel writes one number per thread');
-        out.push({ k: 'return', value: this.expr(s.argument), pos: pos(s) });
+      case 'ReturnStatement': {
+        const arg = s.argument;
+        if (!arg) this.fail(s, '`return` needs a number: a kernel writes one number per thread');
+        const [pre, ret] = this.withPre(() => this.returnValue(arg));
+        out.push(...pre, ret);
         return;
-      case 'FunctionDeclaration':
-        this.fail(
-          s,
-          'functions cannot be declared inside a kernel; add helper functions with gpu.addFunction(fn) ' +
-            'or the `functions` setting',
-        );
-        break;
+      }
+      case 'FunctionDeclaration': {
+        if (this.nested.some((f) => f.name === s.id.name)) {
+          this.fail(s, `function '${s.id.name}' is declared twice`);
+        }
+        const inner = new Lowering(this.source, this.op).lowerFunction(s);
+        this.nested.push(inner, ...inner.nested);
+        return;
+      }
       case 'SwitchStatement':
-        this.fail(s, '`switch` is not supported; use if / else if');
-        break;
+        this.switchStatement(s, out);
+        return;
       case 'LabeledStatement':
         this.fail(s, 'labels are not supported; restructure the loops');
         break;
@@ -434,10 +565,17 @@ class Lowering {
         this.fail(decl, `'${name}' needs an initial value (let ${name} = 0;)`);
       }
       if (scope.get(name)) this.fail(decl.id, `'${name}' is declared twice in the same block`);
-      const init = this.expr(decl.init);
+      const initNode = decl.init;
+      if (initNode.type === 'ArrayExpression' || this.vectorAlias(name, initNode)) {
+        const sym = this.newSym(name, d.kind, -1, pos(decl.id));
+        this.declareVector(sym, initNode, out);
+        scope.set(name, sym);
+        continue;
+      }
+      const [pre, init] = this.withPre(() => this.expr(initNode));
       const sym = this.newSym(name, d.kind, -1, pos(decl.id));
       scope.set(name, sym);
-      out.push({ k: 'decl', sym, init, pos: pos(decl) });
+      out.push(...pre, { k: 'decl', sym, init, pos: pos(decl) });
     }
   }
 
@@ -502,6 +640,23 @@ class Lowering {
   }
 
   private target(p: Pattern, node: Node): Sym {
+    if (p.type === 'MemberExpression' && p.computed && p.object.type === 'Identifier') {
+      const vs = this.lookup(p.object.name, p.object);
+      const vec = vs && this.vectors.get(vs);
+      if (vec && 'comps' in vec) {
+        const k = p.property;
+        const i = k.type === 'Literal' && typeof k.value === 'number' ? k.value : -1;
+        const c = vec.comps[i];
+        if (c === undefined) {
+          this.fail(
+            node,
+            `'${vs.name}' has ${vec.comps.length} components; assign them with a literal index`,
+          );
+        }
+        c.assigned = true;
+        return c;
+      }
+    }
     if (p.type === 'MemberExpression') {
       if (
         p.object.type === 'ThisExpression' ||
@@ -517,6 +672,9 @@ class Lowering {
     if (p.type !== 'Identifier') this.fail(node, 'destructuring assignment is not supported');
     const sym = this.lookup(p.name, p);
     if (sym === undefined) this.notDefined(p, p.name);
+    if (this.vectors.has(sym)) {
+      this.fail(node, `'${sym.name}' is a vector; assign its components (${sym.name}[0] = ...) instead`);
+    }
     if (sym.kind === 'const') this.fail(node, `cannot assign to const '${sym.name}'`);
     sym.assigned = true;
     return sym;
@@ -531,23 +689,196 @@ class Lowering {
       '/=': '/=',
       '%=': '%=',
       '**=': '**=',
+      '&=': '&=',
+      '|=': '|=',
+      '^=': '^=',
+      '<<=': '<<=',
+      '>>=': '>>=',
+      '>>>=': '>>>=',
     };
-    const op = ops[e.operator];
+    const op = Object.hasOwn(ops, e.operator) ? ops[e.operator] : undefined;
     if (op === undefined) {
       this.fail(
         e,
-        `the operator '${e.operator}' is not supported (bitwise and logical assignments are not part of the kernel language)`,
+        `the operator '${e.operator}' is not supported (logical assignments are not part of the kernel language)`,
       );
     }
+    const start = this.log ? ++this.log.tick : 0;
     const value = this.expr(e.right);
     const sym = this.target(e.left, e);
+    if (this.log) this.log.writes.push({ sym, start, end: ++this.log.tick, node: e });
     return { k: 'assign', sym, op, value, pos: pos(e) };
   }
 
   private update(e: UpdateExpression): KStmt {
+    const start = this.log ? ++this.log.tick : 0;
     const sym = this.target(e.argument as Pattern, e);
+    if (this.log) this.log.writes.push({ sym, start, end: ++this.log.tick, node: e });
     const one: KExpr = { k: 'num', value: 1, int: true, pos: pos(e) };
     return { k: 'assign', sym, op: e.operator === '++' ? '+=' : '-=', value: one, pos: pos(e) };
+  }
+
+  /** An assignment or ++/-- used as a value: hoisted into `this.pre` (see {@link withPre}). */
+  private effectValue(x: AssignmentExpression | UpdateExpression, p: Pos): KExpr {
+    const pre = this.pre;
+    if (pre === null) {
+      this.fail(
+        x,
+        'an assignment or ++/-- here might not run (it is under &&, || or ?:, or in a position kernels ' +
+          'cannot order); move it into its own statement',
+      );
+    }
+    if (x.type === 'UpdateExpression' && !x.prefix) {
+      // x++ as a value: the old value, kept in a constant before the update.
+      const target = x.argument;
+      if (target.type !== 'Identifier') this.fail(x, 'only variables can be incremented');
+      const sym = this.lookup(target.name, target);
+      if (sym === undefined) this.notDefined(target, target.name);
+      sym.readAsValue = true;
+      const old: KExpr = { k: 'var', sym, pos: pos(target) };
+      const tmp = this.newSym(`${target.name}_old`, 'const', -1, p);
+      pre.push({ k: 'decl', sym: tmp, init: old, pos: p });
+      pre.push(this.update(x));
+      return { k: 'var', sym: tmp, pos: p };
+    }
+    const stmt = x.type === 'AssignmentExpression' ? this.assignment(x) : this.update(x);
+    pre.push(stmt);
+    const sym = (stmt as { sym: Sym }).sym;
+    sym.readAsValue = true;
+    return { k: 'var', sym, pos: p };
+  }
+
+  /** The value of a `return`: a number, or a vector (`[a, b]`, a vector local, a row of a vector array). */
+  private returnValue(arg: Expression): KStmt {
+    const p = pos(arg);
+    if (arg.type === 'ArrayExpression') {
+      const items = this.vectorItems(arg);
+      return { k: 'return', value: items[0]!, items, pos: p };
+    }
+    if (arg.type === 'Identifier') {
+      const sym = this.lookup(arg.name, arg);
+      const v = sym && this.vectors.get(sym);
+      if (v && 'comps' in v) {
+        const items = v.comps.map((c): KExpr => ({ k: 'var', sym: c, pos: p }));
+        return { k: 'return', value: items[0]!, items, pos: p };
+      }
+      if (v && 'alias' in v) {
+        v.alias.indexed = true;
+        return { k: 'return', value: { k: 'index', sym: v.alias, indices: v.indices, pos: p }, pos: p };
+      }
+    }
+    return { k: 'return', value: this.expr(arg), pos: p };
+  }
+
+  /** The components of an array literal of 2-4 numbers. */
+  private vectorItems(arg: ArrayExpression): KExpr[] {
+    const n = arg.elements.length;
+    if (n < 2 || n > 4) {
+      this.fail(
+        arg,
+        `arrays made inside a kernel must have 2, 3 or 4 numbers (GPU.js's Array(2..4)), got ${n}`,
+      );
+    }
+    return arg.elements.map((el) => {
+      if (el === null || el.type === 'SpreadElement')
+        this.fail(arg, 'array holes and spreads are not supported');
+      return this.expr(el);
+    });
+  }
+
+  /** Whether `const name = init` makes a vector alias: `init` indexes an array argument and `name` is indexed. */
+  private vectorAlias(name: string, init: Expression): boolean {
+    if (!this.indexedNames.has(name) || init.type !== 'MemberExpression' || !init.computed) return false;
+    let node: Expression = init;
+    while (node.type === 'MemberExpression' && node.computed) node = node.object as Expression;
+    if (node.type !== 'Identifier') return false;
+    return this.lookup(node.name, node, false)?.kind === 'param';
+  }
+
+  /** Declares a vector local (see {@link VectorBinding}). */
+  private declareVector(sym: Sym, init: Expression, out: KStmt[]): void {
+    const p = sym.pos;
+    if (init.type === 'ArrayExpression') {
+      const [pre, items] = this.withPre(() => this.vectorItems(init));
+      out.push(...pre);
+      const comps = items.map((item, i) => {
+        const c = this.newSym(`${sym.name}_${i}`, 'let', -1, p);
+        out.push({ k: 'decl', sym: c, init: item, pos: p });
+        return c;
+      });
+      this.vectors.set(sym, { comps });
+      return;
+    }
+    // const v = a[i]: the indices are evaluated once, here, as in JavaScript.
+    const [pre, read] = this.withPre(() => this.expr(init));
+    out.push(...pre);
+    if (read.k !== 'index') this.fail(init, 'expected a read of an array argument');
+    const indices = read.indices.map((ix, i): KExpr => {
+      if (ix.k === 'num' || ix.k === 'thread' || ix.k === 'outsize' || ix.k === 'constant') return ix;
+      const c = this.newSym(`${sym.name}_i${i}`, 'const', -1, p);
+      out.push({ k: 'decl', sym: c, init: ix, pos: p });
+      return { k: 'var', sym: c, pos: p };
+    });
+    this.vectors.set(sym, { alias: read.sym, indices });
+  }
+
+  /** `switch`, lowered to if / else if on `===`; each case must end in break, return or continue. */
+  private switchStatement(s: SwitchStatement, out: KStmt[]): void {
+    const p = pos(s);
+    const [pre, disc] = this.withPre(() => this.expr(s.discriminant));
+    out.push(...pre);
+    const d = this.newSym('switch', 'const', -1, p);
+    out.push({ k: 'decl', sym: d, init: disc, pos: p });
+    const all = s.cases.flatMap((c) => c.consequent as Statement[]);
+    this.scopes.push(lexicalScope(all));
+    const savedSwitch = this.switchLoopDepth;
+    this.switchLoopDepth = this.loopDepth;
+    type Arm = { tests: KExpr[]; isDefault: boolean; body: KStmt[] };
+    const arms: Arm[] = [];
+    let pending: Arm = { tests: [], isDefault: false, body: [] };
+    try {
+      s.cases.forEach((c, i) => {
+        if (c.test) {
+          const t = c.test;
+          const test = this.noEffects(() => this.expr(t));
+          pending.tests.push({
+            k: 'binary',
+            op: '==',
+            left: { k: 'var', sym: d, pos: p },
+            right: test,
+            strict: true,
+            pos: pos(t),
+          });
+        } else pending.isDefault = true;
+        const stmts = c.consequent as Statement[];
+        if (stmts.length === 0 && i < s.cases.length - 1) return; // case a: case b: ... shares the next body
+        const last = stmts[stmts.length - 1];
+        const ends = last?.type === 'BreakStatement' && !last.label;
+        const body = this.block(ends ? stmts.slice(0, -1) : stmts, false);
+        if (!ends && i < s.cases.length - 1 && !alwaysReturns(body) && !endsInContinue(body)) {
+          this.fail(
+            c,
+            'a switch case that falls through into the next one is not supported; end it with break or return',
+          );
+        }
+        pending.body = body;
+        arms.push(pending);
+        pending = { tests: [], isDefault: false, body: [] };
+      });
+    } finally {
+      this.switchLoopDepth = savedSwitch;
+      this.scopes.pop();
+    }
+    const def = arms.find((a) => a.isDefault);
+    let chain: KStmt[] | null = def ? def.body : null;
+    for (let i = arms.length - 1; i >= 0; i--) {
+      const arm = arms[i]!;
+      const tests = arm.tests;
+      if (tests.length === 0) continue;
+      const test = tests.reduce((a, b): KExpr => ({ k: 'logical', op: '||', left: a, right: b, pos: p }));
+      chain = [{ k: 'if', test, consequent: arm.body, otherwise: chain, pos: p }];
+    }
+    if (chain) out.push({ k: 'block', body: chain, pos: p });
   }
 
   private forLoop(s: ForStatement): KStmt {
@@ -557,13 +888,23 @@ class Lowering {
       if (s.init.type === 'VariableDeclaration') this.declaration(s.init, init, false);
       else this.effect(s.init, init);
     }
-    const test = s.test ? this.expr(s.test) : null;
+    const testNode = s.test;
+    const [pre, lowered] = testNode ? this.withPre(() => this.expr(testNode)) : [[], null];
+    const test = pre.length > 0 ? null : lowered;
     const update: KStmt[] = [];
-    if (s.update) this.effect(s.update, update);
+    if (s.update) {
+      const [upPre, list] = this.withPre(() => {
+        const l: KStmt[] = [];
+        this.effect(s.update as Expression, l);
+        return l;
+      });
+      update.push(...upPre, ...list);
+    }
     this.loopDepth++;
-    const body = this.body(s.body);
+    let body = this.body(s.body);
     this.loopDepth--;
     this.scopes.pop();
+    if (pre.length > 0) body = [...pre, breakUnless(lowered!), ...body];
     const bound = loopBound(init, test, update, body);
     return { k: 'loop', form: 'for', init, test, update, body, bounded: bound !== null, bound, pos: pos(s) };
   }
@@ -586,7 +927,14 @@ class Lowering {
       case 'Identifier': {
         const sym = this.lookup(x.name, x);
         if (sym !== undefined) {
+          if (this.vectors.has(sym)) {
+            this.fail(
+              x,
+              `'${x.name}' is a vector (an array of 2-4 numbers); read its components (${x.name}[0])`,
+            );
+          }
           sym.readAsValue = true;
+          if (this.log) this.log.reads.push({ sym, at: ++this.log.tick, node: x });
           return { k: 'var', sym, pos: p };
         }
         if (x.name === 'Infinity') return { k: 'num', value: Number.POSITIVE_INFINITY, int: false, pos: p };
@@ -605,7 +953,7 @@ class Lowering {
           }
           return { k: 'unary', op: x.operator, arg, pos: p };
         }
-        if (x.operator === '~') this.fail(x, 'bitwise operators are not supported in kernels');
+        if (x.operator === '~') return { k: 'unary', op: '~', arg: this.expr(x.argument), pos: p };
         return this.fail(x, `the '${x.operator}' operator is not supported in kernels`);
       }
       case 'BinaryExpression':
@@ -613,13 +961,19 @@ class Lowering {
       case 'LogicalExpression':
         if (x.operator === '??')
           this.fail(x, '`??` is not supported: values in a kernel are never null or undefined');
-        return { k: 'logical', op: x.operator, left: this.expr(x.left), right: this.expr(x.right), pos: p };
+        return {
+          k: 'logical',
+          op: x.operator,
+          left: this.expr(x.left),
+          right: this.noEffects(() => this.expr(x.right)),
+          pos: p,
+        };
       case 'ConditionalExpression':
         return {
           k: 'cond',
           test: this.expr(x.test),
-          consequent: this.expr(x.consequent),
-          otherwise: this.expr(x.alternate),
+          consequent: this.noEffects(() => this.expr(x.consequent)),
+          otherwise: this.noEffects(() => this.expr(x.alternate)),
           pos: p,
         };
       case 'MemberExpression':
@@ -637,7 +991,10 @@ class Lowering {
       case 'ObjectExpression':
         return this.fail(x, 'objects cannot be created inside a kernel; kernels compute numbers only');
       case 'ArrayExpression':
-        return this.fail(x, 'arrays cannot be created inside a kernel; pass arrays as arguments');
+        return this.fail(
+          x,
+          'arrays of 2-4 numbers can only be returned or stored in a local (const v = [a, b]); pass other arrays as arguments',
+        );
       case 'FunctionExpression':
       case 'ArrowFunctionExpression':
         return this.fail(
@@ -648,7 +1005,7 @@ class Lowering {
         return this.fail(x, '`new` creates objects, which kernels cannot do');
       case 'AssignmentExpression':
       case 'UpdateExpression':
-        return this.fail(x, 'assignments and ++/-- can only be statements, not parts of an expression');
+        return this.effectValue(x, p);
       case 'SequenceExpression':
         return this.fail(x, 'the comma operator is only supported in a for-loop update');
       case 'AwaitExpression':
@@ -695,12 +1052,15 @@ class Lowering {
       '===': '==',
       '!=': '!=',
       '!==': '!=',
+      '&': '&',
+      '|': '|',
+      '^': '^',
+      '<<': '<<',
+      '>>': '>>',
+      '>>>': '>>>',
     };
-    const op = map[operator];
+    const op = Object.hasOwn(map, operator) ? map[operator] : undefined;
     if (op === undefined) {
-      if (['&', '|', '^', '<<', '>>', '>>>'].includes(operator)) {
-        this.fail(node, `bitwise operator '${operator}' is not supported in kernels`);
-      }
       this.fail(node, `the '${operator}' operator is not supported in kernels`);
     }
     const strict = operator === '===' || operator === '!==';
@@ -758,6 +1118,8 @@ class Lowering {
       }
       const sym = this.lookup(node.name, node);
       if (sym === undefined) this.notDefined(node, node.name);
+      const vec = this.vectors.get(sym);
+      if (vec !== undefined) return this.vectorRead(sym, vec, indices, x, p);
       if (sym.kind !== 'param') {
         this.fail(
           node,
@@ -780,6 +1142,28 @@ class Lowering {
     );
   }
 
+  /** `v[k]` of a vector local: its component k (a literal index). */
+  private vectorRead(sym: Sym, vec: VectorBinding, indices: KExpr[], x: Node, p: Pos): KExpr {
+    const k = indices[0];
+    if (indices.length !== 1 || k === undefined || k.k !== 'num' || !k.int || k.value < 0 || k.value > 3) {
+      this.fail(
+        x,
+        `'${sym.name}' is a vector; read its components with a literal index (${sym.name}[0] .. ${sym.name}[3])`,
+      );
+    }
+    if ('comps' in vec) {
+      const c = vec.comps[k.value];
+      if (c === undefined) {
+        this.fail(x, `'${sym.name}' has ${vec.comps.length} components; index ${k.value} is out of range`);
+      }
+      c.readAsValue = true;
+      return { k: 'var', sym: c, pos: p };
+    }
+    vec.alias.indexed = true;
+    if (vec.indices.length + 1 > 3) this.fail(x, 'arrays have at most 3 dimensions');
+    return { k: 'index', sym: vec.alias, indices: [...vec.indices, k], pos: p };
+  }
+
   private call(x: Extract<Expression, { type: 'CallExpression' }>, p: Pos): KExpr {
     if (x.optional) this.fail(x, 'optional calls (?.) are not supported');
     for (const a of x.arguments) {
@@ -792,12 +1176,6 @@ class Lowering {
       callee.object.name === 'Math'
     ) {
       const name = propertyName(callee);
-      if (name === 'random') {
-        this.fail(
-          x,
-          'Math.random is not supported: kernels are deterministic; pass random numbers as an argument',
-        );
-      }
       if (name === undefined || !Object.hasOwn(MATH_ARITY, name)) {
         this.fail(x, `Math.${name ?? '?'} is not supported in kernels`);
       }
@@ -1170,4 +1548,46 @@ function forEachVar(e: KExpr, f: (v: Extract<KExpr, { k: 'var' }>) => void): voi
     default:
       break;
   }
+}
+
+/** `if (!(test)) break;` */
+function breakUnless(test: KExpr): KStmt {
+  return {
+    k: 'if',
+    test: { k: 'unary', op: '!', arg: test, pos: test.pos },
+    consequent: [{ k: 'break', pos: test.pos }],
+    otherwise: null,
+    pos: test.pos,
+  };
+}
+
+/** Whether the last statement of `body` is a `continue`. */
+function endsInContinue(body: readonly KStmt[]): boolean {
+  const last = body[body.length - 1];
+  return last?.k === 'continue';
+}
+
+/** The names read with an index (`name[...]`) or assigned an array literal anywhere in `root`. */
+function indexedNames(root: Node): Set<string> {
+  const names = new Set<string>();
+  const visit = (n: unknown): void => {
+    if (n === null || typeof n !== 'object') return;
+    if (Array.isArray(n)) {
+      for (const x of n) visit(x);
+      return;
+    }
+    const node = n as Node & Record<string, unknown>;
+    if (typeof node.type !== 'string') return;
+    if (node.type === 'MemberExpression') {
+      const m = node as unknown as { computed: boolean; object: Node };
+      if (m.computed && m.object.type === 'Identifier')
+        names.add((m.object as unknown as { name: string }).name);
+    }
+    for (const key of Object.keys(node)) {
+      if (key === 'loc' || key === 'start' || key === 'end') continue;
+      visit(node[key]);
+    }
+  };
+  visit(root);
+  return names;
 }

@@ -30,8 +30,12 @@ export type ResultStore =
   | { readonly kind: 'cpu'; readonly data: NumericArray }
   | { readonly kind: 'webgpu'; readonly buffer: WebGpuBufferLike; readonly ready: Promise<void> };
 
-/** Shapes flat row-major data (x fastest) into GPU.js's nested output. */
-export function shapeOutput(flat: NumericArray, output: readonly number[]): KernelOutput {
+/**
+ * Shapes flat row-major data (x fastest) into GPU.js's nested output. With `width` 2-4 (a kernel returning
+ * vectors) each element is a typed array of `width` numbers (a view), and the innermost level is an Array.
+ */
+export function shapeOutput(flat: NumericArray, output: readonly number[], width = 1): KernelOutput {
+  if (width > 1) return shapeVectors(flat, output, width);
   const [X, Y = 1, Z = 1] = output;
   if (output.length === 1) return flat;
   const rows = (z: number): NumericArray[] => {
@@ -45,6 +49,20 @@ export function shapeOutput(flat: NumericArray, output: readonly number[]): Kern
   return slices;
 }
 
+function shapeVectors(flat: NumericArray, output: readonly number[], width: number): KernelOutput {
+  const [X, Y = 1, Z = 1] = output;
+  const row = (z: number, y: number): NumericArray[] => {
+    const r: NumericArray[] = new Array(X!);
+    const base = (z * Y + y) * X!;
+    for (let x = 0; x < X!; x++) r[x] = flat.subarray((base + x) * width, (base + x + 1) * width);
+    return r;
+  };
+  if (output.length === 1) return row(0, 0);
+  const rows = (z: number): NumericArray[][] => Array.from({ length: Y }, (_, y) => row(z, y));
+  if (output.length === 2) return rows(0) as unknown as NumericArray[][];
+  return Array.from({ length: Z }, (_, z) => rows(z)) as unknown as NumericArray[][];
+}
+
 /**
  * A kernel result kept where it was computed (GPU.js's pipeline mode): on webgpu a device buffer, on cpu a
  * typed array. Pass it straight to another kernel of the same {@link GPU}, read it with `toArray()` (returns
@@ -54,6 +72,8 @@ export function shapeOutput(flat: NumericArray, output: readonly number[]): Kern
 export class KernelResult<M extends GPUMode = GPUMode> {
   /** The output size `[x]`, `[x, y]` or `[x, y, z]`. */
   readonly output: readonly number[];
+  /** Numbers per element: 1, or 2-4 when the kernel returns vectors. */
+  readonly width: number;
   /** @internal */
   readonly owner: ResultOwner;
   /** @internal */
@@ -61,9 +81,16 @@ export class KernelResult<M extends GPUMode = GPUMode> {
   private readonly syncRead: boolean;
 
   /** @internal Made by kernels; users receive results, they do not construct them. */
-  constructor(owner: ResultOwner, output: readonly number[], store: ResultStore, syncRead: boolean) {
+  constructor(
+    owner: ResultOwner,
+    output: readonly number[],
+    store: ResultStore,
+    syncRead: boolean,
+    width = 1,
+  ) {
     this.owner = owner;
     this.output = output;
+    this.width = width;
     this.store = store;
     this.syncRead = syncRead;
   }
@@ -78,9 +105,9 @@ export class KernelResult<M extends GPUMode = GPUMode> {
     return this.store === null;
   }
 
-  /** The number of elements. */
+  /** The number of numbers (elements times {@link width}). */
   get length(): number {
-    return this.output.reduce((a, b) => a * b, 1);
+    return this.output.reduce((a, b) => a * b, this.width);
   }
 
   /** @internal */
@@ -97,7 +124,7 @@ export class KernelResult<M extends GPUMode = GPUMode> {
   /** The values, shaped like GPU.js's output: synchronous in `cpu` mode, a Promise otherwise. */
   toArray(): ModeResult<M, KernelOutput> {
     if (this.syncRead)
-      return shapeOutput(this.flatSync('toArray'), this.output) as ModeResult<M, KernelOutput>;
+      return shapeOutput(this.flatSync('toArray'), this.output, this.width) as ModeResult<M, KernelOutput>;
     return this.read() as ModeResult<M, KernelOutput>;
   }
 
@@ -109,7 +136,7 @@ export class KernelResult<M extends GPUMode = GPUMode> {
 
   /** The values, shaped like GPU.js's output; always a Promise, in every mode. */
   async read(): Promise<KernelOutput> {
-    return shapeOutput(await this.readFlat(), this.output);
+    return shapeOutput(await this.readFlat(), this.output, this.width);
   }
 
   /** The values as one flat row-major typed array (a copy); always a Promise. */

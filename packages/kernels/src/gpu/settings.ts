@@ -18,6 +18,11 @@ export const KERNEL_SETTINGS: readonly string[] = [
   'immutable',
   'dynamicOutput',
   'dynamicArguments',
+  'argumentTypes',
+  'returnType',
+  'nativeFunctions',
+  'graphical',
+  'seed',
 ];
 
 /**
@@ -33,24 +38,23 @@ export const IGNORED_GPUJS_KERNEL_SETTINGS: readonly string[] = [
   'warnVarUsage',
   'debug',
   'validate',
-  'argumentTypes',
+  'hardcodeConstants',
+  'constantTypes',
+  'mode',
+  'canvas',
+  'context',
 ];
 
 /** GPU.js settings that change what a kernel computes or returns and that gradkit does not implement. */
 const UNSUPPORTED_GPUJS_KERNEL_SETTINGS: Readonly<Record<string, string>> = {
-  graphical: 'graphical (canvas) output is not supported; kernels return numbers',
-  subKernels: 'sub-kernels are not supported; chain kernels with pipeline: true or combineKernels',
-  mappedKernels: 'mapped kernels are not supported; chain kernels with pipeline: true or combineKernels',
-  nativeFunctions: 'native (GLSL) functions are not supported; use functions written in JavaScript',
+  subKernels: 'sub-kernels are made with gpu.createKernelMap(subKernels, fn, settings)',
+  mappedKernels: 'mapped kernels are made with gpu.createKernelMap(subKernels, fn, settings)',
   injectedNative: 'injected native (GLSL) code is not supported',
-  returnType: 'kernels always return one number per thread',
-  constantTypes: 'constant types are inferred from the values',
-  canvas: 'kernels do not render to a canvas',
-  context: 'kernels do not use a WebGL context',
+  outputToTexture: 'textures are not supported; use pipeline: true to keep results on the device',
 };
 
 /** The settings of `new GPU(...)` that gradkit implements. */
-export const GPU_SETTINGS: readonly string[] = ['mode', 'device'];
+export const GPU_SETTINGS: readonly string[] = ['mode', 'device', 'functions', 'nativeFunctions'];
 
 /** GPU.js `new GPU(...)` settings that only concern WebGL rendering: accepted and ignored. */
 export const IGNORED_GPUJS_GPU_SETTINGS: readonly string[] = ['canvas', 'context'];
@@ -243,4 +247,176 @@ export function checkOutput(output: unknown, op: string): number[] {
     );
   }
   return dims;
+}
+
+/** What a GPU.js argument type name asks of an argument: a number, or an array of `dims` dimensions. */
+export interface ArgumentTypeSpec {
+  /** The GPU.js type name as given. */
+  readonly name: string;
+  readonly kind: 'number' | 'array';
+  /** The array's dimensions (with the vector components as the innermost one); undefined: any. */
+  readonly dims?: 1 | 2 | 3;
+  /** For `Array(n)`, `Array1D(n)`, `Array2D(n)`: the vector size n, the size of the innermost dimension. */
+  readonly width?: 2 | 3 | 4;
+}
+
+const NUMBER_TYPES = ['Number', 'Float', 'Integer', 'Boolean', 'LiteralInteger'];
+const ANY_ARRAY_TYPES = ['Input', 'NumberTexture', 'MemoryOptimizedNumberTexture', 'ArrayTexture(1)'];
+const IMAGE_TYPES = [
+  'HTMLCanvas',
+  'OffscreenCanvas',
+  'HTMLImage',
+  'ImageBitmap',
+  'ImageData',
+  'HTMLImageArray',
+  'HTMLVideo',
+];
+
+/**
+ * Reads one GPU.js argument type name (`Number`, `Float`, `Integer`, `Boolean`, `Array`, `Array(2)`,
+ * `Array1D(3)`, `Array2D`, `Input`, `NumberTexture`, ...).
+ *
+ * @throws ArgumentError for an unknown name, an image type (not supported) or `Array3D(n)` (4 dimensions)
+ */
+export function argumentTypeSpec(op: string, what: string, t: unknown): ArgumentTypeSpec {
+  if (typeof t !== 'string') {
+    throw new ArgumentError(
+      op,
+      `${what} must be a GPU.js type name (e.g. 'Number', 'Array'), got ${describeValue(t)}`,
+    );
+  }
+  if (NUMBER_TYPES.includes(t)) return { name: t, kind: 'number' };
+  if (t === 'Array') return { name: t, kind: 'array', dims: 1 };
+  if (t === 'Array2D') return { name: t, kind: 'array', dims: 2 };
+  if (t === 'Array3D') return { name: t, kind: 'array', dims: 3 };
+  if (ANY_ARRAY_TYPES.includes(t) || /^ArrayTexture\([234]\)$/.test(t)) return { name: t, kind: 'array' };
+  const m = /^Array(|1D|2D|3D)\(([234])\)$/.exec(t);
+  if (m) {
+    const width = Number(m[2]) as 2 | 3 | 4;
+    const dims = ({ '': 1, '1D': 2, '2D': 3, '3D': 4 } as const)[m[1] as '' | '1D' | '2D' | '3D'];
+    if (dims === 4) {
+      throw new ArgumentError(
+        op,
+        `${what} '${t}' would be a 4-dimensional array; arrays have at most 3 dimensions`,
+      );
+    }
+    return { name: t, kind: 'array', dims, width };
+  }
+  if (IMAGE_TYPES.includes(t)) {
+    throw new ArgumentError(
+      op,
+      `${what} '${t}': image, video and canvas arguments are not supported (kernels take numbers and arrays)`,
+    );
+  }
+  throw new ArgumentError(
+    op,
+    `${what} '${t}' is not a GPU.js argument type (Number, Float, Integer, Boolean, Array, Array(2|3|4), ` +
+      'Array1D(2|3|4), Array2D, Array2D(2|3|4), Array3D, Input, NumberTexture)',
+  );
+}
+
+/**
+ * Validates `argumentTypes`: an array (by position) or an object (by parameter name) of GPU.js type names.
+ *
+ * @returns one spec (or undefined) per parameter
+ * @throws ArgumentError for a name that is not a parameter, too many entries, or a bad type name
+ */
+export function checkArgumentTypes(
+  value: unknown,
+  paramNames: readonly string[],
+  op: string,
+): (ArgumentTypeSpec | undefined)[] {
+  const out: (ArgumentTypeSpec | undefined)[] = paramNames.map(() => undefined);
+  if (value === undefined || value === null) return out;
+  if (Array.isArray(value)) {
+    if (value.length > paramNames.length) {
+      throw new ArgumentError(
+        op,
+        `'argumentTypes' has ${value.length} entries but the kernel takes ${paramNames.length} argument(s)`,
+      );
+    }
+    for (let i = 0; i < value.length; i++) {
+      const t: unknown = Object.hasOwn(value, i) ? value[i] : undefined;
+      if (t !== undefined) out[i] = argumentTypeSpec(op, `argumentTypes[${i}]`, t);
+    }
+    return out;
+  }
+  if (typeof value !== 'object') {
+    throw new ArgumentError(
+      op,
+      `'argumentTypes' must be an array or an object of type names, got ${describeValue(value)}`,
+    );
+  }
+  for (const key of Reflect.ownKeys(value)) {
+    const name = typeof key === 'string' ? key : String(key);
+    const i = typeof key === 'string' ? paramNames.indexOf(key) : -1;
+    if (i < 0) {
+      throw new ArgumentError(
+        op,
+        `'argumentTypes' names '${name}', which is not a parameter (${paramNames.join(', ') || 'none'})`,
+      );
+    }
+    out[i] = argumentTypeSpec(op, `argumentTypes.${name}`, ownSetting(op, value, name));
+  }
+  return out;
+}
+
+/**
+ * Validates `returnType`: `Number`, `Float`, `Integer` (one number per thread) or `Array(2|3|4)` (a vector).
+ *
+ * @returns the number of values per thread, or undefined when not given
+ * @throws ArgumentError otherwise
+ */
+export function checkReturnType(value: unknown, op: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'Number' || value === 'Float' || value === 'Integer' || value === 'LiteralInteger') return 1;
+  const m = typeof value === 'string' ? /^Array\(([234])\)$/.exec(value) : null;
+  if (m) return Number(m[1]);
+  throw new ArgumentError(
+    op,
+    `'returnType' must be 'Number', 'Float', 'Integer' or 'Array(2)', 'Array(3)', 'Array(4)', got ${describeValue(value)}`,
+  );
+}
+
+/**
+ * Validates `precision`: `single` (default), `unsigned` (GPU.js's 8-bit-texture WebGL mode; computed exactly
+ * like `single` here) or `double` (cpu only).
+ *
+ * @throws ArgumentError otherwise
+ */
+export function checkPrecision(value: unknown, op: string): 'single' | 'unsigned' | 'double' {
+  const p = value ?? 'single';
+  if (p !== 'single' && p !== 'double' && p !== 'unsigned') {
+    throw new ArgumentError(
+      op,
+      `'precision' must be 'single', 'unsigned' or 'double', got ${describeValue(p)}`,
+    );
+  }
+  return p;
+}
+
+/**
+ * Validates `seed`: an integer (its low 32 bits seed Math.random), or undefined.
+ *
+ * @throws ArgumentError otherwise
+ */
+export function checkSeed(value: unknown, op: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new ArgumentError(op, `'seed' must be an integer, got ${describeValue(value)}`);
+  }
+  return value >>> 0;
+}
+
+/**
+ * `graphical`: only `false` (or undefined) is accepted.
+ *
+ * @throws ArgumentError for `true` or a non-boolean
+ */
+export function checkGraphical(value: unknown, op: string): void {
+  if (value === undefined || value === false) return;
+  throw new ArgumentError(
+    op,
+    `'graphical' output (rendering to a canvas) is not supported; kernels return numbers (got ${describeValue(value)})`,
+  );
 }

@@ -1,12 +1,18 @@
 import { CompileError } from '../errors.js';
-import type { BinaryOp, KExpr, KFunction, KStmt, MathName, Pos, ScalarType, Sym } from './ir.js';
+import type { AssignOp, BinaryOp, KExpr, KFunction, KStmt, MathName, Pos, ScalarType, Sym } from './ir.js';
 import { constantValue } from './settings.js';
 
 /** How a kernel argument (or helper parameter) is passed: one number, or an array of 1-3 dimensions. */
 export type ParamType =
   | { readonly kind: 'scalar'; readonly type: ScalarType }
   /** `arg` is the kernel argument the array is bound to (helpers are specialised per binding). */
-  | { readonly kind: 'array'; readonly dims: 1 | 2 | 3; readonly arg: number };
+  | {
+      readonly kind: 'array';
+      readonly dims: 1 | 2 | 3;
+      readonly arg: number;
+      /** The size of the innermost dimension when it is 2-4 (a vector array), else 0. */
+      readonly width: number;
+    };
 
 /** A function (the kernel or a helper) typed for one set of parameter types. */
 export interface Specialization {
@@ -17,6 +23,10 @@ export interface Specialization {
   readonly exprTypes: ReadonlyMap<KExpr, ScalarType>;
   readonly symTypes: ReadonlyMap<Sym, ScalarType>;
   readonly returnType: ScalarType;
+  /** How many numbers each `return` gives: 1, or 2-4 for a vector (GPU.js's Array(2..4)). */
+  readonly returnWidth: number;
+  /** For vector returns: the components each `return` statement gives. */
+  readonly vecReturns: ReadonlyMap<KStmt, readonly KExpr[]>;
   /** The specialization each helper call resolves to. */
   readonly targets: ReadonlyMap<KExpr, Specialization>;
   /** Whether the function (or a helper it calls) reads this.thread. */
@@ -29,6 +39,8 @@ export interface TypedProgram {
   /** Helper specializations, callees before callers. */
   readonly helpers: readonly Specialization[];
   readonly constants: Readonly<Record<string, number>>;
+  /** Helpers whose results are also written to an output of their own (createKernelMap): name → index. */
+  readonly mapped: ReadonlyMap<string, number>;
 }
 
 const INT_MAX = 2 ** 31 - 1;
@@ -62,6 +74,7 @@ const INT_PRESERVING: ReadonlySet<MathName> = new Set([
 
 /** The result type of a Math function given its argument types. */
 export function mathType(fn: MathName, args: readonly ScalarType[]): ScalarType {
+  if (fn === 'imul' || fn === 'clz32') return 'int';
   if (INT_PRESERVING.has(fn) && args.every((a) => a !== 'float')) return 'int';
   return 'float';
 }
@@ -88,6 +101,15 @@ export function binaryType(op: BinaryOp, l: ScalarType, r: ScalarType, intDiviso
     case '/':
     case '**':
       return 'float';
+    case '&':
+    case '|':
+    case '^':
+    case '<<':
+    case '>>':
+      return 'int';
+    case '>>>':
+      // An unsigned 32-bit result may exceed the int range.
+      return 'float';
     default:
       return 'bool';
   }
@@ -108,10 +130,22 @@ export function typeProgram(
   constants: Readonly<Record<string, number>>,
   helpers: HelperTable,
   op: string,
+  mapped: ReadonlyMap<string, number> = new Map(),
 ): TypedProgram {
   const ctx = new Context(constants, helpers, op);
   const spec = ctx.specializeAll(kernel, params);
-  return { kernel: spec, helpers: ctx.order, constants };
+  for (const h of ctx.order) {
+    if (h.returnWidth !== 1) {
+      const at = [...h.vecReturns.keys()][0]?.pos;
+      ctx.fail(at, 'helper functions return one number; only the kernel itself may return an array', h.fn);
+    }
+  }
+  return { kernel: spec, helpers: ctx.order, constants, mapped };
+}
+
+/** The operator of a compound assignment (`+=` → `+`, `>>>=` → `>>>`). */
+export function assignOperator(op: Exclude<AssignOp, '='>): BinaryOp {
+  return op.slice(0, -1) as BinaryOp;
 }
 
 /** The most helpers that may be waiting on one another (f0 calls f1 calls ... f{N-1}). */
@@ -135,7 +169,7 @@ interface Job {
 }
 
 function specKey(fn: KFunction, params: readonly ParamType[]): string {
-  return `${fn.name}(${params.map((p) => (p.kind === 'scalar' ? p.type : `a${p.dims}@${p.arg}`)).join(',')})`;
+  return `${fn.name}(${params.map((p) => (p.kind === 'scalar' ? p.type : `a${p.dims}w${p.width}@${p.arg}`)).join(',')})`;
 }
 
 class Context {
@@ -150,8 +184,9 @@ class Context {
   ) {}
 
   fail(p: Pos | undefined, message: string, fn?: KFunction): never {
+    // (fn's source gives the error its excerpt)
     const where = fn && fn.name !== 'kernel' ? ` (in helper '${fn.name}')` : '';
-    throw new CompileError(this.op, `${message}${where}`, p);
+    throw new CompileError(this.op, `${message}${where}`, p, fn?.source);
   }
 
   /**
@@ -219,6 +254,8 @@ class FunctionTyper {
   private readonly exprTypes = new Map<KExpr, ScalarType>();
   private readonly targets = new Map<KExpr, Specialization>();
   private returnType: ScalarType | undefined;
+  private returnWidth: number | undefined;
+  private readonly vecReturns = new Map<KStmt, readonly KExpr[]>();
   private changed = false;
   private final = false;
   private usesThread = false;
@@ -256,11 +293,13 @@ class FunctionTyper {
     for (let round = 0; round < 10; round++) {
       this.changed = false;
       this.returnType = undefined;
+      this.returnWidth = undefined;
       this.stmts(fn.body);
       if (!this.changed) break;
     }
     this.final = true;
     this.returnType = undefined;
+    this.returnWidth = undefined;
     this.stmts(fn.body);
     return {
       id,
@@ -269,6 +308,8 @@ class FunctionTyper {
       exprTypes: this.exprTypes,
       symTypes: this.symTypes,
       returnType: this.returnType ?? 'float',
+      returnWidth: this.returnWidth ?? 1,
+      vecReturns: this.vecReturns,
       targets: this.targets,
       usesThread: this.usesThread,
     };
@@ -302,7 +343,7 @@ class FunctionTyper {
         if (s.op === '=') t = v;
         else if (s.op === '/=' || s.op === '**=') t = 'float';
         else if (s.op === '%=') t = binaryType('%', cur, v, nonZeroIntDivisor(s.value, this.ctx.constants));
-        else t = binaryType(s.op[0] as BinaryOp, cur, v, false);
+        else t = binaryType(assignOperator(s.op), cur, v, false);
         this.bind(s.sym, t);
         break;
       }
@@ -323,8 +364,23 @@ class FunctionTyper {
         this.stmts(s.body);
         break;
       case 'return': {
-        const t = this.value(s.value);
-        this.returnType = this.returnType === undefined ? t : join(this.returnType, t);
+        const items = this.returnItems(s);
+        let t: ScalarType | undefined;
+        for (const item of items) {
+          const it = this.value(item);
+          t = t === undefined ? it : join(t, it);
+        }
+        this.returnType = this.returnType === undefined ? t : join(this.returnType, t!);
+        const width = items.length;
+        if (this.returnWidth !== undefined && this.returnWidth !== width) {
+          this.fail(
+            s.pos,
+            `this returns ${width === 1 ? 'a number' : `${width} numbers`} but another return gives ` +
+              `${this.returnWidth === 1 ? 'a number' : `${this.returnWidth} numbers`}; every return must give the same`,
+          );
+        }
+        this.returnWidth = width;
+        if (width > 1 && this.final) this.vecReturns.set(s, items);
         break;
       }
       case 'call':
@@ -333,6 +389,41 @@ class FunctionTyper {
       default:
         break;
     }
+  }
+
+  private readonly rowReads = new Map<KStmt, KExpr[]>();
+
+  /**
+   * The values a `return` gives: its value, the items of an array literal, or for a row of a vector array
+   * (`return a[i]` with `a` an Array1D(n) argument) the n reads `a[i][0..n-1]`.
+   */
+  private returnItems(s: Extract<KStmt, { k: 'return' }>): readonly KExpr[] {
+    if (s.items) return s.items;
+    const v = s.value;
+    if (v.k !== 'index') return [v];
+    const p = this.params[v.sym.paramIndex];
+    if (p === undefined || p.kind !== 'array' || v.indices.length !== p.dims - 1) return [v];
+    if (p.width === 0) {
+      this.fail(
+        v.pos,
+        `'${v.sym.name}' is read with ${v.indices.length} index(es), which gives a row of its last dimension; ` +
+          'a kernel may return a row only of 2, 3 or 4 numbers (GPU.js Array1D(n) / Array2D(n) arguments)',
+      );
+    }
+    let reads = this.rowReads.get(s);
+    if (reads === undefined || reads.length !== p.width) {
+      reads = [];
+      for (let c = 0; c < p.width; c++) {
+        reads.push({
+          k: 'index',
+          sym: v.sym,
+          indices: [...v.indices, { k: 'num', value: c, int: true, pos: v.pos }],
+          pos: v.pos,
+        });
+      }
+      this.rowReads.set(s, reads);
+    }
+    return reads;
   }
 
   /** Types an expression whose value is used as a number or stored. */
@@ -402,6 +493,10 @@ class FunctionTyper {
         if (e.op === '!') {
           this.cond(e.arg);
           return 'bool';
+        }
+        if (e.op === '~') {
+          this.value(e.arg);
+          return 'int';
         }
         return numeric(this.value(e.arg));
       }
