@@ -123,7 +123,7 @@ export class Adam extends AdamBase {
         weightDecay: 0,
         amsgrad: false,
         maximize: false,
-        ...ownOnly(options),
+        ...ownOnly('Adam', options),
       },
       CHECKS,
     );
@@ -153,7 +153,7 @@ export class AdamW extends AdamBase {
         weightDecay: 1e-2,
         amsgrad: false,
         maximize: false,
-        ...ownOnly(options),
+        ...ownOnly('AdamW', options),
       },
       CHECKS,
     );
