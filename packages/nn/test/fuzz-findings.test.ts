@@ -170,7 +170,7 @@ describe('schedulers', () => {
     expect(() => s.loadStateDict(undefined as never)).toThrow(ArgumentError);
     expect(() => s.loadStateDict(Object.create({ lastEpoch: 2, lastLr: [0.1] }))).toThrow(ArgumentError);
     // biome-ignore lint/suspicious/noSparseArray: the hole is the test
-    expect(() => s.loadStateDict({ lastEpoch: 2, lastLr: [,] as number[] })).toThrow(/'lastLr'/);
+    expect(() => s.loadStateDict({ lastEpoch: 2, lastLr: [,] as unknown as number[] })).toThrow(/'lastLr'/);
     s.loadStateDict({ lastEpoch: 2, lastLr: [0.05] });
     expect(s.getLastLr()).toEqual([0.05]);
   });
@@ -242,6 +242,6 @@ describe('TensorDataset.getBatch', () => {
     expect(() => ds.getBatch(undefined as never)).toThrow(ArgumentError);
     expect(() => ds.getBatch([0.5])).toThrow(DomainError);
     // biome-ignore lint/suspicious/noSparseArray: the hole is the test
-    expect(() => ds.getBatch([0, , 1])).toThrow(DomainError);
+    expect(() => ds.getBatch([0, , 1] as number[])).toThrow(DomainError);
   });
 });

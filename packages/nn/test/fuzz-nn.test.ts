@@ -367,7 +367,7 @@ function acceptError(where: string, e: unknown, fsErrors = false): void {
   if (e instanceof GradkitError || e instanceof HostileError) return;
   if (fsErrors && e instanceof Error && typeof (e as { code?: unknown }).code === 'string') {
     // A Node file-system error (ENOENT, EISDIR, ...): documented to pass through as it is.
-    if (/^E[A-Z]+$/.test((e as { code: string }).code)) return;
+    if (/^E[A-Z]+$/.test((e as unknown as { code: string }).code)) return;
   }
   const err = e as Error;
   throw new Error(`${where} threw ${err?.name ?? typeof e}: ${err?.message ?? String(e)}`);

@@ -113,7 +113,7 @@ describe('gradcheck / gradgradcheck', () => {
   it('refuse inputs that are not an array of numbers (holes included)', () => {
     expect(() => gradcheck(square, 3 as never)).toThrow(ArgumentError);
     // biome-ignore lint/suspicious/noSparseArray: the hole is the test
-    expect(() => gradcheck(square, [1, , 2])).toThrow(/inputs\[1\]/);
+    expect(() => gradcheck(square, [1, , 2] as number[])).toThrow(/inputs\[1\]/);
   });
 
   it('refuse options out of range instead of returning a NaN report', () => {
