@@ -104,7 +104,12 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
  *
  * @throws ShapeError for tensors with fewer than 2 dimensions
  */
-export function fans(t: Tensor, op = 'fans'): { fanIn: number; fanOut: number } {
+export function fans(t: Tensor): { fanIn: number; fanOut: number } {
+  return fansOf(t, 'init.fans');
+}
+
+function fansOf(t: Tensor, op: string): { fanIn: number; fanOut: number } {
+  checkTensor(op, 't', t);
   if (t.ndim < 2) {
     throw new ShapeError(
       op,
@@ -194,7 +199,7 @@ export function xavierUniform_(t: Tensor, options?: XavierOptions): Tensor {
   const op = 'init.xavierUniform_';
   checkTensor(op, 't', t);
   const gain = xavierGain(op, options);
-  const { fanIn, fanOut } = fans(t, op);
+  const { fanIn, fanOut } = fansOf(t, op);
   const bound = gain * Math.sqrt(6 / (fanIn + fanOut));
   return uniform_(t, -bound, bound, pickGenerator(options));
 }
@@ -208,7 +213,7 @@ export function xavierNormal_(t: Tensor, options?: XavierOptions): Tensor {
   const op = 'init.xavierNormal_';
   checkTensor(op, 't', t);
   const gain = xavierGain(op, options);
-  const { fanIn, fanOut } = fans(t, op);
+  const { fanIn, fanOut } = fansOf(t, op);
   return normal_(t, 0, gain * Math.sqrt(2 / (fanIn + fanOut)), pickGenerator(options));
 }
 
@@ -258,7 +263,7 @@ function kaimingStd(op: string, t: Tensor, options: KaimingOptions | undefined):
     throw new ArgumentError(op, `option 'mode' must be 'fanIn' or 'fanOut', got ${describeValue(mode)}`);
   }
   const nonlinearity = Object.hasOwn(o, 'nonlinearity') ? o.nonlinearity! : 'leaky_relu';
-  const { fanIn, fanOut } = fans(t, op);
+  const { fanIn, fanOut } = fansOf(t, op);
   const fan = mode === 'fanIn' ? fanIn : fanOut;
   if (fan === 0)
     throw new ShapeError(op, `cannot initialise a tensor with zero elements (shape ${formatShape(t.shape)})`);

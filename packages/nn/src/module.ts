@@ -111,6 +111,12 @@ export abstract class Module {
 
   /** This module and every module below it, each once, with dotted names ('' for this one). */
   namedModules(prefix = ''): Array<[string, Module]> {
+    if (typeof prefix !== 'string') {
+      throw new ArgumentError(
+        'Module.namedModules',
+        `argument 'prefix' must be a string, got ${describeValue(prefix)}`,
+      );
+    }
     const out: Array<[string, Module]> = [];
     const seen = new Set<Module>();
     const walk = (m: Module, name: string): void => {

@@ -1,4 +1,5 @@
-import { ArgumentError, DtypeError, type Value, value, valueGrad } from '@gradkit/autograd';
+import { ArgumentError, DomainError, DtypeError, Value, value, valueGrad } from '@gradkit/autograd';
+import { checkOptionKeys, describeValue, ownValue } from '@gradkit/kernels';
 
 /** Options of {@link gradcheck} and {@link gradgradcheck}; the defaults are PyTorch's. */
 export interface GradcheckOptions {
@@ -56,16 +57,35 @@ export class GradcheckFailure extends Error {
   readonly report: GradcheckReport;
   /** @param what - the check's name; @param report - its failed report */
   constructor(what: string, report: GradcheckReport) {
+    if (typeof what !== 'string') {
+      throw new ArgumentError(
+        'GradcheckFailure',
+        `argument 'what' must be a string, got ${describeValue(what)}`,
+      );
+    }
     super(`${what}: ${describeWorst(report)}`);
     this.name = 'GradcheckFailure';
     this.report = report;
   }
 }
 
-/** A one-line description of a report's worst element. */
+/**
+ * A one-line description of a report's worst element.
+ *
+ * @throws ArgumentError when `report` is not an object, or its `worst` is neither undefined nor an object
+ */
 export function describeWorst(report: GradcheckReport): string {
-  const w = report.worst;
+  if (report === null || typeof report !== 'object') {
+    throw new ArgumentError(
+      'describeWorst',
+      `argument 'report' must be a report, got ${describeValue(report)}`,
+    );
+  }
+  const w = ownValue(report, 'worst') as GradcheckWorst | undefined;
   if (w === undefined) return 'nothing to compare';
+  if (w === null || typeof w !== 'object') {
+    throw new ArgumentError('describeWorst', `'report.worst' must be an object, got ${describeValue(w)}`);
+  }
   return (
     `${report.ok ? 'ok' : 'FAILED'}: worst at input ${w.input} element ${w.element} output ${w.output}: ` +
     `analytical ${w.analytical}, numerical ${w.numerical}, |diff| ${w.absError} ` +
@@ -89,22 +109,158 @@ export interface JacobianProblem {
   analyticalRow(o: number): ArrayLike<number>[];
 }
 
-/** Runs the finite-difference comparison for a {@link JacobianProblem}. */
+const OPTION_KEYS = ['eps', 'atol', 'rtol', 'dtype', 'raiseException', 'seed'];
+
+/** The checked options of a gradient check (own keys only), with PyTorch's defaults. */
+export interface CheckedOptions {
+  /** Finite-difference step. */
+  eps: number;
+  /** Absolute tolerance. */
+  atol: number;
+  /** Relative tolerance. */
+  rtol: number;
+  /** Precision asked for. */
+  dtype: 'float64' | 'float32';
+  /** Throw a GradcheckFailure on failure. */
+  raiseException: boolean;
+  /** Seed of the random directions. */
+  seed: number;
+}
+
+/**
+ * @internal Reads and checks {@link GradcheckOptions}.
+ *
+ * @throws ArgumentError for an unknown key or a value of the wrong type; DomainError for eps not finite and
+ *   positive, atol/rtol not finite and non-negative
+ */
+export function readOptions(op: string, opts: unknown): CheckedOptions {
+  checkOptionKeys(op, 'opts', opts, OPTION_KEYS);
+  const o = (opts ?? {}) as object;
+  const num = (key: string, fallback: number, positive: boolean): number => {
+    const v = ownValue(o, key) ?? fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (positive && v === 0)) {
+      throw new DomainError(
+        op,
+        `option '${key}' must be a finite ${positive ? 'positive' : 'non-negative'} number, got ${describeValue(v)}`,
+      );
+    }
+    return v;
+  };
+  const eps = num('eps', 1e-6, true);
+  const atol = num('atol', 1e-5, false);
+  const rtol = num('rtol', 1e-3, false);
+  const dtype = ownValue(o, 'dtype') ?? 'float64';
+  if (dtype !== 'float64' && dtype !== 'float32') {
+    throw new DtypeError(op, `option 'dtype' must be 'float64' or 'float32', got ${describeValue(dtype)}`);
+  }
+  const raiseException = ownValue(o, 'raiseException') ?? false;
+  if (typeof raiseException !== 'boolean') {
+    throw new ArgumentError(
+      op,
+      `option 'raiseException' must be a boolean, got ${describeValue(raiseException)}`,
+    );
+  }
+  const seed = ownValue(o, 'seed') ?? 0;
+  if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) {
+    throw new ArgumentError(op, `option 'seed' must be an integer, got ${describeValue(seed)}`);
+  }
+  return { eps, atol, rtol, dtype, raiseException, seed };
+}
+
+function requireFunction(op: string, arg: string, f: unknown): void {
+  if (typeof f !== 'function') {
+    throw new ArgumentError(op, `argument '${arg}' must be a function, got ${describeValue(f)}`);
+  }
+}
+
+/** Reads what `problem.evaluate()` returned: an array or typed array of numbers. */
+function outputsOf(op: string, out: unknown, expected: number | undefined): number[] {
+  if (!Array.isArray(out) && !(ArrayBuffer.isView(out) && !(out instanceof DataView))) {
+    throw new ArgumentError(
+      op,
+      `problem.evaluate() must return an array of numbers, got ${describeValue(out)}`,
+    );
+  }
+  const values = Array.from(out as ArrayLike<unknown>);
+  if (expected !== undefined && values.length !== expected) {
+    throw new ArgumentError(op, `problem.evaluate() returned ${values.length} outputs, then ${expected}`);
+  }
+  values.forEach((v, k) => {
+    if (typeof v !== 'number') {
+      throw new ArgumentError(op, `problem.evaluate() output ${k} is ${describeValue(v)}, not a number`);
+    }
+  });
+  return values as number[];
+}
+
+/**
+ * Runs the finite-difference comparison for a {@link JacobianProblem}.
+ *
+ * @throws ArgumentError when the problem is malformed (not an object, a missing method, a count that is not
+ *   a non-negative integer, outputs or Jacobian rows of the wrong kind or length), and for bad options as
+ *   {@link gradcheck}
+ */
 export function checkJacobian(problem: JacobianProblem, opts: GradcheckOptions = {}): GradcheckReport {
-  const eps = opts.eps ?? 1e-6;
-  const atol = opts.atol ?? 1e-5;
-  const rtol = opts.rtol ?? 1e-3;
-  const outSize = problem.evaluate().length;
-  const rows = Array.from({ length: outSize }, (_, o) => problem.analyticalRow(o));
+  return jacobianReport('checkJacobian', problem, readOptions('checkJacobian', opts));
+}
+
+/** @internal {@link checkJacobian} with checked options, naming `op` in its errors. */
+export function jacobianReport(
+  op: string,
+  problem: JacobianProblem,
+  options: CheckedOptions,
+): GradcheckReport {
+  const { eps, atol, rtol } = options;
+  if (problem === null || typeof problem !== 'object') {
+    throw new ArgumentError(op, `argument 'problem' must be an object, got ${describeValue(problem)}`);
+  }
+  for (const m of ['inputSize', 'evaluate', 'get', 'set', 'analyticalRow'] as const) {
+    requireFunction(op, `problem.${m}`, problem[m]);
+  }
+  const count = (what: string, v: unknown): number => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+      throw new ArgumentError(op, `${what} must be a non-negative integer, got ${describeValue(v)}`);
+    }
+    return v;
+  };
+  const inputCount = count('problem.inputCount', problem.inputCount);
+  const sizes = Array.from({ length: Math.min(inputCount, 2 ** 24) }, (_, i) =>
+    count(`problem.inputSize(${i})`, problem.inputSize(i)),
+  );
+  if (sizes.length !== inputCount)
+    throw new ArgumentError(op, `problem.inputCount ${inputCount} is too large`);
+  const outSize = outputsOf(op, problem.evaluate(), undefined).length;
+  const rows = Array.from({ length: outSize }, (_, o) => {
+    const row: unknown = problem.analyticalRow(o);
+    if (!Array.isArray(row) || row.length !== inputCount) {
+      throw new ArgumentError(
+        op,
+        `problem.analyticalRow(${o}) must return one array per input (${inputCount}), got ${describeValue(row)}`,
+      );
+    }
+    return [...row].map((r: unknown, i) => {
+      const ok = Array.isArray(r) || (ArrayBuffer.isView(r) && !(r instanceof DataView));
+      if (!ok || (r as ArrayLike<unknown>).length !== sizes[i]) {
+        throw new ArgumentError(
+          op,
+          `problem.analyticalRow(${o})[${i}] must hold ${sizes[i]} numbers, got ${describeValue(r)}`,
+        );
+      }
+      return Array.from(r as ArrayLike<unknown>, (v) => (typeof v === 'number' ? v : Number.NaN));
+    });
+  });
   let worst: GradcheckWorst | undefined;
   let checked = 0;
-  for (let i = 0; i < problem.inputCount; i++) {
-    for (let j = 0; j < problem.inputSize(i); j++) {
+  for (let i = 0; i < inputCount; i++) {
+    for (let j = 0; j < sizes[i]!; j++) {
       const x0 = problem.get(i, j);
+      if (typeof x0 !== 'number') {
+        throw new ArgumentError(op, `problem.get(${i}, ${j}) returned ${describeValue(x0)}, not a number`);
+      }
       problem.set(i, j, x0 + eps);
-      const plus = Array.from(problem.evaluate());
+      const plus = outputsOf(op, problem.evaluate(), outSize);
       problem.set(i, j, x0 - eps);
-      const minus = Array.from(problem.evaluate());
+      const minus = outputsOf(op, problem.evaluate(), outSize);
       problem.set(i, j, x0);
       for (let o = 0; o < outSize; o++) {
         const numerical = (plus[o]! - minus[o]!) / (2 * eps);
@@ -122,16 +278,17 @@ export function checkJacobian(problem: JacobianProblem, opts: GradcheckOptions =
   return { ok: worst === undefined || worst.excess <= 0, worst, checked, eps, atol, rtol };
 }
 
-function requireFloat64(what: string, opts: GradcheckOptions): void {
-  if ((opts.dtype ?? 'float64') !== 'float64') {
+function requireFloat64(what: string, opts: CheckedOptions): void {
+  if (opts.dtype !== 'float64') {
     throw new DtypeError(
       what,
-      `inputs must be float64, got ${opts.dtype}: float32 finite differences with eps ${opts.eps ?? 1e-6} are dominated by rounding`,
+      `inputs must be float64, got ${opts.dtype}: float32 finite differences with eps ${opts.eps} are dominated by rounding`,
     );
   }
 }
 
-function finish(what: string, report: GradcheckReport, opts: GradcheckOptions): GradcheckReport {
+/** @internal Throws a GradcheckFailure for a failed report when asked to. */
+export function finish(what: string, report: GradcheckReport, opts: CheckedOptions): GradcheckReport {
   if (!report.ok && opts.raiseException) throw new GradcheckFailure(what, report);
   return report;
 }
@@ -142,43 +299,69 @@ function finish(what: string, report: GradcheckReport, opts: GradcheckOptions): 
  * `|analytical - numerical| <= atol + rtol * |numerical|`.
  *
  * @returns a report with the worst element
- * @throws DtypeError when `opts.dtype` is not float64
+ * @throws DtypeError when `opts.dtype` is not float64; ArgumentError when `fn` is not a function or does not
+ *   return a Value, `inputs` is not an array of numbers (NaN and holes refused), or an option is unknown or
+ *   of the wrong type; DomainError for eps, atol or rtol out of range
  */
 export function gradcheck(
   fn: (...xs: Value[]) => Value,
   inputs: readonly number[],
   opts: GradcheckOptions = {},
 ): GradcheckReport {
-  requireFloat64('gradcheck', opts);
-  checkInputs('gradcheck', inputs);
-  const xs = [...inputs];
+  return scalarCheck('gradcheck', fn, inputs, readOptions('gradcheck', opts));
+}
+
+function scalarCheck(
+  op: string,
+  fn: (...xs: Value[]) => Value,
+  inputs: readonly number[],
+  options: CheckedOptions,
+): GradcheckReport {
+  requireFloat64(op, options);
+  requireFunction(op, 'fn', fn);
+  const xs = checkInputs(op, inputs);
+  const call = (leaves: Value[]): Value => {
+    const out: unknown = fn(...leaves);
+    if (!(out instanceof Value)) {
+      throw new ArgumentError(op, `'fn' must return a Value, got ${describeValue(out)}`);
+    }
+    return out;
+  };
   const problem: JacobianProblem = {
     inputCount: xs.length,
     inputSize: () => 1,
-    evaluate: () => [fn(...xs.map((x) => value(x))).item()],
+    evaluate: () => [call(xs.map((x) => value(x))).item()],
     get: (i) => xs[i]!,
     set: (i, _j, v) => {
       xs[i] = v;
     },
     analyticalRow: () => {
       const leaves = xs.map((x) => value(x));
-      const out = fn(...leaves);
+      const out = call(leaves);
       out.backward();
       return leaves.map((l) => [l.grad]);
     },
   };
-  return finish('gradcheck', checkJacobian(problem, opts), opts);
+  return finish(op, jacobianReport(op, problem, options), options);
 }
 
-function checkInputs(what: string, inputs: readonly number[]): void {
-  inputs.forEach((x, i) => {
+function checkInputs(what: string, inputs: unknown): number[] {
+  if (!Array.isArray(inputs)) {
+    throw new ArgumentError(
+      what,
+      `argument 'inputs' must be an array of numbers, got ${describeValue(inputs)}`,
+    );
+  }
+  const xs = [...inputs];
+  xs.forEach((x, i) => {
     if (typeof x !== 'number' || Number.isNaN(x)) {
       throw new ArgumentError(
         what,
-        `argument 'inputs[${i}]' must be a number that is not NaN, got ${String(x)}`,
+        `argument 'inputs[${i}]' must be a number that is not NaN, got ${describeValue(x)}`,
       );
     }
   });
+  return xs;
 }
 
 /**
@@ -191,18 +374,25 @@ export function gradgradcheck(
   inputs: readonly number[],
   opts: GradcheckOptions = {},
 ): GradcheckReport {
-  requireFloat64('gradgradcheck', opts);
-  checkInputs('gradgradcheck', inputs);
-  let s = (opts.seed ?? 0) >>> 0 || 0x9e3779b9;
-  const v = inputs.map(() => {
+  const op = 'gradgradcheck';
+  const options = readOptions(op, opts);
+  requireFloat64(op, options);
+  requireFunction(op, 'fn', fn);
+  const xs = checkInputs(op, inputs);
+  let s = options.seed >>> 0 || 0x9e3779b9;
+  const v = xs.map(() => {
     s ^= s << 13;
     s ^= s >>> 17;
     s ^= s << 5;
     return ((s >>> 0) / 2 ** 32) * 2 - 1;
   });
-  const vjp = (...xs: Value[]): Value => {
-    const grads = valueGrad(fn(...xs), xs);
-    return grads.reduce<Value>((acc, g, i) => acc.add(g.mul(v[i]!)), grads[0]!.mul(0));
+  const vjp = (...leaves: Value[]): Value => {
+    const out: unknown = fn(...leaves);
+    if (!(out instanceof Value)) {
+      throw new ArgumentError(op, `'fn' must return a Value, got ${describeValue(out)}`);
+    }
+    const grads = valueGrad(out, leaves);
+    return grads.reduce<Value>((acc, g, i) => acc.add(g.mul(v[i]!)), value(0));
   };
-  return finish('gradgradcheck', gradcheck(vjp, inputs, { ...opts, raiseException: false }), opts);
+  return finish(op, scalarCheck(op, vjp, xs, { ...options, raiseException: false }), options);
 }

@@ -1,4 +1,5 @@
 import { ArgumentError } from '@gradkit/autograd';
+import { checkOptionKeys, describeValue, ownValue } from '@gradkit/kernels';
 
 /** The seed used by {@link propertyConfig} when `GRADKIT_SEED` is not set and no seed is given. */
 export const DEFAULT_SEED = 0x5eed_2024;
@@ -43,16 +44,25 @@ function envSeed(): number | undefined {
  *
  * @param opts - number of runs (default 100) and an optional fixed seed
  * @returns `{ seed, numRuns }`
- * @throws ArgumentError when `numRuns` is not a positive integer, or `GRADKIT_SEED` is not an integer
+ * @throws ArgumentError when `opts` has an unknown key, `numRuns` is not a positive integer, `seed` is not an
+ *   integer, or `GRADKIT_SEED` is not an integer
  */
 export function propertyConfig(opts: PropertyConfigOptions = {}): PropertyConfig {
-  const numRuns = opts.numRuns ?? 100;
-  if (!Number.isSafeInteger(numRuns) || numRuns < 1) {
+  checkOptionKeys('propertyConfig', 'opts', opts, ['numRuns', 'seed']);
+  const numRuns = ownValue(opts, 'numRuns') ?? 100;
+  if (typeof numRuns !== 'number' || !Number.isSafeInteger(numRuns) || numRuns < 1) {
     throw new ArgumentError(
       'propertyConfig',
-      `argument 'numRuns' must be a positive integer, got ${numRuns}`,
+      `argument 'numRuns' must be a positive integer, got ${describeValue(numRuns)}`,
     );
   }
-  const seed = opts.seed ?? envSeed() ?? DEFAULT_SEED;
+  const given = ownValue(opts, 'seed');
+  if (given !== undefined && (typeof given !== 'number' || !Number.isSafeInteger(given))) {
+    throw new ArgumentError(
+      'propertyConfig',
+      `option 'seed' must be an integer, got ${describeValue(given)}`,
+    );
+  }
+  const seed = given ?? envSeed() ?? DEFAULT_SEED;
   return { seed, numRuns };
 }

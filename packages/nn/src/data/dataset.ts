@@ -1,5 +1,5 @@
 import { checkTensor, formatShape, index, indexSelect, slice, type Tensor } from '@gradkit/autograd';
-import { ArgumentError, DomainError, ShapeError } from '@gradkit/kernels';
+import { ArgumentError, DomainError, describeValue, ShapeError } from '@gradkit/kernels';
 
 /**
  * What a {@link DataLoader} draws batches from: a number of samples and a way to fetch several at once.
@@ -74,7 +74,7 @@ export class TensorDataset<T extends Tensor[] = Tensor[]> implements BatchDatase
     if (typeof i !== 'number' || !Number.isInteger(i) || i < -n || i >= n) {
       throw new DomainError(
         'TensorDataset.get',
-        `index ${String(i)} is not an integer in ${-n}…${n - 1} (the dataset has ${n} samples)`,
+        `index ${typeof i === 'number' ? String(i) : describeValue(i)} is not an integer in ${-n}…${n - 1} (the dataset has ${n} samples)`,
       );
     }
     return this.tensors.map((t) => index(t, [i])) as T;
@@ -83,16 +83,35 @@ export class TensorDataset<T extends Tensor[] = Tensor[]> implements BatchDatase
   /**
    * The samples at `indices`, one tensor per dataset tensor with `indices.length` rows.
    *
-   * @throws DomainError when an index is out of range (from `indexSelect`)
+   * @param indices - an Int32Array (what a DataLoader passes) or an array of integers
+   * @throws ArgumentError when `indices` is neither; DomainError when an index is out of range
    */
-  getBatch(indices: Int32Array): T {
-    const m = indices.length;
-    const start = indices[0]!;
+  getBatch(indices: Int32Array | readonly number[]): T {
+    const idx = indices instanceof Int32Array ? indices : rowIndices('TensorDataset.getBatch', indices);
+    const m = idx.length;
+    const start = idx[0]!;
     let consecutive = m > 0;
-    for (let k = 1; k < m && consecutive; k++) consecutive = indices[k] === start + k;
+    for (let k = 1; k < m && consecutive; k++) consecutive = idx[k] === start + k;
     if (consecutive && start >= 0 && start + m <= this.length) {
       return this.tensors.map((t) => slice(t, 0, start, start + m)) as T;
     }
-    return this.tensors.map((t) => indexSelect(t, 0, indices)) as T;
+    return this.tensors.map((t) => indexSelect(t, 0, idx)) as T;
   }
+}
+
+/** Checks an array of row indices and converts it to an Int32Array. */
+function rowIndices(op: string, indices: unknown): Int32Array {
+  if (!Array.isArray(indices)) {
+    throw new ArgumentError(
+      op,
+      `argument 'indices' must be an Int32Array or an array of integers, got ${describeValue(indices)}`,
+    );
+  }
+  const list = [...indices];
+  list.forEach((i, k) => {
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < -(2 ** 31) || i >= 2 ** 31) {
+      throw new DomainError(op, `indices[${k}] is ${describeValue(i)}, not a row index`);
+    }
+  });
+  return Int32Array.from(list);
 }

@@ -1,4 +1,11 @@
-import { DomainError, type FusedFunction, fuse, type Tensor, whereValue } from '@gradkit/autograd';
+import {
+  checkTensor,
+  DomainError,
+  type FusedFunction,
+  fuse,
+  type Tensor,
+  whereValue,
+} from '@gradkit/autograd';
 import { checkOptionKeys, describeValue } from '@gradkit/kernels';
 import { Module } from '../module.js';
 
@@ -6,7 +13,7 @@ import { Module } from '../module.js';
 export class ReLU extends Module {
   /** Applies ReLU elementwise. */
   forward(x: Tensor): Tensor {
-    return x.relu();
+    return checkTensor('ReLU.forward', 'x', x).relu();
   }
 }
 
@@ -14,7 +21,7 @@ export class ReLU extends Module {
 export class Sigmoid extends Module {
   /** Applies the logistic sigmoid elementwise. */
   forward(x: Tensor): Tensor {
-    return x.sigmoid();
+    return checkTensor('Sigmoid.forward', 'x', x).sigmoid();
   }
 }
 
@@ -22,7 +29,7 @@ export class Sigmoid extends Module {
 export class Tanh extends Module {
   /** Applies tanh elementwise. */
   forward(x: Tensor): Tensor {
-    return x.tanh();
+    return checkTensor('Tanh.forward', 'x', x).tanh();
   }
 }
 

@@ -1,4 +1,4 @@
-import { allocate, DomainError, defaultGenerator, Generator, Tensor } from '@gradkit/autograd';
+import { allocate, checkTensor, DomainError, defaultGenerator, Generator, Tensor } from '@gradkit/autograd';
 import { checkOptionKeys, describeValue } from '@gradkit/kernels';
 import { Module } from '../module.js';
 
@@ -35,6 +35,7 @@ export class Dropout extends Module {
 
   /** x times a fresh random mask in training mode; x itself in evaluation mode or when p = 0. */
   forward(x: Tensor): Tensor {
+    checkTensor('Dropout.forward', 'x', x);
     if (!this.training || this.p === 0) return x;
     const mask = allocate(x.dtype, x.size);
     if (this.p < 1) {

@@ -70,14 +70,14 @@ export class Embedding extends Module {
    */
   forward(indices: Tensor | readonly number[] | Int32Array): Tensor {
     const op = 'Embedding.forward';
-    const shape = indices instanceof Tensor ? [...indices.shape] : [indices.length];
-    const flat: ArrayLike<number> = indices instanceof Tensor ? indices.data : indices;
     if (!(indices instanceof Tensor) && !Array.isArray(indices) && !(indices instanceof Int32Array)) {
       throw new ArgumentError(
         op,
         `argument 'indices' must be a Tensor or an array of integers, got ${describeValue(indices)}`,
       );
     }
+    const shape = indices instanceof Tensor ? [...indices.shape] : [indices.length];
+    const flat: ArrayLike<number> = indices instanceof Tensor ? indices.data : indices;
     const idx = new Int32Array(flat.length);
     for (let i = 0; i < flat.length; i++) {
       const v = flat[i]!;

@@ -1,5 +1,6 @@
 import {
   ArgumentError,
+  checkTensor,
   type DType,
   formatShape,
   ones,
@@ -75,6 +76,7 @@ export class LayerNorm extends Module {
 
   /** Normalises `x` over its trailing `normalizedShape` dimensions. */
   forward(x: Tensor): Tensor {
+    checkTensor('LayerNorm.forward', 'x', x);
     const k = this.normalizedShape.length;
     const tail = x.shape.slice(x.ndim - k);
     if (x.ndim < k || tail.some((d, i) => d !== this.normalizedShape[i])) {

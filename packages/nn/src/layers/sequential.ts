@@ -1,4 +1,4 @@
-import { ArgumentError, type Tensor } from '@gradkit/autograd';
+import { ArgumentError, checkTensor, type Tensor } from '@gradkit/autograd';
 import { describeValue } from '@gradkit/kernels';
 import { Module } from '../module.js';
 
@@ -25,8 +25,15 @@ export class Sequential extends Module {
     return this.#layers.length;
   }
 
-  /** The layer at position `i` (negative counts from the end). */
+  /**
+   * The layer at position `i` (negative counts from the end), undefined past either end.
+   *
+   * @throws ArgumentError when `i` is not an integer
+   */
   at(i: number): Module | undefined {
+    if (typeof i !== 'number' || !Number.isInteger(i)) {
+      throw new ArgumentError('Sequential.at', `argument 'i' must be an integer, got ${describeValue(i)}`);
+    }
     return this.#layers.at(i);
   }
 
@@ -45,7 +52,7 @@ export class Sequential extends Module {
 
   /** Each layer's forward, in order. */
   forward(x: Tensor): Tensor {
-    let y = x;
+    let y = checkTensor('Sequential.forward', 'x', x);
     for (const m of this.#layers) y = m.forward(y);
     return y;
   }

@@ -63,7 +63,7 @@ const CHECKS = {
 };
 
 /** PyTorch's Adam/AdamW defaults (they differ only in weight decay), overridden by the user's own options. */
-function adamDefaults(weightDecay: number, options: Partial<AdamHyper>): AdamHyper {
+function adamDefaults(op: string, weightDecay: number, options: Partial<AdamHyper>): AdamHyper {
   const defaults: AdamHyper = {
     lr: 1e-3,
     betas: [0.9, 0.999],
@@ -72,7 +72,7 @@ function adamDefaults(weightDecay: number, options: Partial<AdamHyper>): AdamHyp
     amsgrad: false,
     maximize: false,
   };
-  return { ...defaults, ...ownOnly(options) };
+  return { ...defaults, ...ownOnly(op, options) };
 }
 
 abstract class AdamBase extends Optimizer<AdamHyper> {
@@ -126,7 +126,7 @@ export class Adam extends AdamBase {
    * @throws ArgumentError / DomainError for unknown keys or out-of-range values (betas outside [0, 1), …)
    */
   constructor(params: Params<AdamHyper>, options: Partial<AdamHyper> = {}) {
-    super('Adam', params, adamDefaults(0, options), CHECKS);
+    super('Adam', params, adamDefaults('Adam', 0, options), CHECKS);
   }
 }
 
@@ -143,6 +143,6 @@ export class AdamW extends AdamBase {
    * @throws ArgumentError / DomainError for unknown keys or out-of-range values
    */
   constructor(params: Params<AdamHyper>, options: Partial<AdamHyper> = {}) {
-    super('AdamW', params, adamDefaults(1e-2, options), CHECKS);
+    super('AdamW', params, adamDefaults('AdamW', 1e-2, options), CHECKS);
   }
 }

@@ -2,6 +2,15 @@ import { ArgumentError, DomainError, markModified, Tensor } from '@gradkit/autog
 import { describeValue } from '@gradkit/kernels';
 
 function gradsOf(op: string, params: Iterable<Tensor> | Tensor): Tensor[] {
+  if (
+    !(params instanceof Tensor) &&
+    (params === null || typeof params !== 'object' || !(Symbol.iterator in params))
+  ) {
+    throw new ArgumentError(
+      op,
+      `argument 'params' must be a Tensor or an iterable of Tensors, got ${describeValue(params)}`,
+    );
+  }
   const list = params instanceof Tensor ? [params] : [...params];
   list.forEach((p, i) => {
     if (!(p instanceof Tensor))

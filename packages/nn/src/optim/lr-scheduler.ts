@@ -1,17 +1,17 @@
 import { ArgumentError, DomainError } from '@gradkit/autograd';
-import { checkOptionKeys, describeValue } from '@gradkit/kernels';
-import type { BaseHyper, Optimizer } from './optimizer.js';
+import { checkOptionKeys, describeValue, ownValue } from '@gradkit/kernels';
+import { type BaseHyper, Optimizer } from './optimizer.js';
 
-/** Reads option `key` (own keys only), or `fallback`; checks it with `valid`. */
+/** Reads option `key` (own keys only; `options` undefined reads as `{}`), or `fallback`; checks it with `valid`. */
 export function option<T>(
   op: string,
-  options: object,
+  options: object | undefined,
   key: string,
   fallback: T | undefined,
   valid: (v: unknown) => boolean,
   what: string,
 ): T {
-  const v = Object.hasOwn(options, key) ? (options as Record<string, unknown>)[key] : fallback;
+  const v = options !== undefined && Object.hasOwn(options, key) ? ownValue(options, key) : fallback;
   if (!valid(v)) {
     const Err = typeof v === 'number' ? DomainError : ArgumentError;
     throw new Err(op, `option '${key}' must be ${what}, got ${describeValue(v)}`);
@@ -41,7 +41,7 @@ export abstract class LRScheduler {
 
   /** @throws ArgumentError when `optimizer` has no parameter groups */
   protected constructor(op: string, optimizer: Optimizer<BaseHyper>) {
-    if (optimizer === null || typeof optimizer !== 'object' || !Array.isArray(optimizer.paramGroups)) {
+    if (!(optimizer instanceof Optimizer)) {
       throw new ArgumentError(
         op,
         `argument 'optimizer' must be an Optimizer, got ${describeValue(optimizer)}`,
@@ -86,22 +86,27 @@ export abstract class LRScheduler {
    */
   loadStateDict(sd: { lastEpoch: number; lastLr: number[] }): void {
     const op = 'LRScheduler.loadStateDict';
+    if (sd === null || typeof sd !== 'object') {
+      throw new ArgumentError(op, `argument 'stateDict' must be an object, got ${describeValue(sd)}`);
+    }
     checkOptionKeys(op, 'stateDict', sd, ['lastEpoch', 'lastLr']);
-    if (!Number.isSafeInteger(sd.lastEpoch) || sd.lastEpoch < 0) {
+    const lastEpoch = ownValue(sd, 'lastEpoch');
+    if (typeof lastEpoch !== 'number' || !Number.isSafeInteger(lastEpoch) || lastEpoch < 0) {
       throw new ArgumentError(
         op,
-        `'lastEpoch' must be a non-negative integer, got ${describeValue(sd.lastEpoch)}`,
+        `'lastEpoch' must be a non-negative integer, got ${describeValue(lastEpoch)}`,
       );
     }
+    const lastLr = ownValue(sd, 'lastLr');
     if (
-      !Array.isArray(sd.lastLr) ||
-      sd.lastLr.length !== this.optimizer.paramGroups.length ||
-      !sd.lastLr.every(finiteNumber)
+      !Array.isArray(lastLr) ||
+      lastLr.length !== this.optimizer.paramGroups.length ||
+      ![...lastLr].every(finiteNumber)
     ) {
       throw new ArgumentError(op, `'lastLr' must hold one finite number per parameter group`);
     }
-    this.lastEpoch = sd.lastEpoch;
-    this.#lastLr = [...sd.lastLr];
+    this.lastEpoch = lastEpoch;
+    this.#lastLr = [...lastLr];
   }
 
   /** The groups' current learning rates. */

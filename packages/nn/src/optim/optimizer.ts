@@ -54,7 +54,7 @@ export const isBoolean: HyperCheck = (v) => (typeof v === 'boolean' ? null : 'mu
 
 /** A pair of numbers in [0, 1). */
 export const betaPair: HyperCheck = (v) =>
-  Array.isArray(v) && v.length === 2 && v.every((b) => unitInterval(b) === null)
+  Array.isArray(v) && v.length === 2 && [...v].every((b) => unitInterval(b) === null)
     ? null
     : 'must be a pair [beta1, beta2] of numbers in [0, 1)';
 
@@ -127,6 +127,9 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
    */
   addParamGroup(group: ParamGroupInput<H>): void {
     const op = this.name;
+    if (group === null || typeof group !== 'object') {
+      throw new ArgumentError(op, `a param group must be an object, got ${describeValue(group)}`);
+    }
     checkOptionKeys(op, 'param group', group, ['params', ...Object.keys(this.#checks)]);
     const raw = Object.hasOwn(group, 'params') ? group.params : undefined;
     if (raw === undefined || raw === null || typeof raw !== 'object' || !(Symbol.iterator in raw)) {
@@ -248,9 +251,10 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
         `loaded state dict has ${Array.isArray(groups) ? groups.length : 'no'} parameter groups, the optimizer has ${this.paramGroups.length}`,
       );
     }
-    const byIndex = new Map<number, Tensor>();
+    const byIndex = new Map<number, [Tensor, number]>();
     const hypers: Array<Partial<H>> = [];
-    groups.forEach((g, gi) => {
+    // Spread first: forEach skips the holes of a sparse array, which would misalign the groups.
+    [...groups].forEach((g, gi) => {
       const mine = this.paramGroups[gi]!;
       const ids = g !== null && typeof g === 'object' && Object.hasOwn(g, 'params') ? g.params : undefined;
       if (!Array.isArray(ids) || ids.length !== mine.params.length) {
@@ -259,14 +263,14 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
           `loaded group ${gi} has a different number of parameters than the optimizer's`,
         );
       }
-      ids.forEach((id, k) => {
+      [...ids].forEach((id, k) => {
         if (!Number.isSafeInteger(id) || byIndex.has(id)) {
           throw new ArgumentError(
             op,
             `loaded group ${gi} has an invalid parameter index ${describeValue(id)}`,
           );
         }
-        byIndex.set(id, mine.params[k]!);
+        byIndex.set(id, [mine.params[k]!, gi]);
       });
       const { params: _ids, ...rest } = g;
       hypers.push(this.#validate(rest as unknown as Partial<H>, `loaded group ${gi}:`));
@@ -277,9 +281,10 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
     }
     const newState = new Map<Tensor, ParamState>();
     for (const key of Object.keys(rawState)) {
-      const p = byIndex.get(Number(key));
-      if (p === undefined)
+      const found = String(Number(key)) === key ? byIndex.get(Number(key)) : undefined;
+      if (found === undefined)
         throw new ArgumentError(op, `state for parameter index '${key}' that no group has`);
+      const [p, gi] = found;
       const entry = (rawState as Record<string, unknown>)[key];
       if (entry === null || typeof entry !== 'object') {
         throw new ArgumentError(op, `state of parameter ${key} must be an object`);
@@ -287,7 +292,15 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
       const copy: ParamState = {};
       for (const k of Object.keys(entry)) {
         const v = (entry as Record<string, unknown>)[k];
-        if (v instanceof Tensor) {
+        if (k === 'step') {
+          if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+            throw new ArgumentError(
+              op,
+              `state 'step' of parameter ${key} must be a non-negative integer, got ${describeValue(v)}`,
+            );
+          }
+          copy[k] = v;
+        } else if (v instanceof Tensor) {
           if (v.shape.length !== p.shape.length || v.shape.some((d, i) => d !== p.shape[i])) {
             throw new ShapeError(
               op,
@@ -299,9 +312,23 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
               ? v.data.slice()
               : (p.dtype === 'float32' ? Float32Array : Float64Array).from(v.data);
           copy[k] = new Tensor(data, p.shape);
-        } else if (typeof v === 'number' && Number.isFinite(v)) copy[k] = v;
-        else
-          throw new ArgumentError(op, `state '${k}' of parameter ${key} must be a Tensor or a finite number`);
+        } else {
+          throw new ArgumentError(
+            op,
+            `state '${k}' of parameter ${key} must be a Tensor, got ${describeValue(v)}`,
+          );
+        }
+      }
+      // Every entry a fresh state has (under the loaded hyperparameters) must be there, so that step()
+      // never reads a missing buffer.
+      const fresh = this.initState(p, { ...this.paramGroups[gi]!, ...hypers[gi]! });
+      for (const k of Object.keys(fresh)) {
+        if (!Object.hasOwn(copy, k)) {
+          throw new ArgumentError(
+            op,
+            `state of parameter ${key} lacks '${k}' (it has: ${Object.keys(copy).join(', ')})`,
+          );
+        }
       }
       newState.set(p, copy);
     }

@@ -1,7 +1,7 @@
 import { ArgumentError, DomainError, Tensor } from '@gradkit/autograd';
 import { checkOptionKeys, describeValue } from '@gradkit/kernels';
 import { finiteNumber, option } from './lr-scheduler.js';
-import type { BaseHyper, Optimizer } from './optimizer.js';
+import { type BaseHyper, Optimizer } from './optimizer.js';
 
 /** Options of {@link ReduceLROnPlateau} (PyTorch's names and defaults, camelCased). */
 export interface PlateauOptions {
@@ -69,7 +69,7 @@ export class ReduceLROnPlateau {
       'minLr',
       'eps',
     ]);
-    if (optimizer === null || typeof optimizer !== 'object' || !Array.isArray(optimizer.paramGroups)) {
+    if (!(optimizer instanceof Optimizer)) {
       throw new ArgumentError(
         op,
         `argument 'optimizer' must be an Optimizer, got ${describeValue(optimizer)}`,

@@ -82,7 +82,7 @@ export class RMSprop extends Optimizer<RMSpropHyper> {
         momentum: 0,
         centered: false,
         maximize: false,
-        ...ownOnly(options),
+        ...ownOnly('RMSprop', options),
       },
       {
         lr: atLeast(0),

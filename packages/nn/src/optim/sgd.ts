@@ -1,5 +1,5 @@
 import { ArgumentError, type Tensor } from '@gradkit/autograd';
-import { add, mul, sub, where } from '@gradkit/kernels';
+import { add, describeValue, mul, sub, where } from '@gradkit/kernels';
 import { FusedUpdate } from './fused-update.js';
 import {
   atLeast,
@@ -68,7 +68,7 @@ export class SGD extends Optimizer<SGDHyper> {
         weightDecay: 0,
         nesterov: false,
         maximize: false,
-        ...ownOnly(options),
+        ...ownOnly('SGD', options),
       },
       {
         lr: atLeast(0),
@@ -117,8 +117,15 @@ function checkNesterov(g: SGDHyper): void {
   }
 }
 
-/** The own enumerable properties of an options object (inherited ones never become hyperparameters). */
-export function ownOnly<T extends object>(options: T): Partial<T> {
+/**
+ * The own enumerable properties of an options object (inherited ones never become hyperparameters).
+ *
+ * @throws ArgumentError when `options` is not an object (null, a string, an array, …)
+ */
+export function ownOnly<T extends object>(op: string, options: T): Partial<T> {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ArgumentError(op, `argument 'options' must be an object, got ${describeValue(options)}`);
+  }
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(options)) out[k] = (options as Record<string, unknown>)[k];
   return out as Partial<T>;
