@@ -108,7 +108,7 @@ export {
 // GPU.js-style kernels (cpu: generated JavaScript; webgpu: generated WGSL).
 export { Input, input, type KernelArgument } from './gpu/args.js';
 export type { ElementwiseInputs, ElementwiseRunner } from './gpu/elementwise.js';
-export { GPU, type GPUSettings } from './gpu/gpu.js';
+export { type AnyKernel, GPU, type GPUSettings } from './gpu/gpu.js';
 export type {
   HelperFunction,
   Kernel,

@@ -38,7 +38,8 @@ export interface GPUSettings<M extends GPUMode = GPUMode> {
   readonly context?: unknown;
 }
 
-type AnyKernel<M extends GPUMode> = Kernel<M> | PipelineKernel<M>;
+/** Any kernel a {@link GPU} makes: a plain {@link Kernel} or a pipeline one ({@link PipelineKernel}). */
+export type AnyKernel<M extends GPUMode> = Kernel<M> | PipelineKernel<M>;
 
 /**
  * The entry point, shaped like GPU.js's `GPU`: makes kernels, holds helper functions and the WebGPU device.
