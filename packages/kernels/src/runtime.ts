@@ -84,7 +84,18 @@ export function erf(x: number): number {
 }
 
 /** The runtime object handed to generated JavaScript; its members are referenced as `R.name`. */
-export const runtime = { sigmoid, softplus, logSigmoid, where, erf } as const;
+export const runtime = {
+  /** {@link sigmoid} */
+  sigmoid,
+  /** {@link softplus} */
+  softplus,
+  /** {@link logSigmoid} */
+  logSigmoid,
+  /** {@link where} */
+  where,
+  /** {@link erf} */
+  erf,
+} as const;
 
 /** The type of {@link runtime}. */
 export type Runtime = typeof runtime;

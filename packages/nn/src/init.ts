@@ -104,7 +104,15 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
  *
  * @throws ShapeError for tensors with fewer than 2 dimensions
  */
-export function fans(t: Tensor, op = 'fans'): { fanIn: number; fanOut: number } {
+export function fans(
+  t: Tensor,
+  op = 'fans',
+): {
+  /** Inputs per output unit: `size(1)` times the receptive field. */
+  fanIn: number;
+  /** Outputs per input unit: `size(0)` times the receptive field. */
+  fanOut: number;
+} {
   if (t.ndim < 2) {
     throw new ShapeError(
       op,
