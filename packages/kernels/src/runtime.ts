@@ -85,15 +85,15 @@ export function erf(x: number): number {
 
 /** The runtime object handed to generated JavaScript; its members are referenced as `R.name`. */
 export const runtime = {
-  /** {@link sigmoid} */
+  /** The logistic function, `1 / (1 + e^-x)`. */
   sigmoid,
-  /** {@link softplus} */
+  /** `log(1 + e^x)`. */
   softplus,
-  /** {@link logSigmoid} */
+  /** `log(sigmoid(x))`. */
   logSigmoid,
-  /** {@link where} */
+  /** `c ? a : b`, with any nonzero `c` (NaN included) true. */
   where,
-  /** {@link erf} */
+  /** The error function. */
   erf,
 } as const;
 
