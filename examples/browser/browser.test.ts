@@ -6,33 +6,18 @@
  * Without /usr/bin/chromium the test is skipped with one line saying how to install it, except under
  * `CI=true`, where it fails.
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join, resolve, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { build, createLogger, defaultClientConditions, type Logger, type Rolldown } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { closeServer, HAVE_CHROMIUM, HOW, IN_CI, launchChromium, runPage, serve } from './harness.js';
 import { type IntMatrix, kernelOperands, matmulOperands, type PageResult, trainModel } from './workload.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const IN_CI = process.env.CI === 'true';
-const HOW = `${CHROMIUM} not found; to enable it, install Chromium as root: apt-get install chromium`;
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM && !IN_CI) console.warn(`Browser test skipped (examples/browser): ${HOW}.`);
 
 /** Makes WebAssembly compilation fail before any page script runs, as a strict Content Security Policy does. */
@@ -92,59 +77,6 @@ async function bundle(dir: string): Promise<Bundle> {
   return { dir, moduleIds, warnings };
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json',
-};
-
-/** Serves `dir` on 127.0.0.1 at an ephemeral port. */
-async function serve(dir: string): Promise<{ server: Server; origin: string }> {
-  const root = resolve(dir);
-  const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const file = resolve(root, `.${path === '/' ? '/index.html' : path}`);
-    if (!file.startsWith(root + sep)) {
-      res.writeHead(403).end();
-      return;
-    }
-    readFile(file).then(
-      (body) => {
-        res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
-      },
-      () => res.writeHead(404).end(),
-    );
-  });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', ok);
-  });
-  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-/** Opens the page (after `initScript`, if any) and returns its result; page errors go into the failure. */
-async function runPage(context: BrowserContext, url: string, initScript?: string): Promise<PageResult> {
-  const page = await context.newPage();
-  const log: string[] = [];
-  page.on('console', (m) => log.push(`console.${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => log.push(`page error: ${e.stack ?? e.message}`));
-  page.on('requestfailed', (r) => log.push(`request failed: ${r.url()} (${r.failure()?.errorText})`));
-  page.on('response', (r) => {
-    if (!r.ok()) log.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  try {
-    if (initScript !== undefined) await page.addInitScript(initScript);
-    await page.goto(url, { timeout: 30_000 });
-    await page.waitForFunction(() => window.__gradkitResult !== undefined, undefined, { timeout: 60_000 });
-    return JSON.parse(await page.evaluate(() => JSON.stringify(window.__gradkitResult))) as PageResult;
-  } catch (e) {
-    throw new Error(`${(e as Error).message}\npage log:\n${log.join('\n') || '(empty)'}`);
-  } finally {
-    await page.close();
-  }
-}
-
 /** Fails with the page's error and stack, if it reported one. */
 function expectNoError(r: PageResult): void {
   if (r.error !== null) {
@@ -165,18 +97,12 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('gradkit in Chromium', () => {
     tmp = await mkdtemp(join(tmpdir(), 'gradkit-browser-'));
     built = await bundle(join(tmp, 'dist'));
     ({ server, origin } = await serve(built.dir));
-    context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      chromiumSandbox: false,
-      args: FLAGS,
-      timeout: 30_000,
-    });
+    context = await launchChromium(join(tmp, 'profile'));
   }, 90_000);
 
   afterAll(async () => {
     await context?.close();
-    await new Promise((done) => (server ? server.close(done) : done(undefined)));
+    await closeServer(server);
     if (tmp) await rm(tmp, { recursive: true, force: true });
   }, 30_000);
 
@@ -194,7 +120,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('gradkit in Chromium', () => {
   });
 
   test('trains an MLP, multiplies on WebAssembly SIMD, and runs a cpu kernel', async () => {
-    const r = await runPage(context!, `${origin}/`);
+    const r = await runPage<PageResult>(context!, `${origin}/`);
     expectNoError(r);
     expect(r.userAgent).toMatch(/Chrom/);
 
@@ -222,7 +148,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('gradkit in Chromium', () => {
   }, 90_000);
 
   test('matmul falls back to its JavaScript kernel when WebAssembly cannot compile', async () => {
-    const r = await runPage(context!, `${origin}/`, BREAK_WASM);
+    const r = await runPage<PageResult>(context!, `${origin}/`, BREAK_WASM);
     expectNoError(r);
     expect(r.matmul!.kernel).toBe('js');
     expect(r.matmul!.float32).toEqual(EXPECTED_MATMUL);

@@ -121,7 +121,7 @@ export {
 // GPU.js-style kernels (cpu: generated JavaScript; webgpu: generated WGSL).
 export { Input, input, type KernelArgument } from './gpu/args.js';
 export type { ElementwiseInputs, ElementwiseRunner } from './gpu/elementwise.js';
-export { GPU, type GPUSettings, type KernelMap, type KernelMapOutput } from './gpu/gpu.js';
+export { type AnyKernel, GPU, type GPUSettings, type KernelMap, type KernelMapOutput } from './gpu/gpu.js';
 export {
   alias,
   type HelperFunction,

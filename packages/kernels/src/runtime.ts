@@ -84,7 +84,18 @@ export function erf(x: number): number {
 }
 
 /** The runtime object handed to generated JavaScript; its members are referenced as `R.name`. */
-export const runtime = { sigmoid, softplus, logSigmoid, where, erf } as const;
+export const runtime = {
+  /** The logistic function, `1 / (1 + e^-x)`. */
+  sigmoid,
+  /** `log(1 + e^x)`. */
+  softplus,
+  /** `log(sigmoid(x))`. */
+  logSigmoid,
+  /** `c ? a : b`, with any nonzero `c` (NaN included) true. */
+  where,
+  /** The error function. */
+  erf,
+} as const;
 
 /** The type of {@link runtime}. */
 export type Runtime = typeof runtime;

@@ -38,7 +38,10 @@ const GAMMA: readonly [number, number] = [0, Number.POSITIVE_INFINITY];
  * ArgumentError. Any gamma is a run-time argument of one compiled kernel (0 and half-integers up to 16 get
  * their own, faster code), so per-step gamma schedules build nothing new.
  */
-export const focal: ModulatedLoss<{ gamma: number }> = defineModulatedLoss({
+export const focal: ModulatedLoss<{
+  /** The focusing exponent (≥ 0). */
+  gamma: number;
+}> = defineModulatedLoss({
   name: 'focal',
   factor: ({ pt }, { gamma }) => pt.neg().add(1).pow(gamma),
   params: { gamma: 1.5 },
@@ -55,7 +58,10 @@ export const focal: ModulatedLoss<{ gamma: number }> = defineModulatedLoss({
  * with torchvision's defaults: gamma 2, alpha 0.25 (a negative alpha disables the alpha_t factor), reduction
  * 'none'. `weight` and `posWeight` are accepted too (torchvision has neither). Domains as for {@link focal}.
  */
-export const sigmoidFocal: ModulatedLoss<{ gamma: number }> = defineModulatedLoss({
+export const sigmoidFocal: ModulatedLoss<{
+  /** The focusing exponent (≥ 0). */
+  gamma: number;
+}> = defineModulatedLoss({
   name: 'sigmoidFocal',
   factor: ({ pt }, { gamma }) => pt.neg().add(1).pow(gamma),
   params: { gamma: 2 },
@@ -73,7 +79,10 @@ export const sigmoidFocal: ModulatedLoss<{ gamma: number }> = defineModulatedLos
  * (as y·sigmoid(−x) − (1 − y)·sigmoid(x)); the power is kept as a power because |y − p| can be exactly 0 for
  * soft targets, where (as in PyTorch) gamma < 1 gives an infinite derivative. Domains as for {@link focal}.
  */
-export const qfocal: ModulatedLoss<{ gamma: number }> = defineModulatedLoss({
+export const qfocal: ModulatedLoss<{
+  /** The focusing exponent (≥ 0). */
+  gamma: number;
+}> = defineModulatedLoss({
   name: 'qfocal',
   factor: ({ y, p }, { gamma }) => y.sub(p).abs().pow(gamma),
   params: { gamma: 1.5 },
@@ -93,7 +102,11 @@ export const qfocal: ModulatedLoss<{ gamma: number }> = defineModulatedLoss({
  * mmdetection, the weight is not detached. Domains: targets in [0, 1]; `gamma` ≥ 0; `alpha` ≥ 0 (it scales
  * the negatives' loss, it is not a probability; a negative one would make the loss negative: DomainError).
  */
-export const varifocal: ModulatedLoss<{ alpha: number; gamma: number }> = defineModulatedLoss({
+export const varifocal: ModulatedLoss<{
+  /** Scale of the negatives' term (≥ 0). */
+  alpha: number;
+  /** The focusing exponent (≥ 0). */ gamma: number;
+}> = defineModulatedLoss({
   name: 'varifocal',
   factor: ({ y, p }, { alpha, gamma }) => whereValue(y.gt(0), y, p.sub(y).abs().pow(gamma).mul(alpha)),
   params: { alpha: 0.75, gamma: 2 },
@@ -102,7 +115,14 @@ export const varifocal: ModulatedLoss<{ alpha: number; gamma: number }> = define
 });
 
 /** Parameters of {@link asymmetric}: focusing exponents of the positive and negative parts, probability margin. */
-export type AslParams = { gammaPos: number; gammaNeg: number; clip: number };
+export type AslParams = {
+  /** Focusing exponent of the positives (≥ 0). */
+  gammaPos: number;
+  /** Focusing exponent of the negatives (≥ 0). */
+  gammaNeg: number;
+  /** Probability margin shifted off the negatives, in [0, 1]. */
+  clip: number;
+};
 
 function aslFactor({ y, p }: Quantities, { gammaPos, gammaNeg, clip }: ParamValues<AslParams>): Value {
   // 1 − pt with the negative probability shifted: y·(1 − p) + (1 − y)·max(p − m, 0).
@@ -189,7 +209,9 @@ const ASL_OPTION_KEYS = [
  * Defaults: epsilon 1, reduction 'mean', no alpha_t (pass `alpha` to add one to the ce term). `epsilon` may
  * be any finite number (the paper also uses negative ones); targets in [0, 1].
  */
-export const poly1: ModulatedLoss<{ epsilon: number }> = defineModulatedLoss({
+export const poly1: ModulatedLoss<{
+  /** Weight of the `1 − pt` term (any finite number). */ epsilon: number;
+}> = defineModulatedLoss({
   name: 'poly1',
   factor: () => 1,
   additive: ({ pt }, { epsilon }) => pt.neg().add(1).mul(epsilon),

@@ -28,6 +28,7 @@ export {
   type ModulatedLossOptions,
   type ParamRanges,
   type ParamValues,
+  PROGRAM_CACHE_CAPACITY,
   type QuantityFunction,
 } from './modulated.js';
 export { checkReduction, type LossOptions, type Reduction } from './options.js';

@@ -104,7 +104,12 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
  *
  * @throws ShapeError for tensors with fewer than 2 dimensions
  */
-export function fans(t: Tensor): { fanIn: number; fanOut: number } {
+export function fans(t: Tensor): {
+  /** Inputs per output unit: `size(1)` times the receptive field. */
+  fanIn: number;
+  /** Outputs per input unit: `size(0)` times the receptive field. */
+  fanOut: number;
+} {
   return fansOf(t, 'init.fans');
 }
 

@@ -20,16 +20,29 @@ export interface HeapGrowth {
 export interface HeapGrowthOptions {
   /** Kill the child after this many milliseconds (default 120,000). */
   readonly timeoutMs?: number;
-  /** Working directory of the child (default: the repository root). */
+  /** Working directory of the child (default: the repository root inside the gradkit repository, else the current directory). */
   readonly cwd?: string;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** True when running from the monorepo's sources (the runner is a .ts file next to this one). */
+const inRepository = existsSync(resolve(here, 'heap-runner.ts'));
 const repoRoot = resolve(here, '../../..');
 
+/** The `--import` argument that loads tsx, or null when tsx is not installed. */
+function tsxLoader(): string | null {
+  try {
+    return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Runs a heap script in its own Node process (`node --expose-gc --import tsx --conditions=source`, so it
- * imports the `@gradkit/*` sources directly) and reports how much the heap grew across its `run`.
+ * Runs a heap script in its own Node process and reports how much the heap grew across its `run`. In the
+ * gradkit repository the child runs `node --expose-gc --import tsx --conditions=source`, so it imports the
+ * `@gradkit/*` sources directly; from an installed @gradkit/testing it runs plain `node --expose-gc`, adding
+ * `--import tsx` when tsx is installed (needed for a TypeScript script only).
  *
  * The script is a TypeScript or JavaScript module exporting `run()` (sync or async; what it returns comes back
  * as `details`) and optionally `warmup()`, called first so that lazily built tables and JIT state do not count.
@@ -37,16 +50,22 @@ const repoRoot = resolve(here, '../../..');
  * FinalizationRegistry callbacks run) before and after `run`. Use it for "memory stays flat" tests:
  * `expect((await measureHeapGrowth(path)).growth).toBeLessThan(5 * 2 ** 20)`.
  *
- * @param script - path of the script (absolute, or relative to the repository root)
- * @throws Error when the child fails or prints no measurement
+ * @param script - path of the script (absolute, or relative to `options.cwd`)
+ * @throws Error when the child fails or prints no measurement, or when a TypeScript script needs tsx and tsx is
+ *   not installed
  */
 export function measureHeapGrowth(script: string, options: HeapGrowthOptions = {}): Promise<HeapGrowth> {
-  const cwd = options.cwd ?? repoRoot;
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const runner = existsSync(resolve(here, 'heap-runner.ts'))
-    ? resolve(here, 'heap-runner.ts')
-    : resolve(here, 'heap-runner.js');
-  const args = ['--expose-gc', '--import', tsx, '--conditions=source', runner, resolve(cwd, script)];
+  const cwd = options.cwd ?? (inRepository ? repoRoot : process.cwd());
+  const runner = resolve(here, inRepository ? 'heap-runner.ts' : 'heap-runner.js');
+  const tsx = tsxLoader();
+  if (tsx === null && (inRepository || /\.[cm]?tsx?$/.test(script))) {
+    return Promise.reject(
+      new Error(`measureHeapGrowth(${script}): a TypeScript script needs tsx; install it (npm i -D tsx)`),
+    );
+  }
+  const loader = tsx === null ? [] : ['--import', tsx];
+  const conditions = inRepository ? ['--conditions=source'] : [];
+  const args = ['--expose-gc', ...loader, ...conditions, runner, resolve(cwd, script)];
   return new Promise((done, fail) => {
     execFile(
       process.execPath,

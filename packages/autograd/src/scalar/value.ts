@@ -83,6 +83,7 @@ export class Value {
     return this.#data;
   }
 
+  /** Sets the number of a leaf (a StateError on the result of an operation). */
   set data(v: number | undefined) {
     if (this.parents.length > 0 || !this.expr.isVar) {
       throw new StateError(

@@ -52,11 +52,6 @@ export class ElementwiseSpec {
     this.variables = inputVariables(arity);
   }
 
-  /**
-   * The backward spec for a given set of inputs needing grads and outputs having grads: ONE elementwise
-   * computation over (inputs…, output grads…) whose outputs are the input gradients (before reduction
-   * to the inputs' shapes). Inputs whose gradient is structurally zero are left out.
-   */
   /** False when every output's derivative with respect to every input is structurally zero. */
   get differentiable(): boolean {
     if (this.#differentiable === undefined) {
@@ -70,10 +65,20 @@ export class ElementwiseSpec {
     return this.#differentiable;
   }
 
+  /**
+   * The backward spec for a given set of inputs needing grads and outputs having grads: ONE elementwise
+   * computation over (inputs…, output grads…) whose outputs are the input gradients (before reduction
+   * to the inputs' shapes). Inputs whose gradient is structurally zero are left out.
+   */
   backwardSpec(
     needInput: readonly boolean[],
     haveGrad: readonly boolean[],
-  ): { spec: ElementwiseSpec; inputs: number[] } {
+  ): {
+    /** The gradient computation; its outputs are the gradients of `inputs`, in order. */
+    spec: ElementwiseSpec;
+    /** Indices of the inputs whose gradients `spec` computes. */
+    inputs: number[];
+  } {
     const key = `${needInput.map(Number).join('')}|${haveGrad.map(Number).join('')}`;
     const hit = this.#backward.get(key);
     if (hit !== undefined) return hit;

@@ -14,6 +14,7 @@ declare module './tensor.js' {
     /** matrix transpose of a tensor with at most 2 dimensions (see `t`) */ t(): Tensor;
     /** reorder the dimensions: `x.permute(2, 0, 1)` or `x.permute([2, 0, 1])` (see `permute`) */
     permute(...dims: number[]): Tensor;
+    /** the same, with the dimensions as one list */
     permute(dims: readonly number[]): Tensor;
     /** merge dimensions startDim…endDim (see `flatten`) */ flatten(
       startDim?: number,

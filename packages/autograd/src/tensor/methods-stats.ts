@@ -26,9 +26,11 @@ declare module './tensor.js' {
     /** a copy with its own storage, differentiable (see `clone`) */ clone(): Tensor;
     /** repeat along each dimension: `x.repeat(2, 3)` or `x.repeat([2, 3])` (see `repeat`) */
     repeat(...sizes: number[]): Tensor;
+    /** the same, with the sizes as one list */
     repeat(sizes: readonly number[]): Tensor;
     /** tile: `x.tile(2, 3)` or `x.tile([2, 3])` (see `tile`) */
     tile(...dims: number[]): Tensor;
+    /** the same, with the sizes as one list */
     tile(dims: readonly number[]): Tensor;
     /**
      * All dimensions reversed: the matrix transpose for 2-D tensors, the tensor itself for 0-D and 1-D

@@ -59,13 +59,16 @@ declare module './tensor.js' {
     ): Tensor;
     /** the same elements in a new shape (one -1 allowed): `x.reshape(2, 3)` or `x.reshape([2, 3])` */
     reshape(...shape: number[]): Tensor;
+    /** the same, with the shape as one list */
     reshape(shape: readonly number[]): Tensor;
     /** alias of reshape (storage is always contiguous): `x.view(2, 3)` or `x.view([2, 3])` */
     view(...shape: number[]): Tensor;
+    /** the same, with the shape as one list */
     view(shape: readonly number[]): Tensor;
     /** broadcast to a shape (copies) */ broadcastTo(shape: readonly number[]): Tensor;
     /** alias of broadcastTo; -1 keeps a dimension: `x.expand(2, -1)` or `x.expand([2, -1])` */
     expand(...shape: number[]): Tensor;
+    /** the same, with the shape as one list */
     expand(shape: readonly number[]): Tensor;
     /** backpropagate (see the `backward` function) */ backward(
       gradient?: Tensor | null,

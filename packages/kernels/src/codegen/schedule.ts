@@ -21,8 +21,8 @@ export interface StraightLine {
   /** The code of each output (a temporary, a literal or a variable). */
   readonly results: string[];
   /**
-   * How many temporaries live in a scratch array `T` instead of locals (0 for all but huge expressions; see
-   * {@link MAX_TEMP_LOCALS}): code that uses the statements must declare `const T = new Float64Array(scratch)`
+   * How many temporaries live in a scratch array `T` instead of locals (0 for all but huge expressions, over
+   * `MAX_TEMP_LOCALS` temporaries): code that uses the statements must declare `const T = new Float64Array(scratch)`
    * before them when this is positive.
    */
   readonly scratch?: number;

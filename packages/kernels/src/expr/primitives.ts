@@ -45,10 +45,15 @@ export interface RuleBuilder {
   c(v: number): Expr;
   /** Applies a primitive. */
   apply(op: PrimitiveName, ...args: Expr[]): Expr;
+  /** `a + b` */
   add(a: Expr, b: Expr): Expr;
+  /** `a - b` */
   sub(a: Expr, b: Expr): Expr;
+  /** `a * b` */
   mul(a: Expr, b: Expr): Expr;
+  /** `a / b` */
   div(a: Expr, b: Expr): Expr;
+  /** `-a` */
   neg(a: Expr): Expr;
 }
 

@@ -55,7 +55,8 @@ export type KernelMap<M extends GPUMode = GPUMode> = ((
 ) => ModeResult<M, KernelMapOutput<KernelOutput>>) &
   KernelMethods<M, KernelMapOutput<KernelOutput>>;
 
-type AnyKernel<M extends GPUMode> = Kernel<M> | PipelineKernel<M>;
+/** Any kernel a {@link GPU} makes: a plain {@link Kernel} or a pipeline one ({@link PipelineKernel}). */
+export type AnyKernel<M extends GPUMode> = Kernel<M> | PipelineKernel<M>;
 
 /**
  * The entry point, shaped like GPU.js's `GPU`: makes kernels, holds helper functions and the WebGPU device.

@@ -59,9 +59,23 @@ import {
 /** What `this` is inside a kernel function (for TypeScript: `function (this: KernelThis<C>, ...)`). */
 export interface KernelThis<C extends KernelConstants = KernelConstants> {
   /** The index of the output element this thread computes. */
-  readonly thread: { readonly x: number; readonly y: number; readonly z: number };
+  readonly thread: {
+    /** Index along x (the fastest dimension). */
+    readonly x: number;
+    /** Index along y (0 for a 1-D output). */
+    readonly y: number;
+    /** Index along z (0 for a 1-D or 2-D output). */
+    readonly z: number;
+  };
   /** The output size (1 along dimensions the output does not have). */
-  readonly output: { readonly x: number; readonly y: number; readonly z: number };
+  readonly output: {
+    /** Size along x. */
+    readonly x: number;
+    /** Size along y (1 for a 1-D output). */
+    readonly y: number;
+    /** Size along z (1 for a 1-D or 2-D output). */
+    readonly z: number;
+  };
   /** The kernel's constants, inlined into the generated code. */
   readonly constants: Readonly<C>;
 }
@@ -88,7 +102,14 @@ export type OutputSize =
   | readonly [number]
   | readonly [number, number]
   | readonly [number, number, number]
-  | { readonly x: number; readonly y?: number; readonly z?: number };
+  | {
+      /** Size along x (the fastest dimension). */
+      readonly x: number;
+      /** Size along y (default 1). */
+      readonly y?: number;
+      /** Size along z (default 1). */
+      readonly z?: number;
+    };
 
 /** The settings of `createKernel`. */
 export interface KernelSettings<C extends KernelConstants = KernelConstants> {

@@ -6,25 +6,37 @@ import { CompileError, ShapeError, StateError } from '../errors.js';
  * type declarations: a browser's `GPUDevice` or the `webgpu` npm package's device satisfies it.
  */
 export interface WebGpuBufferLike {
+  /** `GPUBuffer.size`: the size in bytes. */
   readonly size: number;
+  /** `GPUBuffer.mapAsync`: maps the buffer for reading. */
   mapAsync(mode: number, offset?: number, size?: number): Promise<void>;
+  /** `GPUBuffer.getMappedRange`: the mapped bytes. */
   getMappedRange(offset?: number, size?: number): ArrayBuffer;
+  /** `GPUBuffer.unmap`. */
   unmap(): void;
+  /** `GPUBuffer.destroy`: frees the buffer. */
   destroy(): void;
 }
 
 /** A compute pipeline (opaque apart from its bind group layout). */
 export interface WebGpuPipelineLike {
+  /** `GPUComputePipeline.getBindGroupLayout`. */
   getBindGroupLayout(index: number): unknown;
 }
 
 /** A shader module, whose compilation messages can be read. */
 export interface WebGpuShaderModuleLike {
+  /** `GPUShaderModule.getCompilationInfo`: the compiler's messages. */
   getCompilationInfo(): Promise<{
+    /** Errors, warnings and notes. */
     readonly messages: ReadonlyArray<{
+      /** `'error'`, `'warning'` or `'info'`. */
       readonly type: string;
+      /** The message text. */
       readonly message: string;
+      /** 1-based line in the WGSL source. */
       readonly lineNum: number;
+      /** 1-based column in the WGSL source. */
       readonly linePos: number;
     }>;
   }>;
@@ -32,15 +44,21 @@ export interface WebGpuShaderModuleLike {
 
 /** A compute pass encoder. */
 export interface WebGpuComputePassLike {
+  /** `GPUComputePassEncoder.setPipeline`. */
   setPipeline(p: WebGpuPipelineLike): void;
+  /** `GPUComputePassEncoder.setBindGroup`. */
   setBindGroup(index: number, group: unknown): void;
+  /** `GPUComputePassEncoder.dispatchWorkgroups`. */
   dispatchWorkgroups(x: number, y?: number, z?: number): void;
+  /** `GPUComputePassEncoder.end`. */
   end(): void;
 }
 
 /** A command encoder. */
 export interface WebGpuEncoderLike {
+  /** `GPUCommandEncoder.beginComputePass`. */
   beginComputePass(): WebGpuComputePassLike;
+  /** `GPUCommandEncoder.copyBufferToBuffer`. */
   copyBufferToBuffer(
     src: WebGpuBufferLike,
     srcOffset: number,
@@ -48,40 +66,68 @@ export interface WebGpuEncoderLike {
     dstOffset: number,
     size: number,
   ): void;
+  /** `GPUCommandEncoder.finish`: the command buffer. */
   finish(): unknown;
 }
 
 /** A WebGPU device, as much of it as gradkit calls. */
 export interface WebGpuDeviceLike {
+  /** `GPUDevice.limits`: the limits gradkit reads. */
   readonly limits: {
+    /** Most workgroups per dispatch dimension. */
     readonly maxComputeWorkgroupsPerDimension: number;
+    /** Most storage buffers one shader stage binds. */
     readonly maxStorageBuffersPerShaderStage: number;
+    /** Largest storage buffer binding, in bytes. */
     readonly maxStorageBufferBindingSize: number;
+    /** Largest buffer, in bytes. */
     readonly maxBufferSize: number;
   };
+  /** `GPUDevice.queue`. */
   readonly queue: {
+    /** `GPUQueue.writeBuffer`: copies data into a buffer. */
     writeBuffer(buffer: WebGpuBufferLike, offset: number, data: ArrayBufferView): void;
+    /** `GPUQueue.submit`: queues command buffers. */
     submit(commands: unknown[]): void;
+    /** `GPUQueue.onSubmittedWorkDone`: resolves when the submitted work has finished. */
     onSubmittedWorkDone(): Promise<void>;
   };
-  readonly lost: Promise<{ readonly reason: string; readonly message: string }>;
+  /** `GPUDevice.lost`: resolves when the device is lost. */
+  readonly lost: Promise<{
+    /** `'destroyed'` or `'unknown'`. */
+    readonly reason: string;
+    /** Why, in words. */
+    readonly message: string;
+  }>;
+  /** `GPUDevice.createBuffer`. */
   createBuffer(d: { size: number; usage: number; label?: string }): WebGpuBufferLike;
+  /** `GPUDevice.createShaderModule`. */
   createShaderModule(d: { code: string; label?: string }): WebGpuShaderModuleLike;
+  /** `GPUDevice.createComputePipeline`. */
   createComputePipeline(d: {
     layout: 'auto';
     compute: { module: WebGpuShaderModuleLike; entryPoint: string };
   }): WebGpuPipelineLike;
+  /** `GPUDevice.createComputePipelineAsync`. */
   createComputePipelineAsync(d: {
     layout: 'auto';
     compute: { module: WebGpuShaderModuleLike; entryPoint: string };
   }): Promise<WebGpuPipelineLike>;
+  /** `GPUDevice.createBindGroup`. */
   createBindGroup(d: {
     layout: unknown;
     entries: Array<{ binding: number; resource: { buffer: WebGpuBufferLike } }>;
   }): unknown;
+  /** `GPUDevice.createCommandEncoder`. */
   createCommandEncoder(): WebGpuEncoderLike;
+  /** `GPUDevice.pushErrorScope`. */
   pushErrorScope(filter: 'validation' | 'out-of-memory' | 'internal'): void;
-  popErrorScope(): Promise<{ readonly message: string } | null>;
+  /** `GPUDevice.popErrorScope`: the first error captured in the scope, or null. */
+  popErrorScope(): Promise<{
+    /** The error's message. */
+    readonly message: string;
+  } | null>;
+  /** `GPUDevice.destroy`. */
   destroy(): void;
 }
 

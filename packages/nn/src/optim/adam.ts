@@ -76,6 +76,7 @@ function adamDefaults(op: string, weightDecay: number, options: Partial<AdamHype
 }
 
 abstract class AdamBase extends Optimizer<AdamHyper> {
+  /** True when weight decay is decoupled from the gradient (AdamW), false for an L2 term (Adam). */
   protected abstract readonly decoupled: boolean;
 
   protected initState(p: Tensor, h: ParamGroup<AdamHyper>): ParamState {
@@ -118,6 +119,7 @@ abstract class AdamBase extends Optimizer<AdamHyper> {
 
 /** Adam (Kingma & Ba), `torch.optim.Adam`'s update rule and defaults; weight decay is an L2 gradient term. */
 export class Adam extends AdamBase {
+  /** Weight decay is an L2 term added to the gradient. */
   protected readonly decoupled = false;
 
   /**
@@ -135,6 +137,7 @@ export class Adam extends AdamBase {
  * (p ← p·(1 − lr·weightDecay) before the Adam step), default weightDecay 0.01.
  */
 export class AdamW extends AdamBase {
+  /** Weight decay is decoupled: the weights shrink by `lr · weightDecay` each step. */
   protected readonly decoupled = true;
 
   /**

@@ -4,6 +4,7 @@ export { CosineAnnealingLR, LinearLR, LRScheduler, StepLR } from './lr-scheduler
 export { OneCycleLR, type OneCycleOptions } from './one-cycle-lr.js';
 export {
   type BaseHyper,
+  type HyperCheck,
   Optimizer,
   type OptimizerStateDict,
   type ParamGroup,

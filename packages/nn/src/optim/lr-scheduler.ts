@@ -75,7 +75,12 @@ export abstract class LRScheduler {
   }
 
   /** The scheduler's state (epoch and learning rates), to save with the optimizer's. */
-  stateDict(): { lastEpoch: number; lastLr: number[] } {
+  stateDict(): {
+    /** Steps taken. */
+    lastEpoch: number;
+    /** Each group's last learning rate. */
+    lastLr: number[];
+  } {
     return { lastEpoch: this.lastEpoch, lastLr: this.getLastLr() };
   }
 

@@ -17,10 +17,16 @@ export interface BaseHyper {
 }
 
 /** A parameter group: its parameters and its own hyperparameters (PyTorch's `param_groups` entries). */
-export type ParamGroup<H extends BaseHyper> = H & { params: Tensor[] };
+export type ParamGroup<H extends BaseHyper> = H & {
+  /** The group's parameters. */
+  params: Tensor[];
+};
 
 /** A parameter group as given to a constructor or `addParamGroup`: hyperparameters left out take the defaults. */
-export type ParamGroupInput<H extends BaseHyper> = Partial<H> & { params: Iterable<Tensor> };
+export type ParamGroupInput<H extends BaseHyper> = Partial<H> & {
+  /** The group's parameters. */
+  params: Iterable<Tensor>;
+};
 
 /** What an optimizer optimizes: parameters, or parameter groups with their own hyperparameters. */
 export type Params<H extends BaseHyper> = Iterable<Tensor> | ReadonlyArray<ParamGroupInput<H>>;
@@ -33,7 +39,12 @@ export interface OptimizerStateDict<H extends BaseHyper = BaseHyper> {
   /** State of each parameter that has any, keyed by its index in the order of the groups. */
   state: Record<string, ParamState>;
   /** Each group's hyperparameters, with `params` the indices of its parameters. */
-  paramGroups: Array<H & { params: number[] }>;
+  paramGroups: Array<
+    H & {
+      /** Indices of the group's parameters. */
+      params: number[];
+    }
+  >;
 }
 
 /** Checks one hyperparameter value; returns an error message or null. */
