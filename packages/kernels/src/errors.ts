@@ -89,7 +89,7 @@ const EXCERPT_WIDTH = 60;
 
 /**
  * The source line at `position` with a caret under its column, indented by two spaces, for error messages.
- * A line longer than {@link EXCERPT_WIDTH} characters (a transpiler may put a whole function on one line) is
+ * A line longer than 60 characters (a transpiler may put a whole function on one line) is
  * cut to a window of that width around the column, with `…` where it was cut.
  *
  * @returns undefined when the line does not exist in `source`

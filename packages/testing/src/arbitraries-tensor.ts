@@ -267,7 +267,7 @@ function nextDown32(x: number): number {
  *
  * @throws ArgumentError on unknown options or inconsistent value bounds; DomainError when no value of the
  *   dtype lies in the range; ShapeError for a shape that is not a list of non-negative integers or has more
- *   than {@link MAX_DRAWN_ELEMENTS} elements (when drawn, for shapes from an arbitrary)
+ *   than 2^20 elements (when drawn, for shapes from an arbitrary)
  */
 export function tensorOf(
   shapeOrArb: readonly number[] | fc.Arbitrary<readonly number[]>,

@@ -47,7 +47,10 @@ export interface GPUSettings<M extends GPUMode = GPUMode> {
 }
 
 /** What `createKernelMap` returns per call: the kernel's result and each subkernel's, by key. */
-export type KernelMapOutput<T> = { readonly result: T } & Readonly<Record<string, T>>;
+export type KernelMapOutput<T> = {
+  /** The kernel's own result. */
+  readonly result: T;
+} & Readonly<Record<string, T>>;
 
 /** A kernel made by `createKernelMap`: like a kernel, but each call gives `{ result, [key]: ... }`. */
 export type KernelMap<M extends GPUMode = GPUMode> = ((

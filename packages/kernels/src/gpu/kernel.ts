@@ -95,7 +95,12 @@ export type KernelFunction<C extends KernelConstants = KernelConstants> =
 export type HelperFunction =
   | ((this: KernelThis, ...args: never[]) => number | boolean)
   | string
-  | { readonly name?: string; readonly source: string | ((...args: never[]) => number | boolean) };
+  | {
+      /** The helper's name (default: the function's own name). */
+      readonly name?: string;
+      /** The helper, as source text or as a function. */
+      readonly source: string | ((...args: never[]) => number | boolean);
+    };
 
 /** An output size: `[x]`, `[x, y]`, `[x, y, z]` or `{ x, y?, z? }` (GPU.js order: x is the fastest). */
 export type OutputSize =
@@ -187,7 +192,9 @@ export interface KernelSettings<C extends KernelConstants = KernelConstants> {
 
 /** A native (GLSL-style) helper function: its name and its source, e.g. `float f(float a) { return a; }`. */
 export interface NativeFunction {
+  /** The name kernels call it by. */
   readonly name: string;
+  /** Its GLSL-style source (a scalar subset, translated to JavaScript and WGSL). */
   readonly source: string;
 }
 
@@ -292,13 +299,21 @@ export interface KernelJSON {
   readonly nativeFunctions: readonly NativeFunction[];
   /** The settings that shape what it computes. */
   readonly settings: {
+    /** The output size, or null when none was set yet. */
     readonly output: readonly number[] | null;
+    /** The constants (`this.constants`). */
     readonly constants: KernelConstants;
+    /** Whether results stay on the device (pipeline mode). */
     readonly pipeline: boolean;
+    /** The precision setting. */
     readonly precision: 'single' | 'unsigned' | 'double';
+    /** The loop cap, when set. */
     readonly loopMaxIterations?: number;
+    /** The kernel's parameter names. */
     readonly argumentNames: readonly string[];
+    /** The declared argument types, by position (null: inferred). */
     readonly argumentTypes?: readonly (string | null)[];
+    /** The declared return type, when set. */
     readonly returnType?: string;
   };
 }
@@ -349,6 +364,7 @@ const ALIASES = new WeakMap<object, string>();
  * GPU.js's `alias(name, fn)`: `fn` under another name, for `createKernelMap` and helpers (kernels call it by
  * `name`). Returns a function that calls `fn` (so it also works from plain JavaScript).
  *
+ * @typeParam F - the function's type, kept by the alias
  * @throws ArgumentError when `name` is not an identifier or `fn` is not a function
  */
 export function alias<F extends (...args: never[]) => unknown>(name: string, fn: F): F {
