@@ -60,7 +60,10 @@ export function checkSaturation(l: NamedLoss): Saturation {
         const d = derivatives(l, x, t);
         data = quantity === 'loss' ? d.loss.data : quantity === 'gradient' ? d.grad.data : d.hess.data;
       } catch (e) {
-        return { finite: false, status: `${quantity} (threw: ${e instanceof Error ? e.message : String(e)})` };
+        return {
+          finite: false,
+          status: `${quantity} (threw: ${e instanceof Error ? e.message : String(e)})`,
+        };
       }
       for (let i = 0; i < SATURATION_LOGITS.length; i++) {
         if (!Number.isFinite(data[i]!)) {

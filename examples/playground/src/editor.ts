@@ -11,7 +11,11 @@ export interface FactorEditor {
 }
 
 /** Mounts the editor into `parent`; `onChange` receives the text after every edit. */
-export function createEditor(parent: HTMLElement, text: string, onChange: (text: string) => void): FactorEditor {
+export function createEditor(
+  parent: HTMLElement,
+  text: string,
+  onChange: (text: string) => void,
+): FactorEditor {
   const view = new EditorView({
     parent,
     state: EditorState.create({

@@ -7,7 +7,12 @@ import { parseFactor } from './lang/parse.js';
 export const CUSTOM_LOSS_NAME = 'custom-factor';
 
 /** Defaults of the parameters a new factor reads, by name (any other parameter starts at 1). */
-export const PARAM_DEFAULTS: Readonly<Record<string, number>> = { gamma: 2, beta: 1, alpha: 0.25, delta: 0.5 };
+export const PARAM_DEFAULTS: Readonly<Record<string, number>> = {
+  gamma: 2,
+  beta: 1,
+  alpha: 0.25,
+  delta: 0.5,
+};
 
 /** The default value of a parameter named `name`. */
 export function defaultParam(name: string): number {

@@ -4,16 +4,23 @@
  * `window.__gradkitPlayground`.
  */
 import { checkGradients, checkSaturation } from './checks.js';
-import { type CompiledFactor, CUSTOM_LOSS_NAME, compileFactor, defaultParam } from './factor.js';
 import { CURVE_KINDS, type CurveKind, type CurvePoint, type Curves, computeCurves } from './curves.js';
 import { createEditor } from './editor.js';
+import { type CompiledFactor, CUSTOM_LOSS_NAME, compileFactor, defaultParam } from './factor.js';
 import { factorCode } from './lang/codegen.js';
 import { FactorSyntaxError } from './lang/error.js';
 import { comparedLosses } from './losses.js';
 import { drawLineChart } from './plots.js';
 import type { TrainMessage, WorkerMessage } from './protocol.js';
 import { type PageState, readState, writeState } from './state.js';
-import { DATASETS, type DatasetName, type EpochPoint, type FinalRow, MODELS, type ModelName } from './training.js';
+import {
+  DATASETS,
+  type DatasetName,
+  type EpochPoint,
+  type FinalRow,
+  MODELS,
+  type ModelName,
+} from './training.js';
 
 /** What the page exposes for tests and the console. */
 export interface PlaygroundHook {
@@ -172,14 +179,23 @@ function refresh(compiled: CompiledFactor): boolean {
   try {
     curves = computeCurves(losses);
   } catch (e) {
-    showError(0, compiled.text.length, `the factor cannot be evaluated: ${e instanceof Error ? e.message : e}`);
+    showError(
+      0,
+      compiled.text.length,
+      `the factor cannot be evaluated: ${e instanceof Error ? e.message : e}`,
+    );
     return false;
   }
   clearError();
   const gc = checkGradients(losses[0]!);
   setBadge('gradcheck-status', gc.ok ? 'pass' : 'fail', gc.ok, gc.detail);
   const sat = checkSaturation(losses[0]!);
-  setBadge('saturation-status', sat.status, sat.finite, 'loss, dL/dx and d²L/dx² at x = ±30, ±100, ±1e4, y = 0 and 1');
+  setBadge(
+    'saturation-status',
+    sat.status,
+    sat.finite,
+    'loss, dL/dx and d²L/dx² at x = ±30, ±100, ±1e4, y = 0 and 1',
+  );
   el('export-code').textContent = factorCode(compiled.tree, {
     exportName: 'customFactor',
     lossName: CUSTOM_LOSS_NAME,
@@ -317,7 +333,7 @@ trainButton.addEventListener('click', () => {
         void drawTraining();
       } else if (m.type === 'done') {
         showResults(m.rows);
-        el('train-error').textContent = `trained in ${m.seconds.toFixed(1)} s in a Web Worker`;
+        el('train-note').textContent = `trained in ${m.seconds.toFixed(1)} s in a Web Worker`;
         trainStatus.textContent = 'done';
         trainButton.disabled = false;
       } else {
@@ -330,6 +346,7 @@ trainButton.addEventListener('click', () => {
   points = [];
   el('train-results').querySelector('tbody')!.replaceChildren();
   el('train-error').textContent = '';
+  el('train-note').textContent = '';
   trainStatus.textContent = 'running';
   trainButton.disabled = true;
   worker.postMessage(message);

@@ -20,13 +20,31 @@ export interface LineChart {
   readonly series: readonly string[];
 }
 
+/** Fixed colours of the compared losses (the same in every chart); other series get vega's scheme. */
+const COLOURS: readonly [RegExp, string][] = [
+  [/^new factor$/, '#d62728'],
+  [/^BCE$/, '#1f77b4'],
+  [/^focal/, '#ff7f0e'],
+];
+
+function colour(series: string, i: number): string {
+  const fixed = COLOURS.find(([re]) => re.test(series));
+  return fixed ? fixed[1] : ['#2ca02c', '#9467bd', '#8c564b'][i % 3]!;
+}
+
 /** The vega-lite spec of a line chart. */
 export function lineSpec(c: LineChart): VisualizationSpec {
-  const width = c.faceted ? 230 : 300;
+  const width = c.faceted ? 170 : 300;
+  const height = c.faceted ? 140 : 170;
   const encoding = {
     x: { field: 'x', type: 'quantitative', title: c.xTitle },
     y: { field: 'value', type: 'quantitative', title: c.yTitle },
-    color: { field: 'series', type: 'nominal', title: null, sort: [...c.series] },
+    color: {
+      field: 'series',
+      type: 'nominal',
+      title: null,
+      scale: { domain: [...c.series], range: c.series.map(colour) },
+    },
   } as const;
   const base = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -35,12 +53,12 @@ export function lineSpec(c: LineChart): VisualizationSpec {
     config: { legend: { orient: 'bottom' }, view: { stroke: '#ddd' } },
   } as const;
   if (!c.faceted) {
-    return { ...base, width, height: 170, mark: { type: 'line', clip: true }, encoding } as VisualizationSpec;
+    return { ...base, width, height, mark: { type: 'line', clip: true }, encoding } as VisualizationSpec;
   }
   return {
     ...base,
     facet: { column: { field: 'panel', type: 'nominal', title: null } },
-    spec: { width, height: 170, mark: { type: 'line', clip: true }, encoding },
+    spec: { width, height, mark: { type: 'line', clip: true }, encoding },
     resolve: { scale: { y: 'shared' } },
   } as VisualizationSpec;
 }

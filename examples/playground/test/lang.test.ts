@@ -100,7 +100,10 @@ describe('factor language', () => {
     for (const [text, printed] of cases) expect(printFactor(parseFactor(text))).toBe(printed);
     const t = parseFactor('a - b * c ^ d');
     expect(t.kind === 'binary' && t.op === '-' && t.right.kind === 'binary' && t.right.op === '*').toBe(true);
-    expect(parameterNames(parseFactor('(1 - pt)^gamma * exp(-beta * pt) + gamma'))).toEqual(['gamma', 'beta']);
+    expect(parameterNames(parseFactor('(1 - pt)^gamma * exp(-beta * pt) + gamma'))).toEqual([
+      'gamma',
+      'beta',
+    ]);
   });
 
   it('keeps the source range of every node', () => {
@@ -114,12 +117,20 @@ describe('factor language', () => {
   it('reports errors at the offending range', () => {
     expect(errorAt('(1 - pt)^gamma * exp(-beta * )')).toMatchObject({ from: 29, to: 30 });
     expect(errorAt('(1 - pt)^gamma * exp(-beta * )').reason).toMatch(/expected a number.*found '\)'/);
-    expect(errorAt('(1 - pt')).toMatchObject({ from: 6, to: 7, reason: "expected ')', found the end of the factor" });
+    expect(errorAt('(1 - pt')).toMatchObject({
+      from: 6,
+      to: 7,
+      reason: "expected ')', found the end of the factor",
+    });
     expect(errorAt('1 - pt)')).toMatchObject({ from: 6, to: 7 });
     expect(errorAt('pt # 2')).toMatchObject({ from: 3, to: 4, reason: 'unexpected character "#"' });
     expect(errorAt('foo(pt)')).toMatchObject({ from: 0, to: 3 });
     expect(errorAt('foo(pt)').reason).toMatch(/unknown function 'foo'; functions: exp, log/);
-    expect(errorAt('1 + exp * 2')).toMatchObject({ from: 4, to: 7, reason: "'exp' is a function: write exp(…)" });
+    expect(errorAt('1 + exp * 2')).toMatchObject({
+      from: 4,
+      to: 7,
+      reason: "'exp' is a function: write exp(…)",
+    });
     expect(errorAt('2 * min(p)')).toMatchObject({ from: 4, to: 10, reason: 'min takes 2 arguments, got 1' });
     expect(errorAt('where(p, 1, 2, 3)')).toMatchObject({ from: 0, to: 17 });
     expect(errorAt('p * weight')).toMatchObject({ from: 4, to: 10 });
@@ -144,7 +155,7 @@ describe('factor language', () => {
       expect(e).toBeInstanceOf(FactorSyntaxError);
       expect((e as FactorSyntaxError).code).toBe('E_FORMAT');
       expect((e as Error).message).toBe(
-        'factor: column 3: expected a number, a name, a function or \'(\', found the end of the factor',
+        "factor: column 3: expected a number, a name, a function or '(', found the end of the factor",
       );
     }
   });

@@ -73,7 +73,8 @@ async function serve(dir: string): Promise<{ server: Server; origin: string }> {
       return;
     }
     readFile(file).then(
-      (body) => res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body),
+      (body) =>
+        res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body),
       () => res.writeHead(404).end(),
     );
   });
@@ -292,9 +293,9 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('loss laboratory in Chromium', () => {
       const header = await table.locator('thead th').allTextContents();
       expect(header).toContain('AP');
       const ap = header.indexOf('AP');
-      const rows = await table.locator('tbody tr').evaluateAll((trs) =>
-        trs.map((tr) => Array.from(tr.children, (c) => c.textContent ?? '')),
-      );
+      const rows = await table
+        .locator('tbody tr')
+        .evaluateAll((trs) => trs.map((tr) => Array.from(tr.children, (c) => c.textContent ?? '')));
       expect(rows.map((r) => r[0])).toEqual(['BCE', 'focal(γ=2)', 'new factor']);
       for (const r of rows) {
         const v = Number(r[ap]);
@@ -330,7 +331,9 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('loss laboratory in Chromium', () => {
       );
       const ours = Array.from(mod.customFactor(x, t, { reduction: 'none' }).data);
       const page = series(h.curves!, 'loss', 'new factor', y);
-      ours.forEach((v, i) => expect(Math.abs(v - page[i]!)).toBeLessThanOrEqual(1e-12 * Math.abs(page[i]!)));
+      ours.forEach((v, i) => {
+        expect(Math.abs(v - page[i]!)).toBeLessThanOrEqual(1e-12 * Math.abs(page[i]!));
+      });
     }
     expect(log).toEqual([]);
   }, 60_000);
