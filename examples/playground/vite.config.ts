@@ -41,6 +41,16 @@ export default defineConfig({
   base: './',
   plugins: [nodeBuiltins],
   resolve: { conditions: ['source', ...defaultClientConditions] },
-  worker: { format: 'es', plugins: () => [nodeBuiltins] },
-  build: { target: 'es2022', chunkSizeWarningLimit: 4096, reportCompressedSize: false },
+  worker: {
+    format: 'es',
+    plugins: () => [nodeBuiltins],
+    rolldownOptions: { checks: { bundlerTimings: false } },
+  },
+  build: {
+    target: 'es2022',
+    chunkSizeWarningLimit: 4096,
+    reportCompressedSize: false,
+    // A slow machine makes rolldown warn about plugin timings (load, not the site): off, so warnings mean something.
+    rolldownOptions: { checks: { bundlerTimings: false } },
+  },
 });
