@@ -32,6 +32,8 @@ const FLAGS = [
 ];
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const IN_CI = process.env.CI === 'true';
+/** Where the exported snippet is written (inside the package, so that its imports resolve; git-ignored). */
+const EXPORT_DIR = join(ROOT, '.export', `browser-${process.pid}`);
 const HOW = `${CHROMIUM} not found; to enable it, install Chromium as root: apt-get install chromium`;
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM && !IN_CI) console.warn(`Browser test skipped (examples/playground): ${HOW}.`);
@@ -177,7 +179,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('loss laboratory in Chromium', () => {
     await context?.close();
     await new Promise((done) => (server ? server.close(done) : done(undefined)));
     if (tmp) await rm(tmp, { recursive: true, force: true });
-    await rm(join(ROOT, '.export'), { recursive: true, force: true });
+    await rm(EXPORT_DIR, { recursive: true, force: true });
   }, 30_000);
 
   test('the site builds without warnings', () => {
@@ -313,9 +315,8 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('loss laboratory in Chromium', () => {
     const code = (await page.getByTestId('export-code').textContent())!;
     expect(code).toContain('defineModulatedLoss');
     expect(code).toContain('params: { gamma: 3, beta: 0.5 }');
-    const dir = join(ROOT, '.export');
-    await mkdir(dir, { recursive: true });
-    const file = join(dir, `snippet-${process.pid}.ts`);
+    await mkdir(EXPORT_DIR, { recursive: true });
+    const file = join(EXPORT_DIR, 'snippet.ts');
     await writeFile(file, code);
     expect(typecheck(file)).toEqual([]);
     const mod = (await import(pathToFileURL(file).href)) as {
