@@ -37,7 +37,11 @@ describe('exported snippet', () => {
     for (const [i, text] of FACTORS.entries()) {
       const compiled = compileFactor(text);
       const params = Object.fromEntries(compiled.params.map((p) => [p, defaultParam(p) + 0.25]));
-      const code = factorCode(compiled.tree, { exportName: 'customFactor', lossName: 'custom-factor', params });
+      const code = factorCode(compiled.tree, {
+        exportName: 'customFactor',
+        lossName: 'custom-factor',
+        params,
+      });
       const file = join(DIR, `factor-${i}.ts`);
       await writeFile(file, code);
       const { customFactor } = (await import(pathToFileURL(file).href)) as { customFactor: Exported };
