@@ -15,7 +15,15 @@ import type { BrowserContext } from 'playwright-core';
 import { build, createLogger, defaultClientConditions, type Logger, type Rolldown } from 'vite';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { closeServer, HAVE_CHROMIUM, HOW, IN_CI, launchChromium, runPage, serve } from './harness.js';
-import { type IntMatrix, kernelOperands, matmulOperands, type PageResult, trainModel } from './workload.js';
+import {
+  type IntMatrix,
+  kernelOperands,
+  lossCheck,
+  lossOperands,
+  matmulOperands,
+  type PageResult,
+  trainModel,
+} from './workload.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 if (!HAVE_CHROMIUM && !IN_CI) console.warn(`Browser test skipped (examples/browser): ${HOW}.`);
@@ -46,6 +54,9 @@ const EXPECTED_KERNEL = product(
   { rows: KERNEL.a.length, cols: KERNEL.b.length, data: KERNEL.a.flat() },
   { rows: KERNEL.b.length, cols: KERNEL.b[0]!.length, data: KERNEL.b.flat() },
 );
+
+/** The loss section on Node's cpu backend: the browser's cpu backend must compute exactly this. */
+const nodeLoss = await lossCheck().then((l) => (l.cpu.status === 'ran' ? l.cpu.values : []));
 
 interface Bundle {
   dir: string;
@@ -145,6 +156,26 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('gradkit in Chromium', () => {
     expect(k.cpu).toEqual({ status: 'ran', values: EXPECTED_KERNEL });
     if (k.webgpu.status === 'ran') expect(k.webgpu.values).toEqual(EXPECTED_KERNEL);
     else expect(k.webgpu.reason).not.toBe('');
+  }, 90_000);
+
+  test('WebGPU (SwiftShader): a GPU.js kernel and a createElementwise loss match the cpu backend', async () => {
+    const r = await runPage<PageResult>(context!, `${origin}/`);
+    expectNoError(r);
+    const k = r.kernels!;
+    expect(k.navigatorGpu).toBe(true);
+    // Never a skip: Chromium runs with --enable-unsafe-webgpu, which gives SwiftShader's adapter.
+    expect(k.webgpu).toEqual({ status: 'ran', values: EXPECTED_KERNEL });
+
+    const l = r.loss!;
+    expect(l.webgpu.status).toBe('ran');
+    expect(l.cpu.status).toBe('ran');
+    const gpu = (l.webgpu as { values: number[] }).values;
+    const cpu = (l.cpu as { values: number[] }).values;
+    expect(gpu).toHaveLength(2 * lossOperands().z.length);
+    expect(cpu).toEqual(nodeLoss);
+    // float32 tolerance: WGSL's exp / log1p are not correctly rounded.
+    const bad = gpu.findIndex((g, i) => !(Math.abs(g - cpu[i]!) <= 1e-5 + 1e-5 * Math.abs(cpu[i]!)));
+    expect(bad, `element ${bad}: webgpu ${gpu[bad]} vs cpu ${cpu[bad]}`).toBe(-1);
   }, 90_000);
 
   test('matmul falls back to its JavaScript kernel when WebAssembly cannot compile', async () => {

@@ -16,6 +16,8 @@ const FLAGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
+  // WebGPU on SwiftShader (Chromium's CPU Vulkan), so the WebGPU test runs headless without a GPU.
+  '--enable-unsafe-webgpu',
   '--disable-quic',
   '--no-first-run',
   '--disable-background-networking',

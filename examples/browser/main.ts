@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     training: null,
     matmul: null,
     kernels: null,
+    loss: null,
     error: null,
     ms: 0,
   };

@@ -6,7 +6,9 @@
  * 2. matmul: a product large enough for the packed kernels, in float32 and float64, on the kernel gradkit
  *    chose (WebAssembly SIMD where it compiles, else JavaScript) and again on the JavaScript kernel;
  * 3. kernels: a GPU.js-style matrix-multiply kernel on `new GPU({ mode: 'cpu' })`, and on `'webgpu'` when an
- *    adapter exists (otherwise reported as skipped, with the reason).
+ *    adapter exists (otherwise reported as skipped, with the reason);
+ * 4. loss: a `createElementwise` runner of the stable binary cross-entropy with logits and its derivative,
+ *    on the cpu backend and on WebGPU when an adapter exists.
  *
  * Inputs are small integers, so every product and sum is exact in float32: the expected numbers are exact.
  */
@@ -23,7 +25,22 @@ import {
   type Tensor,
   zeros,
 } from '@gradkit/autograd';
-import { GPU, type KernelThis, webgpuAvailability } from '@gradkit/kernels';
+import {
+  abs,
+  add,
+  derive,
+  type Expr,
+  exp,
+  GPU,
+  type KernelThis,
+  log1p,
+  mul,
+  neg,
+  relu,
+  sub,
+  variable,
+  webgpuAvailability,
+} from '@gradkit/kernels';
 import { bceWithLogits } from '@gradkit/losses';
 
 /** The training run's settings. */
@@ -86,12 +103,19 @@ export interface KernelsResult {
   webgpu: KernelRun;
 }
 
+/** What the loss section found: per backend, the per-element losses followed by their derivatives. */
+export interface LossResult {
+  cpu: KernelRun;
+  webgpu: KernelRun;
+}
+
 /** The object the page writes to `window.__gradkitResult`. Sections stay null until they finish. */
 export interface PageResult {
   userAgent: string;
   training: TrainingResult | null;
   matmul: MatmulResult | null;
   kernels: KernelsResult | null;
+  loss: LossResult | null;
   error: { name: string; message: string; stack: string } | null;
   ms: number;
 }
@@ -193,30 +217,58 @@ function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Runs `work` on a fresh webgpu-mode GPU, or reports why it was skipped (no `navigator.gpu`, no adapter). */
+async function onWebGpu(work: (gpu: GPU<'webgpu'>) => Promise<number[]>): Promise<KernelRun> {
+  const navigatorGpu = (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu !== undefined;
+  if (!navigatorGpu) return { status: 'skipped', reason: 'navigator.gpu does not exist' };
+  const availability = await within(10_000, 'probing for a WebGPU adapter', webgpuAvailability());
+  if (!availability.available) return { status: 'skipped', reason: availability.reason };
+  const gpu = await within(10_000, 'requesting a WebGPU device', GPU.create({ mode: 'webgpu' }));
+  try {
+    return { status: 'ran', values: await within(20_000, 'the WebGPU work', work(gpu)) };
+  } finally {
+    gpu.destroy();
+  }
+}
+
 /** Runs the kernel on the cpu backend and, where an adapter exists, on WebGPU. */
 export async function kernelsCheck(): Promise<KernelsResult> {
   const navigatorGpu = (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu !== undefined;
   const cpuGpu = new GPU({ mode: 'cpu' });
   const cpu: KernelRun = { status: 'ran', values: await runKernel(cpuGpu) };
   cpuGpu.destroy();
+  return { navigatorGpu, cpu, webgpu: await onWebGpu(runKernel) };
+}
 
-  let webgpu: KernelRun;
-  if (!navigatorGpu) {
-    webgpu = { status: 'skipped', reason: 'navigator.gpu does not exist' };
-  } else {
-    const availability = await within(10_000, 'probing for a WebGPU adapter', webgpuAvailability());
-    if (!availability.available) {
-      webgpu = { status: 'skipped', reason: availability.reason };
-    } else {
-      const gpu = await within(10_000, 'requesting a WebGPU device', GPU.create({ mode: 'webgpu' }));
-      try {
-        webgpu = { status: 'ran', values: await within(20_000, 'the WebGPU kernel', runKernel(gpu)) };
-      } finally {
-        gpu.destroy();
-      }
-    }
-  }
-  return { navigatorGpu, cpu, webgpu };
+/** The loss section's logits z (in [-12, 12], some far in the tails) and labels y. */
+export function lossOperands(): { z: number[]; y: number[] } {
+  const z = Array.from({ length: 257 }, (_, i) => ((i * 37) % 97) / 4 - 12);
+  const y = z.map((_, i) => ((i * 5) % 3 === 0 ? 1 : 0));
+  return { z, y };
+}
+
+/** The per-element loss max(z, 0) − z·y + log1p(exp(−|z|)) and its derivative by z, as expressions. */
+function lossExpressions(): Expr[] {
+  const z = variable('z');
+  const y = variable('y');
+  const loss = add(sub(relu(z), mul(z, y)), log1p(exp(neg(abs(z)))));
+  return [loss, derive(loss, z)];
+}
+
+async function runLoss<M extends 'cpu' | 'webgpu'>(gpu: GPU<M>): Promise<number[]> {
+  const { z, y } = lossOperands();
+  const run = gpu.createElementwise(lossExpressions(), ['z', 'y'], ['array', 'array']);
+  const [l, d] = await run.run([z, y], z.length);
+  return [...l!, ...d!];
+}
+
+/** Runs the loss expression on the cpu backend and, where an adapter exists, on WebGPU. */
+export async function lossCheck(): Promise<LossResult> {
+  const cpuGpu = new GPU({ mode: 'cpu' });
+  const cpu: KernelRun = { status: 'ran', values: await runLoss(cpuGpu) };
+  cpuGpu.destroy();
+  const webgpu = await onWebGpu(runLoss);
+  return { cpu, webgpu };
 }
 
 /** Runs every section into `result` (so a failure leaves the finished sections in place). */
@@ -224,4 +276,5 @@ export async function runWorkload(result: PageResult): Promise<void> {
   result.training = trainModel();
   result.matmul = matmulCheck();
   result.kernels = await kernelsCheck();
+  result.loss = await lossCheck();
 }
