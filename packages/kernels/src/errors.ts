@@ -14,7 +14,8 @@ export type GradkitErrorCode =
   | 'E_ARGUMENT'
   | 'E_COMPILE'
   | 'E_STATE'
-  | 'E_FORMAT';
+  | 'E_FORMAT'
+  | 'E_DEVICE';
 
 /** Base class of every error gradkit throws on purpose. */
 export class GradkitError extends Error {
@@ -173,5 +174,16 @@ export class FormatError extends GradkitError {
   /** @param op - the reader; @param message - says which field is wrong */
   constructor(op: string, message: string) {
     super('E_FORMAT', op, message);
+  }
+}
+
+/**
+ * A tensor on the wrong device for what was asked: devices mixed in one op, a synchronous read of a tensor
+ * that lives on the GPU, an op or feature (gradients) the device does not support yet, no device initialised.
+ */
+export class DeviceError extends GradkitError {
+  /** @param op - the op; @param message - names the devices involved and what to do instead */
+  constructor(op: string, message: string) {
+    super('E_DEVICE', op, message);
   }
 }

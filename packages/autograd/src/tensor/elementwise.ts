@@ -4,6 +4,9 @@ import {
   adjoints,
   apply,
   constant,
+  type DeviceArray,
+  DeviceError,
+  DtypeError,
   describeValue,
   type Expr,
   expressionBackend,
@@ -17,11 +20,12 @@ import {
 } from '@gradkit/kernels';
 import { INPUT_PREFIX, tracedInputs, Value } from '../scalar/value.js';
 import { toDtype } from './cast.js';
+import { gradientsUnsupported, webgpuRuntime } from './device.js';
 import { allocate, type DType, promoteTypes } from './dtype.js';
 import { isGradEnabled } from './grad-mode.js';
 import type { Grads } from './node.js';
 import { sumTo } from './reduce-sum.js';
-import { broadcastShapes, broadcastStrides, type Shape, sameShape, sizeOf } from './shape.js';
+import { broadcastShapes, broadcastStrides, fmt, type Shape, sameShape, sizeOf } from './shape.js';
 import { checkTensor, record, Tensor } from './tensor.js';
 
 /**
@@ -175,6 +179,56 @@ function runKernel(spec: ElementwiseSpec, inputs: readonly Tensor[], shape: Shap
   return outs;
 }
 
+/** The 0-d tensors {@link expressionOp} makes for number arguments: on every device they are kernel scalars. */
+const numberArguments = new WeakSet<Tensor>();
+
+/**
+ * Runs a spec on webgpu: ONE WGSL kernel over the inputs' buffers, nothing read back. Number arguments are
+ * uniform scalars; a one-element webgpu tensor broadcasts; other broadcasts are not supported yet.
+ *
+ * @throws DeviceError when a cpu tensor is mixed in, an input requires grad, or a broadcast needs strides;
+ *   DtypeError for float64
+ */
+function runOnDevice(spec: ElementwiseSpec, inputs: readonly Tensor[], shape: Shape, dtype: DType): Tensor[] {
+  const op = spec.name;
+  const devices = inputs.map((t) => t.device);
+  const gpuAt = devices.indexOf('webgpu');
+  inputs.forEach((t, i) => {
+    if (t.device === 'cpu' && !numberArguments.has(t)) {
+      throw new DeviceError(
+        op,
+        `expected all tensors on the same device, but argument #${gpuAt} is on webgpu and argument #${i} is on cpu; move one with t.to('webgpu') or await t.cpu()`,
+      );
+    }
+  });
+  if (dtype === 'float64') {
+    throw new DtypeError(op, 'WebGPU has no float64: the result would be float64; use float32 tensors');
+  }
+  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) throw gradientsUnsupported(op);
+  const n = sizeOf(shape);
+  const kinds: InputKind[] = [];
+  const splat: boolean[] = [];
+  const args: Array<DeviceArray | number> = inputs.map((t, i) => {
+    const d = t.deviceArray;
+    if (d === null) {
+      kinds.push('scalar');
+      splat.push(false);
+      return t.data[0]!;
+    }
+    if (t.size !== 1 && !sameShape(t.shape, shape)) {
+      throw new DeviceError(
+        op,
+        `broadcasting argument #${i} of shape ${fmt(t.shape)} to ${fmt(shape)} is not supported on webgpu yet (only same-shape and one-element tensors); expand it on the cpu first`,
+      );
+    }
+    kinds.push('array');
+    splat.push(t.size === 1 && n !== 1);
+    return d;
+  });
+  const outs = webgpuRuntime(op).elementwise(op, spec.outputs, spec.variables, kinds, splat, args, n);
+  return outs.map((d) => new Tensor(d, [...shape]));
+}
+
 /**
  * Applies an elementwise spec to tensors with NumPy broadcasting, as ONE fused loop and ONE graph node.
  * Its backward is the derived spec (again one fused loop), reduced to each input's shape; under
@@ -191,6 +245,7 @@ export function applyElementwise(spec: ElementwiseSpec, inputs: readonly Tensor[
   });
   const shape = broadcastShapes(spec.name, ...inputs.map((t) => t.shape));
   const outDtype = dtype ?? inputs.map((t) => t.dtype).reduce(promoteTypes);
+  if (inputs.some((t) => t.device !== 'cpu')) return runOnDevice(spec, inputs, shape, outDtype);
   const outs = runKernel(spec, inputs, shape, outDtype);
   // Outputs with no derivative at all (comparisons, sign, logical ops) do not join the graph, as in PyTorch.
   // Without a graph to record (no grad mode, or no input needs grads) the spec is never differentiated.
@@ -253,7 +308,9 @@ export function expressionOp(
     if (Number.isNaN(a))
       throw new ArgumentError(name, 'a NaN number argument is not allowed; use a tensor holding NaN');
     if (bake(i)) return constant(a);
-    scalars.push(new Tensor(Float64Array.of(a), []));
+    const scalar = new Tensor(Float64Array.of(a), []);
+    numberArguments.add(scalar);
+    scalars.push(scalar);
     return variable(`${INPUT_PREFIX}${tensors.length + scalars.length - 1}`);
   });
   const spec = elementwiseSpec(name, [build(...exprs)], tensors.length + scalars.length);

@@ -7,6 +7,7 @@ import './methods-inplace.js';
 import './methods-reduce.js';
 import './methods-shape.js';
 import './methods-stats.js';
+import './methods-device.js';
 
 export { detectAnomaly, isAnomalyEnabled, setDetectAnomaly } from './anomaly.js';
 export { toDtype } from './cast.js';
@@ -30,6 +31,7 @@ export {
   zerosLike,
 } from './creation.js';
 export type { NumericTypedArray, TensorData } from './data.js';
+export { initWebGPU, memory } from './device.js';
 export {
   allocate,
   DEFAULT_DTYPE,
@@ -113,5 +115,13 @@ export {
 } from './shape-ops/index.js';
 export { logSoftmax, softmax } from './softmax.js';
 export { norm, std, type VarianceOptions, variance } from './stats.js';
-export { checkTensor, type GradHook, type NestedArray, record, record1, Tensor } from './tensor.js';
+export {
+  checkTensor,
+  type Device,
+  type GradHook,
+  type NestedArray,
+  record,
+  record1,
+  Tensor,
+} from './tensor.js';
 export { broadcastTo, clone, reshape } from './view.js';

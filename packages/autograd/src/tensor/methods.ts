@@ -2,7 +2,6 @@
  * Method forms of the core tensor ops (`a.add(b)`, `x.sum(1)`, `loss.backward()`), attached to the Tensor
  * prototype. Each op area keeps its methods in its own `methods-*.ts` file next to its functions.
  */
-import { toDtype } from './cast.js';
 import type { DType } from './dtype.js';
 import type { TensorLike } from './elementwise-ops.js';
 import * as ew from './elementwise-ops.js';
@@ -188,9 +187,7 @@ P.logicalNot = function () {
 P.where = function (cond, other) {
   return ew.where(cond, this, other);
 };
-P.to = function (dtype) {
-  return toDtype(this, dtype);
-};
+// `to` (dtype or device) is installed by methods-device.ts.
 P.sum = function (axis, keepDims = false) {
   return sum(this, axis, keepDims);
 };

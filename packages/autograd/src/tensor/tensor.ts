@@ -1,4 +1,11 @@
-import { ArgumentError, DtypeError, ShapeError, StateError } from '@gradkit/kernels';
+import {
+  ArgumentError,
+  DeviceArray,
+  DeviceError,
+  DtypeError,
+  ShapeError,
+  StateError,
+} from '@gradkit/kernels';
 import { callerTrace, checkForward, isAnomalyEnabled } from './anomaly.js';
 import { type DType, dtypeOf, type Storage } from './dtype.js';
 import { isGradEnabled } from './grad-mode.js';
@@ -10,6 +17,17 @@ let warnedNonLeafGrad = false;
 
 /** A nested array of numbers, as accepted by `tensor()` and returned by `tolist()`. */
 export type NestedArray = number | NestedArray[];
+
+/** Where a tensor's elements live: host memory, or a WebGPU buffer (after `await initWebGPU()`). */
+export type Device = 'cpu' | 'webgpu';
+
+/** The DeviceError for a synchronous read of a tensor that lives on webgpu, with the async alternative. */
+export function onDeviceError(op: string, instead: string): DeviceError {
+  return new DeviceError(
+    op,
+    `the tensor is on webgpu and reading it back is asynchronous: use ${instead} (or await t.cpu())`,
+  );
+}
 
 /** A hook on a tensor's gradient: may return a replacement gradient (same shape and dtype). */
 // biome-ignore lint/suspicious/noConfusingVoidType: a hook written as a statement block returns void
@@ -31,7 +49,13 @@ export class Tensor {
    * counter (so a graph that saved this tensor cannot notice); use the in-place methods (`copy_`, `add_`,
    * ...) under `noGrad` instead.
    */
-  readonly data: Storage;
+  get data(): Storage {
+    if (this.#host === null) throw onDeviceError('Tensor.data', 'await t.dataAsync()');
+    return this.#host;
+  }
+  #host: Storage | null;
+  #onDevice: DeviceArray | null;
+  #size: number;
   /** The size of each dimension. */
   readonly shape: Shape;
   /** The element type. */
@@ -47,13 +71,14 @@ export class Tensor {
 
   /** @internal use `tensor()`, the creation functions or ops. */
   constructor(
-    data: Storage,
+    data: Storage | DeviceArray,
     shape: Shape,
     requiresGrad = false,
     gradFn: Node | null = null,
     outputIndex = 0,
   ) {
-    if (!(data instanceof Float32Array || data instanceof Float64Array)) {
+    const onDevice = data instanceof DeviceArray;
+    if (!(onDevice || data instanceof Float32Array || data instanceof Float64Array)) {
       throw new DtypeError('Tensor', 'storage must be a Float32Array or a Float64Array');
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
@@ -65,10 +90,12 @@ export class Tensor {
         `data has ${data.length} elements but shape ${fmt(shape)} needs ${sizeOf(shape)}`,
       );
     }
-    this.data = data;
+    this.#host = onDevice ? null : data;
+    this.#onDevice = onDevice ? data : null;
+    this.#size = data.length;
     // `+ 0` turns a -0 size (from arithmetic on user sizes) into 0, so shapes compare with Object.is too.
     this.shape = Object.freeze(shape.map((d) => d + 0));
-    this.dtype = dtypeOf(data);
+    this.dtype = onDevice ? 'float32' : dtypeOf(data);
     this.gradFn = gradFn;
     this.outputIndex = outputIndex;
     this.#requiresGrad = requiresGrad || gradFn !== null;
@@ -124,7 +151,17 @@ export class Tensor {
    * Writing into `.data` directly does not change it.
    */
   get version(): number {
-    return versionOf(this.data);
+    return this.#host === null ? 0 : versionOf(this.#host);
+  }
+
+  /** Where the elements live: `'cpu'` (host memory, the default) or `'webgpu'` (see `t.to('webgpu')`). */
+  get device(): Device {
+    return this.#onDevice === null ? 'cpu' : 'webgpu';
+  }
+
+  /** @internal the device array of a webgpu tensor (null on cpu). */
+  get deviceArray(): DeviceArray | null {
+    return this.#onDevice;
   }
 
   /** Whether gradients are computed for this tensor. */
@@ -159,7 +196,7 @@ export class Tensor {
 
   /** Number of elements. */
   get size(): number {
-    return this.data.length;
+    return this.#size;
   }
 
   /** Row-major strides, in elements. */
@@ -169,13 +206,16 @@ export class Tensor {
 
   /** A copy of the elements as a typed array of the tensor's dtype. */
   toArray(): Storage {
-    return this.data.slice();
+    if (this.#host === null) throw onDeviceError('toArray', 'await t.dataAsync()');
+    return this.#host.slice();
   }
 
   /** The elements as nested JavaScript arrays (a number for a 0-d tensor). */
   tolist(): NestedArray {
+    if (this.#host === null) throw onDeviceError('tolist', 'await t.arrayAsync()');
+    const data = this.#host;
     const build = (dim: number, offset: number): NestedArray => {
-      if (dim === this.shape.length) return this.data[offset]!;
+      if (dim === this.shape.length) return data[offset]!;
       const stride = sizeOf(this.shape.slice(dim + 1));
       return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, offset + i * stride));
     };
@@ -188,18 +228,19 @@ export class Tensor {
    * @throws ShapeError when the tensor has more or fewer than one element
    */
   item(): number {
-    if (this.data.length !== 1) {
+    if (this.#host === null) throw onDeviceError('item', 'await t.itemAsync()');
+    if (this.#size !== 1) {
       throw new ShapeError(
         'item',
         `only one-element tensors can be converted to a number, got shape ${fmt(this.shape)}`,
       );
     }
-    return this.data[0]!;
+    return this.#host[0]!;
   }
 
   /** A tensor sharing this one's data, cut off from the graph (requires no grad). */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape, false);
+    return new Tensor(this.#host ?? this.#onDevice!, this.shape, false);
   }
 
   /**
@@ -280,6 +321,9 @@ export class Tensor {
 
   /** A short description with shape, dtype and the first elements. */
   toString(): string {
+    if (this.#host === null) {
+      return `Tensor(shape=${fmt(this.shape)}, dtype=${this.dtype}, device=webgpu${this.#requiresGrad ? ', requiresGrad' : ''})`;
+    }
     const head = Array.from(this.data.slice(0, 6)).join(', ');
     return `Tensor(shape=${fmt(this.shape)}, dtype=${this.dtype}${this.#requiresGrad ? ', requiresGrad' : ''}, data=[${head}${this.data.length > 6 ? ', ...' : ''}])`;
   }

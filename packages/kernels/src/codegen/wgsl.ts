@@ -199,12 +199,15 @@ export interface WgslElementwise {
  *
  * @param variables - the variable names, in the order of the kernel's inputs
  * @param kinds - for each variable, whether it is read per element or as one scalar
+ * @param splat - for each variable (default: none), whether its array is a one-element buffer that every
+ *   thread reads at index 0 (a size-1 tensor broadcast on the device, where it cannot be a uniform scalar)
  * @throws ArgumentError when the expression uses a variable that is not listed
  */
 export function compileElementwiseWgsl(
   outputs: readonly Expr[],
   variables: readonly string[],
   kinds: readonly InputKind[],
+  splat: readonly boolean[] = [],
 ): WgslElementwise {
   const op = 'compileElementwiseWgsl';
   const lowered = lower(op, outputs);
@@ -217,10 +220,11 @@ export function compileElementwiseWgsl(
     const v = lowered.params[i]!;
     values += `${i > 0 ? ',' : ''}${Object.is(v, -0) ? '-0' : String(v)}`;
   }
-  const key = `${lowered.key}\u0000${namesKey(variables)}\u0000${kinds.join(',')}\u0000${values}`;
+  const splats = variables.map((_, i) => splat[i] === true && kinds[i] === 'array');
+  const key = `${lowered.key}\u0000${namesKey(variables)}\u0000${kinds.join(',')}\u0000${values}\u0000${splats.map(Number).join('')}`;
   const hit = wgslCache.get(key);
   if (hit !== undefined) return hit;
-  const made = generateWgsl(op, lowered.outputs, [...variables], [...kinds]);
+  const made = generateWgsl(op, lowered.outputs, [...variables], [...kinds], splats);
   wgslCache.set(key, made);
   return made;
 }
@@ -234,6 +238,7 @@ function generateWgsl(
   outputs: readonly Expr[],
   variables: readonly string[],
   kinds: readonly InputKind[],
+  splats: readonly boolean[],
 ): WgslElementwise {
   const index = indexVariables(op, outputs, variables);
   const body = straightLine(
@@ -247,7 +252,7 @@ function generateWgsl(
   variables.forEach((_, i) => {
     if (kinds[i] === 'array') {
       decls.push(`@group(0) @binding(${binding++}) var<storage, read> gk_in${i}: array<f32>;`);
-      loads.push(`let v${i} = gk_in${i}[i];`);
+      loads.push(`let v${i} = gk_in${i}[${splats[i] ? '0u' : 'i'}];`);
     } else {
       const slot = 1 + Math.floor(scalar / 4);
       loads.push(`let v${i} = bitcast<f32>(gk_p[${slot}][${scalar % 4}]);`);

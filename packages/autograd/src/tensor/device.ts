@@ -1,0 +1,129 @@
+/**
+ * Tensors on WebGPU: the one runtime (a device holding float32 buffers), moving tensors between devices,
+ * reading them back asynchronously, and the device's memory count. Opt-in: nothing touches WebGPU until
+ * `await initWebGPU()`.
+ */
+import {
+  ArgumentError,
+  DeviceError,
+  type DeviceMemory,
+  DtypeError,
+  describeValue,
+  ShapeError,
+  WebGpuArrays,
+} from '@gradkit/kernels';
+import { isGradEnabled } from './grad-mode.js';
+import { type Device, type NestedArray, Tensor } from './tensor.js';
+
+let runtime: WebGpuArrays | null = null;
+let starting: Promise<WebGpuArrays> | null = null;
+
+/**
+ * Acquires a WebGPU device for tensors (the browser's `navigator.gpu`, or the `webgpu` package in Node).
+ * Idempotent: later calls resolve at once. Required before `t.to('webgpu')`.
+ *
+ * @throws StateError (rejecting) when WebGPU is not available, saying why and how to enable it
+ */
+export async function initWebGPU(): Promise<void> {
+  if (runtime !== null) return;
+  starting ??= WebGpuArrays.create('initWebGPU');
+  try {
+    runtime = await starting;
+  } finally {
+    starting = null;
+  }
+}
+
+/**
+ * @internal the WebGPU runtime.
+ *
+ * @throws DeviceError when `initWebGPU()` has not completed
+ */
+export function webgpuRuntime(op: string): WebGpuArrays {
+  if (runtime === null) {
+    throw new DeviceError(op, "WebGPU is not initialised: call 'await initWebGPU()' first");
+  }
+  return runtime;
+}
+
+/**
+ * The WebGPU buffers held by live tensors (released by `dispose()` or garbage collection); zeros before
+ * `initWebGPU()`.
+ */
+export function memory(): DeviceMemory {
+  return runtime === null ? { buffers: 0, bytes: 0 } : runtime.memory();
+}
+
+/** Whether `d` names a device. */
+export function isDevice(d: unknown): d is Device {
+  return d === 'cpu' || d === 'webgpu';
+}
+
+/**
+ * `x` on `device`: the tensor itself when it is there already; a float32 copy in a WebGPU buffer for
+ * `'webgpu'`. Moving back to the cpu reads the buffer, which is asynchronous: use `await x.cpu()`.
+ *
+ * @throws DeviceError for `'cpu'` on a webgpu tensor, before `initWebGPU()`, or when `x` requires grad
+ *   (gradients on webgpu are not supported yet); DtypeError for a float64 tensor (WebGPU has no float64)
+ */
+export function toDevice(x: Tensor, device: Device): Tensor {
+  const op = 'to';
+  if (!isDevice(device)) {
+    throw new ArgumentError(op, `argument 'device' must be 'cpu' or 'webgpu', got ${describeValue(device)}`);
+  }
+  if (x.device === device) return x;
+  if (device === 'cpu') {
+    throw new DeviceError(
+      op,
+      "the tensor is on webgpu and reading it back is asynchronous: use 'await t.cpu()' instead of t.to('cpu')",
+    );
+  }
+  if (x.dtype === 'float64') {
+    throw new DtypeError(
+      op,
+      "WebGPU has no float64: a float64 tensor cannot move to webgpu; convert it first with t.to('float32')",
+    );
+  }
+  if (x.requiresGrad && isGradEnabled()) throw gradientsUnsupported(op);
+  return new Tensor(webgpuRuntime(op).upload(x.data, op), [...x.shape]);
+}
+
+/** The DeviceError for a tensor that requires grad on webgpu. */
+export function gradientsUnsupported(op: string): DeviceError {
+  return new DeviceError(
+    op,
+    'gradients on webgpu are not supported yet: use tensors that do not require grad (or noGrad) on webgpu, or keep the model on the cpu',
+  );
+}
+
+/** `x` on the cpu: itself when it is there, else a float32 copy read back from its WebGPU buffer. */
+export async function toCpu(x: Tensor): Promise<Tensor> {
+  const d = x.deviceArray;
+  if (d === null) return x;
+  return new Tensor(await d.runtime.read(d, 'cpu'), [...x.shape]);
+}
+
+/** A copy of the elements on the host, whatever the device (asynchronous on webgpu). */
+export async function dataAsync(x: Tensor): Promise<Float32Array | Float64Array> {
+  return (await toCpu(x)).toArray();
+}
+
+/** The elements as nested arrays, whatever the device. */
+export async function arrayAsync(x: Tensor): Promise<NestedArray> {
+  return (await toCpu(x)).tolist();
+}
+
+/**
+ * The single element of a one-element tensor, whatever the device.
+ *
+ * @throws ShapeError (rejecting) when the tensor has more or fewer than one element
+ */
+export async function itemAsync(x: Tensor): Promise<number> {
+  if (x.size !== 1) {
+    throw new ShapeError(
+      'itemAsync',
+      `only one-element tensors can be converted to a number, got shape [${x.shape.join(', ')}]`,
+    );
+  }
+  return (await toCpu(x)).item();
+}

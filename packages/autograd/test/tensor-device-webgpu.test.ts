@@ -1,0 +1,183 @@
+/**
+ * Tensors on WebGPU (issue 13, first slice): moving tensors between devices, asynchronous reads, fused
+ * elementwise ops on the device against the cpu backend (float32 tolerance), the typed errors, and the live
+ * buffer count over many ops. Without an adapter the WebGPU tests are skipped with one line, except under
+ * `CI=true`, where they must run.
+ */
+import {
+  fromArray,
+  fuse,
+  initWebGPU,
+  memory,
+  noGrad,
+  type Tensor,
+  tensor,
+  type Value,
+  where,
+} from '@gradkit/autograd';
+import { DeviceError, DtypeError, ShapeError, webgpuAvailability } from '@gradkit/kernels';
+import { propertyConfig } from '@gradkit/testing';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+
+const availability = await webgpuAvailability();
+if (!availability.available) {
+  const line = `WebGPU tests skipped (tensor-device-webgpu.test.ts): ${availability.reason}.`;
+  if (process.env.CI === 'true') throw new Error(`CI=true requires WebGPU: ${line}`);
+  console.warn(line);
+}
+const HAVE = availability.available;
+
+/** Indices where |got - want| > atol + rtol |want| (NaN matches NaN). */
+function mismatches(got: ArrayLike<number>, want: ArrayLike<number>, rtol = 1e-5, atol = 1e-6): number[] {
+  const bad: number[] = [];
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i]!;
+    const w = want[i]!;
+    if (Number.isNaN(w) ? !Number.isNaN(g) : !(Math.abs(g - w) <= atol + rtol * Math.abs(w))) bad.push(i);
+  }
+  return got.length === want.length ? bad : [-1];
+}
+
+describe('tensor devices without WebGPU', () => {
+  it("tensors are on 'cpu' by default; the async reads work there too; to('cpu') and to(dtype) still work", async () => {
+    const t = tensor([1, 2, 3]);
+    expect(t.device).toBe('cpu');
+    expect(t.to('cpu')).toBe(t);
+    expect(t.to('float64').dtype).toBe('float64');
+    expect(Array.from(await t.dataAsync())).toEqual([1, 2, 3]);
+    expect(await t.arrayAsync()).toEqual([1, 2, 3]);
+    expect(await tensor(4).itemAsync()).toBe(4);
+    await expect(t.itemAsync()).rejects.toThrow(ShapeError);
+    expect(await t.cpu()).toBe(t);
+  });
+
+  it('DeviceError is a GradkitError with code E_DEVICE', () => {
+    const e = new DeviceError('op', 'message');
+    expect(e.code).toBe('E_DEVICE');
+    expect(e.message).toBe('op: message');
+  });
+
+  it("to('webgpu') of a float64 tensor is a DtypeError that says WebGPU has no float64", () => {
+    expect(() => tensor([1], { dtype: 'float64' }).to('webgpu')).toThrow(DtypeError);
+    expect(() => tensor([1], { dtype: 'float64' }).to('webgpu')).toThrow(/no float64/);
+  });
+
+  it('an unknown device or dtype is refused', () => {
+    expect(() => tensor([1]).to('gpu' as 'cpu')).toThrow(/dtype/);
+  });
+});
+
+describe.skipIf(!HAVE)('tensors on WebGPU', async () => {
+  if (HAVE) await initWebGPU();
+
+  const gpu = (values: number[], shape: number[]): Tensor => fromArray(values, shape).to('webgpu');
+
+  it("to('webgpu') keeps shape and values; the async reads return them; sync reads throw a DeviceError", async () => {
+    const t = gpu([1.5, -2, 3, 4], [2, 2]);
+    expect(t.device).toBe('webgpu');
+    expect(t.shape).toEqual([2, 2]);
+    expect(t.dtype).toBe('float32');
+    expect(Array.from(await t.dataAsync())).toEqual([1.5, -2, 3, 4]);
+    expect(await t.arrayAsync()).toEqual([
+      [1.5, -2],
+      [3, 4],
+    ]);
+    expect(await gpu([7], []).itemAsync()).toBe(7);
+    const back = await t.cpu();
+    expect(back.device).toBe('cpu');
+    expect(Array.from(back.data)).toEqual([1.5, -2, 3, 4]);
+    expect(() => t.data).toThrow(DeviceError);
+    expect(() => t.toArray()).toThrow(/dataAsync/);
+    expect(() => t.tolist()).toThrow(/arrayAsync/);
+    expect(() => gpu([7], []).item()).toThrow(/itemAsync/);
+    expect(() => t.to('cpu')).toThrow(DeviceError);
+    expect(t.to('webgpu')).toBe(t);
+    t.dispose();
+    await expect(t.dataAsync()).rejects.toThrow(/disposed/);
+  });
+
+  it('elementwise ops and fused functions on the device match the cpu within float32 tolerance', async () => {
+    const f = fuse((x: Value, y: Value) => x.sigmoid().sub(y).abs().pow(2).add(x.mul(y).tanh()));
+    const arb = fc.constantFrom([1], [5], [3, 4], [2, 3, 5], [0], [130]).chain((shape) => {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const values = fc.array(fc.float({ min: -8, max: 8, noNaN: true, noDefaultInfinity: true }), {
+        minLength: n,
+        maxLength: n,
+      });
+      return fc.record({
+        shape: fc.constant(shape),
+        a: values,
+        b: values,
+        s: fc.float({ min: -3, max: 3, noNaN: true }),
+      });
+    });
+    await fc.assert(
+      fc.asyncProperty(arb, async ({ shape, a, b, s }) => {
+        const x = fromArray(a, shape);
+        const y = fromArray(b, shape);
+        const one = fromArray([s], []);
+        const ops: Array<(p: Tensor, q: Tensor, c: Tensor) => Tensor> = [
+          (p, q) => p.add(q),
+          (p, q) => p.mul(q).sub(p),
+          (p) => p.exp().log1p(),
+          (p, q) => p.tanh().div(q.abs().add(1)),
+          (p, q) => f(p, q),
+          (p) => p.mul(s).add(2),
+          (p, _, c) => p.mul(c),
+          (p, q) => where(p.gt(q), p, q.neg()),
+        ];
+        for (const run of ops) {
+          const want = run(x, y, one);
+          const got = run(x.to('webgpu'), y.to('webgpu'), one.to('webgpu'));
+          expect(got.device).toBe('webgpu');
+          expect(got.shape).toEqual(want.shape);
+          expect(mismatches(await got.dataAsync(), want.data)).toEqual([]);
+        }
+      }),
+      propertyConfig({ numRuns: 20 }),
+    );
+  });
+
+  it('mixing devices in one op is a DeviceError naming both', () => {
+    const g = gpu([1, 2], [2]);
+    const c = fromArray([1, 2], [2]);
+    expect(() => g.add(c)).toThrow(DeviceError);
+    expect(() => c.mul(g)).toThrow(/webgpu.*cpu/);
+  });
+
+  it('an op on a webgpu tensor that requires grad is a DeviceError (gradients on webgpu: not yet)', () => {
+    const c = fromArray([1, 2], [2]);
+    c.requiresGrad = true;
+    expect(() => c.to('webgpu')).toThrow(/gradients on webgpu are not supported yet/);
+    const g = noGrad(() => c.to('webgpu'));
+    g.requiresGrad = true;
+    expect(() => g.exp()).toThrow(DeviceError);
+    expect(() => g.exp()).toThrow(/gradients on webgpu are not supported yet/);
+    expect(noGrad(() => g.exp()).device).toBe('webgpu');
+  });
+
+  it('a broadcast that needs strides is a DeviceError on webgpu (for now), not a wrong answer', () => {
+    expect(() => gpu([1, 2, 3, 4, 5, 6], [2, 3]).add(gpu([1, 2, 3], [3]))).toThrow(/broadcasting/);
+  });
+
+  it('1,000 elementwise ops with dispose keep the live buffer count flat', async () => {
+    const x = gpu([1, 2, 3, 4], [4]);
+    let acc = x.mul(1);
+    const before = memory();
+    for (let i = 0; i < 1000; i++) {
+      const half = acc.mul(0.5);
+      const next = half.add(x);
+      half.dispose();
+      acc.dispose();
+      acc = next;
+    }
+    expect(memory()).toEqual(before);
+    const want = [2, 4, 6, 8];
+    expect(mismatches(await acc.dataAsync(), want)).toEqual([]);
+    const made = memory().buffers;
+    acc.dispose();
+    x.dispose();
+    expect(memory().buffers).toBe(made - 2);
+  });
+});
