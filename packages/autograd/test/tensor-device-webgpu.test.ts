@@ -99,7 +99,7 @@ describe.skipIf(!HAVE)('tensors on WebGPU', async () => {
 
   it('elementwise ops and fused functions on the device match the cpu within float32 tolerance', async () => {
     const f = fuse((x: Value, y: Value) => x.sigmoid().sub(y).abs().pow(2).add(x.mul(y).tanh()));
-    const arb = fc.constantFrom([1], [5], [3, 4], [2, 3, 5], [0], [130]).chain((shape) => {
+    const arb = fc.constantFrom<number[]>([1], [5], [3, 4], [2, 3, 5], [0], [130]).chain((shape) => {
       const n = shape.reduce((a, b) => a * b, 1);
       const values = fc.array(fc.float({ min: -8, max: 8, noNaN: true, noDefaultInfinity: true }), {
         minLength: n,
