@@ -116,14 +116,14 @@ export async function arrayAsync(x: Tensor): Promise<NestedArray> {
 /**
  * The single element of a one-element tensor, whatever the device.
  *
- * @throws ShapeError (rejecting) when the tensor has more or fewer than one element
+ * @throws ShapeError (synchronously, as the shape is known) when the tensor has more or fewer than one element
  */
-export async function itemAsync(x: Tensor): Promise<number> {
+export function itemAsync(x: Tensor): Promise<number> {
   if (x.size !== 1) {
     throw new ShapeError(
       'itemAsync',
       `only one-element tensors can be converted to a number, got shape [${x.shape.join(', ')}]`,
     );
   }
-  return (await toCpu(x)).item();
+  return toCpu(x).then((t) => t.item());
 }
