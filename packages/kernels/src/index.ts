@@ -167,4 +167,10 @@ export {
 } from './runtime.js';
 export { LruCache } from './util/lru.js';
 export { checkOptionKeys, describeValue, ownValue } from './util/own.js';
+/**
+ * The WebAssembly binary emitter the expression kernels use, shared with the tensor engine's matmul kernel.
+ *
+ * @internal plumbing between gradkit's packages, not a public API
+ */
+export * as wasmEmit from './wasm/emit.js';
 export { wasmStats } from './wasm/runtime.js';

@@ -15,7 +15,12 @@
  * Policy without 'wasm-unsafe-eval'), {@link createWasmGemm} returns null and matmul uses its JavaScript
  * kernel.
  */
+import { wasmEmit } from '@gradkit/kernels';
 import type { Storage } from './dtype.js';
+
+const { Body, I32, moduleBytes, OP, SIMD, sleb, uleb, V128 } = wasmEmit;
+/** The empty block type (an `if` without results). */
+const VOID = 0x40;
 
 /** One matrix operand of a product: a row-major matrix at `data[off …]`, read transposed when `t` is set. */
 export interface GemmOperand {
@@ -38,77 +43,6 @@ export type WasmGemm = (
   cOff: number,
   beta: boolean,
 ) => boolean;
-
-// ---------------------------------------------------------------------------------------------------------
-// A minimal WebAssembly binary emitter: only what the kernel needs.
-// ---------------------------------------------------------------------------------------------------------
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (v !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  let v = n | 0;
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-function name(s: string): number[] {
-  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-}
-
-function section(id: number, bytes: readonly number[]): number[] {
-  return [id, ...uleb(bytes.length), ...bytes];
-}
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-const VOID = 0x40;
-const OP = {
-  block: 0x02,
-  loop: 0x03,
-  if: 0x04,
-  else: 0x05,
-  end: 0x0b,
-  br: 0x0c,
-  brIf: 0x0d,
-  localGet: 0x20,
-  localSet: 0x21,
-  i32Const: 0x41,
-  i32Eqz: 0x45,
-  i32LtS: 0x48,
-  i32Add: 0x6a,
-  i32Sub: 0x6b,
-  i32Mul: 0x6c,
-} as const;
-/** SIMD opcodes (after the 0xfd prefix). */
-const SIMD = {
-  load: 0x00,
-  load32Splat: 0x09,
-  load64Splat: 0x0a,
-  store: 0x0b,
-  const: 0x0c,
-  f32x4Add: 0xe4,
-  f32x4Mul: 0xe6,
-  f64x2Add: 0xf0,
-  f64x2Mul: 0xf2,
-} as const;
 
 /** Register block rows. */
 const MR = 4;
@@ -266,16 +200,13 @@ function kernelModule(f64: boolean): Uint8Array<ArrayBuffer> {
   });
   c.push(OP.end);
 
-  const body = [2, ...uleb(i32Locals), I32, ...uleb(vectorLocals), V128, ...c];
-  const bytes = [
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, [1, 0x60, nParams, ...new Array<number>(nParams).fill(I32), 0]),
-    ...section(2, [1, ...name('m'), ...name('mem'), 0x02, 0x00, 0x01]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, ...name('block'), 0x00, 0]),
-    ...section(10, [1, ...uleb(body.length), ...body]),
-  ];
-  return new Uint8Array(bytes);
+  // The locals in the order their indices were given above: the i32 ones, then the vectors.
+  const body = new Body(nParams);
+  for (let i = 0; i < i32Locals; i++) body.local(I32);
+  for (let i = 0; i < vectorLocals; i++) body.local(V128);
+  // `c` ends with the function's own `end`, which Body.encode adds.
+  body.op(...c.slice(0, -1));
+  return moduleBytes([{ name: 'block', params: nParams, body }]);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -40,7 +40,9 @@ function section(id: number, bytes: readonly number[]): number[] {
 }
 
 /** Value types. */
+/** The i32 value type. */
 export const I32 = 0x7f;
+/** The v128 value type. */
 export const V128 = 0x7b;
 const VOID = 0x40;
 
@@ -49,6 +51,7 @@ export const OP = {
   block: 0x02,
   loop: 0x03,
   if: 0x04,
+  else: 0x05,
   end: 0x0b,
   br: 0x0c,
   brIf: 0x0d,
@@ -58,9 +61,13 @@ export const OP = {
   f64Load: 0x2b,
   f64Store: 0x39,
   i32Const: 0x41,
+  i32Eqz: 0x45,
+  i32LtS: 0x48,
   i32GeU: 0x4f,
   i32And: 0x71,
   i32Add: 0x6a,
+  i32Sub: 0x6b,
+  i32Mul: 0x6c,
   i32ShrU: 0x76,
   i32Shl: 0x74,
   f64Add: 0xa0,
@@ -69,6 +76,7 @@ export const OP = {
 /** SIMD opcodes (after the 0xfd prefix). */
 export const SIMD = {
   load: 0x00,
+  load32Splat: 0x09,
   load64Splat: 0x0a,
   store: 0x0b,
   const: 0x0c,
@@ -97,6 +105,8 @@ export const SIMD = {
   i64x2ShrU: 0xcd,
   i64x2Add: 0xce,
   i64x2Sub: 0xd1,
+  f32x4Add: 0xe4,
+  f32x4Mul: 0xe6,
   f64x2Abs: 0xec,
   f64x2Neg: 0xed,
   f64x2Sqrt: 0xef,
@@ -137,6 +147,7 @@ export class Body {
   readonly #params: number;
   readonly #locals: number[] = [];
 
+  /** @param params - the number of i32 parameters (locals 0 … params − 1) */
   constructor(params: number) {
     this.#params = params;
   }
@@ -152,23 +163,28 @@ export class Body {
     return this.#locals.length;
   }
 
+  /** Appends raw instruction bytes. */
   op(...bytes: number[]): this {
     this.code.push(...bytes);
     return this;
   }
 
+  /** `local.get l`. */
   get(l: number): this {
     return this.op(OP.localGet, ...uleb(l));
   }
 
+  /** `local.set l`. */
   set(l: number): this {
     return this.op(OP.localSet, ...uleb(l));
   }
 
+  /** `i32.const v`. */
   i32(v: number): this {
     return this.op(OP.i32Const, ...sleb(v));
   }
 
+  /** A SIMD instruction (0xfd prefix, opcode, immediates). */
   simd(code: number, ...imm: number[]): this {
     return this.op(0xfd, ...uleb(code), ...imm);
   }
@@ -205,7 +221,9 @@ export class Body {
 
 /** Blocks and loops without results. */
 export const BLOCK = [OP.block, VOID] as const;
+/** A loop without results. */
 export const LOOP = [OP.loop, VOID] as const;
+/** An if without results. */
 export const IF = [OP.if, VOID] as const;
 
 /**
