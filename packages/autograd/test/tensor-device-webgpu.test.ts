@@ -5,17 +5,32 @@
  * `CI=true`, where they must run.
  */
 import {
+  arange,
+  eye,
   fromArray,
+  full,
   fuse,
+  Generator,
+  getDefaultDevice,
   initWebGPU,
+  linspace,
   memory,
   noGrad,
+  ones,
+  onesLike,
+  rand,
+  randint,
+  randn,
+  scalarTensor,
+  setDefaultDevice,
   type Tensor,
   tensor,
   type Value,
   where,
+  zeros,
+  zerosLike,
 } from '@gradkit/autograd';
-import { DeviceError, DtypeError, ShapeError, webgpuAvailability } from '@gradkit/kernels';
+import { ArgumentError, DeviceError, DtypeError, ShapeError, webgpuAvailability } from '@gradkit/kernels';
 import { propertyConfig } from '@gradkit/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -65,6 +80,16 @@ describe('tensor devices without WebGPU', () => {
 
   it('an unknown device or dtype is refused', () => {
     expect(() => tensor([1]).to('gpu' as 'cpu')).toThrow(/dtype/);
+  });
+
+  it("creation functions take a device option: 'cpu' is the default; an unknown device is an ArgumentError", () => {
+    expect(getDefaultDevice()).toBe('cpu');
+    expect(zeros([2], { device: 'cpu' }).device).toBe('cpu');
+    expect(() => zeros([2], { device: 'gpu' as 'cpu' })).toThrow(ArgumentError);
+    expect(() => rand([2], { device: 'cuda' as 'cpu' })).toThrow(/option 'device' must be 'cpu' or 'webgpu'/);
+    expect(() => setDefaultDevice('gpu' as 'cpu')).toThrow(ArgumentError);
+    setDefaultDevice('cpu');
+    expect(getDefaultDevice()).toBe('cpu');
   });
 });
 
@@ -137,6 +162,64 @@ describe.skipIf(!HAVE)('tensors on WebGPU', async () => {
       }),
       propertyConfig({ numRuns: 20 }),
     );
+  });
+
+  it('the creation functions make tensors on webgpu with the values the cpu makes (random ones too)', async () => {
+    const cases: Array<[string, (device: 'cpu' | 'webgpu') => Tensor]> = [
+      [
+        'tensor',
+        (device) =>
+          tensor(
+            [
+              [1, 2.5],
+              [-3, 4],
+            ],
+            { device },
+          ),
+      ],
+      ['fromArray', (device) => fromArray([1, 2, 3, 4, 5, 6], [2, 3], { device })],
+      ['zeros', (device) => zeros([3, 2], { device })],
+      ['ones', (device) => ones(4, { device })],
+      ['full', (device) => full([2, 2], -1.5, { device })],
+      ['arange', (device) => arange(0, 5, 0.5, { device })],
+      ['linspace', (device) => linspace(-1, 1, 7, { device })],
+      ['eye', (device) => eye(3, 2, { device })],
+      ['scalarTensor', (device) => scalarTensor(3.25, { device })],
+      ['rand', (device) => rand([5, 3], { device, generator: new Generator(7) })],
+      ['randn', (device) => randn([17], { device, generator: new Generator(7) })],
+      ['randint', (device) => randint(-4, 9, [6], { device, generator: new Generator(7) })],
+    ];
+    for (const [name, make] of cases) {
+      const want = make('cpu');
+      const got = make('webgpu');
+      expect([name, got.device]).toEqual([name, 'webgpu']);
+      expect([name, got.shape]).toEqual([name, want.shape]);
+      expect([name, Array.from(await got.dataAsync())]).toEqual([name, Array.from(want.data)]);
+      got.dispose();
+    }
+    const g = fromArray([1, 2, 3], [3], { device: 'webgpu' });
+    expect(zerosLike(g).device).toBe('webgpu');
+    expect(Array.from(await onesLike(g).dataAsync())).toEqual([1, 1, 1]);
+    expect(zerosLike(g, { device: 'cpu' }).device).toBe('cpu');
+    expect(() => zeros([2], { device: 'webgpu', dtype: 'float64' })).toThrow(DtypeError);
+    const leaf = ones([2], { device: 'webgpu', requiresGrad: true });
+    expect([leaf.device, leaf.requiresGrad, leaf.gradFn]).toEqual(['webgpu', true, null]);
+    expect(() => leaf.exp()).toThrow(/gradients on webgpu are not supported yet/);
+  });
+
+  it("setDefaultDevice('webgpu') makes the creation functions create there until it is set back", async () => {
+    setDefaultDevice('webgpu');
+    try {
+      expect(getDefaultDevice()).toBe('webgpu');
+      const a = tensor([1, 2, 3]);
+      const b = arange(3);
+      expect([a.device, b.device, rand([2]).device]).toEqual(['webgpu', 'webgpu', 'webgpu']);
+      expect(Array.from(await a.add(b).dataAsync())).toEqual([1, 3, 5]);
+      expect(zeros([2], { device: 'cpu' }).device).toBe('cpu');
+    } finally {
+      setDefaultDevice('cpu');
+    }
+    expect(tensor([1]).device).toBe('cpu');
   });
 
   it('mixing devices in one op is a DeviceError naming both', () => {

@@ -1,9 +1,10 @@
 import { ArgumentError, checkOptionKeys, DomainError, describeValue, ownValue } from '@gradkit/kernels';
 import { readFlatData, readTensorData, type TensorData } from './data.js';
+import { getDefaultDevice, isDevice, toDevice } from './device.js';
 import { allocate, checkDtype, DEFAULT_DTYPE, type DType, type Storage } from './dtype.js';
 import { defaultGenerator, Generator } from './random.js';
 import { checkShape, checkSize, MAX_ELEMENTS, show, sizeOf } from './shape.js';
-import { checkTensor, Tensor } from './tensor.js';
+import { checkTensor, type Device, Tensor } from './tensor.js';
 
 /** Options shared by the creation functions. */
 export interface CreateOptions {
@@ -11,6 +12,11 @@ export interface CreateOptions {
   dtype?: DType;
   /** Track gradients for this leaf (default false). */
   requiresGrad?: boolean;
+  /**
+   * Where the tensor lives (default: {@link getDefaultDevice}, or the device of `t` for `zerosLike` /
+   * `onesLike`). On `'webgpu'` the values are made on the cpu and uploaded (after `await initWebGPU()`).
+   */
+  device?: Device;
 }
 
 /** Options of the random creation functions. */
@@ -22,28 +28,37 @@ export interface RandomOptions extends CreateOptions {
 /** A shape argument: a list of sizes, or one number for a 1-D shape (as `torch.zeros(3)`). */
 export type ShapeLike = number | readonly number[];
 
-const CREATE_KEYS = ['dtype', 'requiresGrad'] as const;
-const RANDOM_KEYS = ['dtype', 'requiresGrad', 'generator'] as const;
+const CREATE_KEYS = ['dtype', 'requiresGrad', 'device'] as const;
+const RANDOM_KEYS = ['dtype', 'requiresGrad', 'device', 'generator'] as const;
 
 interface ReadOptions {
+  op: string;
   dtype: DType | undefined;
   requiresGrad: boolean;
   generator: Generator;
+  device: Device | undefined;
 }
 
 /**
  * Validates an options object (own keys only, no unknown keys) and reads it.
  *
- * @throws ArgumentError on a non-object, an unknown key, or a `requiresGrad`/`generator` of the wrong type
+ * @throws ArgumentError on a non-object, an unknown key, or a `requiresGrad`/`generator`/`device` of the wrong
+ *   type
  * @throws DtypeError on an unknown dtype
  */
 function readOptions(op: string, opts: unknown, keys: readonly string[] = CREATE_KEYS): ReadOptions {
   checkOptionKeys(op, 'options', opts, keys);
-  if (opts === undefined) return { dtype: undefined, requiresGrad: false, generator: defaultGenerator };
+  if (opts === undefined) {
+    return { op, dtype: undefined, requiresGrad: false, generator: defaultGenerator, device: undefined };
+  }
   const o = opts as object;
   const dtype = ownValue(o, 'dtype');
   const requiresGrad = ownValue(o, 'requiresGrad') ?? false;
   const generator = ownValue(o, 'generator') ?? defaultGenerator;
+  const device = ownValue(o, 'device');
+  if (device !== undefined && !isDevice(device)) {
+    throw new ArgumentError(op, `option 'device' must be 'cpu' or 'webgpu', got ${describeValue(device)}`);
+  }
   if (typeof requiresGrad !== 'boolean') {
     throw new ArgumentError(
       op,
@@ -53,11 +68,26 @@ function readOptions(op: string, opts: unknown, keys: readonly string[] = CREATE
   if (!(generator instanceof Generator)) {
     throw new ArgumentError(op, `option 'generator' must be a Generator, got ${describeValue(generator)}`);
   }
-  return { dtype: dtype === undefined ? undefined : checkDtype(op, dtype), requiresGrad, generator };
+  return {
+    op,
+    dtype: dtype === undefined ? undefined : checkDtype(op, dtype),
+    requiresGrad,
+    generator,
+    device: device as Device | undefined,
+  };
 }
 
+/**
+ * The new leaf on the requested device (the default device when none is given): made on the cpu, then
+ * uploaded for `'webgpu'`, where it keeps `requiresGrad` (ops on it then refuse, as gradients on webgpu are
+ * not supported yet).
+ */
 function leaf(data: Storage, shape: readonly number[], o: ReadOptions): Tensor {
-  return new Tensor(data, shape, o.requiresGrad);
+  const device = o.device ?? getDefaultDevice();
+  if (device === 'cpu') return new Tensor(data, shape, o.requiresGrad);
+  const out = toDevice(new Tensor(data, shape), device, o.op);
+  if (o.requiresGrad) out.requiresGrad = true;
+  return out;
 }
 
 /** Checks a number argument of a creation function. */
@@ -130,18 +160,26 @@ export function ones(shape: ShapeLike, opts?: CreateOptions): Tensor {
   return fill('ones', shape, 1, opts);
 }
 
-/** Zeros with the shape and dtype of `t`. */
+/** Zeros with the shape, dtype and device of `t`. */
 export function zerosLike(t: Tensor, opts?: CreateOptions): Tensor {
   checkTensor('zerosLike', 't', t);
   const o = readOptions('zerosLike', opts);
-  return fill('zerosLike', t.shape, 0, { dtype: o.dtype ?? t.dtype, requiresGrad: o.requiresGrad });
+  return fill('zerosLike', t.shape, 0, {
+    dtype: o.dtype ?? t.dtype,
+    requiresGrad: o.requiresGrad,
+    device: o.device ?? t.device,
+  });
 }
 
-/** Ones with the shape and dtype of `t`. */
+/** Ones with the shape, dtype and device of `t`. */
 export function onesLike(t: Tensor, opts?: CreateOptions): Tensor {
   checkTensor('onesLike', 't', t);
   const o = readOptions('onesLike', opts);
-  return fill('onesLike', t.shape, 1, { dtype: o.dtype ?? t.dtype, requiresGrad: o.requiresGrad });
+  return fill('onesLike', t.shape, 1, {
+    dtype: o.dtype ?? t.dtype,
+    requiresGrad: o.requiresGrad,
+    device: o.device ?? t.device,
+  });
 }
 
 /**

@@ -54,6 +54,29 @@ export function memory(): DeviceMemory {
   return runtime === null ? { buffers: 0, bytes: 0 } : runtime.memory();
 }
 
+let defaultDevice: Device = 'cpu';
+
+/**
+ * Sets the device the creation functions (`tensor`, `zeros`, `rand`, ...) use when their options name none,
+ * like `torch.set_default_device`. `'webgpu'` needs `await initWebGPU()` first.
+ *
+ * @throws ArgumentError when `device` is not `'cpu'` or `'webgpu'`
+ * @throws DeviceError for `'webgpu'` before `initWebGPU()` has completed
+ */
+export function setDefaultDevice(device: Device): void {
+  const op = 'setDefaultDevice';
+  if (!isDevice(device)) {
+    throw new ArgumentError(op, `argument 'device' must be 'cpu' or 'webgpu', got ${describeValue(device)}`);
+  }
+  if (device === 'webgpu') webgpuRuntime(op);
+  defaultDevice = device;
+}
+
+/** The device the creation functions use when their options name none (`'cpu'` unless set). */
+export function getDefaultDevice(): Device {
+  return defaultDevice;
+}
+
 /** Whether `d` names a device. */
 export function isDevice(d: unknown): d is Device {
   return d === 'cpu' || d === 'webgpu';
@@ -66,8 +89,7 @@ export function isDevice(d: unknown): d is Device {
  * @throws DeviceError for `'cpu'` on a webgpu tensor, before `initWebGPU()`, or when `x` requires grad
  *   (gradients on webgpu are not supported yet); DtypeError for a float64 tensor (WebGPU has no float64)
  */
-export function toDevice(x: Tensor, device: Device): Tensor {
-  const op = 'to';
+export function toDevice(x: Tensor, device: Device, op = 'to'): Tensor {
   if (!isDevice(device)) {
     throw new ArgumentError(op, `argument 'device' must be 'cpu' or 'webgpu', got ${describeValue(device)}`);
   }

@@ -31,7 +31,7 @@ export {
   zerosLike,
 } from './creation.js';
 export type { NumericTypedArray, TensorData } from './data.js';
-export { initWebGPU, memory } from './device.js';
+export { getDefaultDevice, initWebGPU, memory, setDefaultDevice } from './device.js';
 export {
   allocate,
   DEFAULT_DTYPE,

@@ -71,7 +71,7 @@ export function gatherChecked(x: Tensor, axis: number, idx: CheckedIndex): Tenso
   });
   const inShape = x.shape;
   return record1('gather', [x], out, idx.shape, (g) => [
-    scatterAddChecked(zeros(inShape, { dtype: g.dtype }), axis, idx, g),
+    scatterAddChecked(zeros(inShape, { dtype: g.dtype, device: g.device }), axis, idx, g),
   ]);
 }
 

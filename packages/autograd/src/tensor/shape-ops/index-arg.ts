@@ -46,7 +46,7 @@ export function checkIndex(
   } else if (Array.isArray(index)) {
     let t: Tensor;
     try {
-      t = tensor(index as NestedArray, { dtype: 'float64' });
+      t = tensor(index as NestedArray, { dtype: 'float64', device: 'cpu' });
     } catch (e) {
       if (e instanceof GradkitError)
         throw new ShapeError(op, `argument 'index' is not a rectangular array: ${e.message}`);

@@ -50,7 +50,7 @@ export function indexSelectChecked(x: Tensor, axis: number, idx: Int32Array): Te
   }
   const inShape = x.shape;
   return record1('indexSelect', [x], out, shape, (g) => [
-    indexAddChecked(zeros(inShape, { dtype: g.dtype }), axis, idx, g),
+    indexAddChecked(zeros(inShape, { dtype: g.dtype, device: g.device }), axis, idx, g),
   ]);
 }
 

@@ -98,7 +98,7 @@ export function splitChecked(x: Tensor, sizes: readonly number[], axis: number):
   });
   return record('split', [x], outputs, (grads) => [
     concat(
-      grads.map((g, i) => g ?? zeros(outputs[i]!.shape, { dtype: x.dtype })),
+      grads.map((g, i) => g ?? zeros(outputs[i]!.shape, { dtype: x.dtype, device: x.device })),
       axis,
     ),
   ]);
