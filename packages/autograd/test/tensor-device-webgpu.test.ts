@@ -6,6 +6,7 @@
  */
 import {
   arange,
+  concat,
   eye,
   fromArray,
   full,
@@ -14,6 +15,9 @@ import {
   getDefaultDevice,
   initWebGPU,
   linspace,
+  logSoftmax,
+  markModified,
+  matmul,
   memory,
   noGrad,
   ones,
@@ -23,6 +27,8 @@ import {
   randn,
   scalarTensor,
   setDefaultDevice,
+  slice,
+  softmax,
   type Tensor,
   tensor,
   type Value,
@@ -220,6 +226,49 @@ describe.skipIf(!HAVE)('tensors on WebGPU', async () => {
       setDefaultDevice('cpu');
     }
     expect(tensor([1]).device).toBe('cpu');
+  });
+
+  it('ops without a WebGPU implementation yet are a DeviceError naming the op and advising t.cpu()', () => {
+    const x = gpu([1, 2, 3, 4, 5, 6], [2, 3]);
+    const w = gpu([1, 2, 3], [3, 1]);
+    const unsupported: Array<[string, () => unknown]> = [
+      ['sum', () => x.sum()],
+      ['mean', () => x.mean(1)],
+      ['max', () => x.max()],
+      ['matmul', () => x.matmul(w)],
+      ['reshape', () => x.reshape([3, 2])],
+      ['slice', () => slice(x, [[0, 1]])],
+      ['transpose', () => x.transpose(0, 1)],
+      ['softmax', () => softmax(x, 1)],
+      ['logSoftmax', () => logSoftmax(x, 1)],
+      ['concat', () => concat([x, x])],
+      ['var', () => x.var()],
+    ];
+    for (const [op, run] of unsupported) {
+      let caught: unknown;
+      try {
+        run();
+      } catch (e) {
+        caught = e;
+      }
+      expect([op, caught]).toEqual([op, expect.any(DeviceError)]);
+      const message = (caught as Error).message;
+      expect([op, message]).toEqual([op, expect.stringContaining(`'${op}' is not supported on webgpu yet`)]);
+      expect([op, message]).toEqual([op, expect.stringContaining('await t.cpu()')]);
+    }
+    // matmul names the webgpu argument, also when only the second one is on the device
+    expect(() => matmul(fromArray([1, 2, 3], [1, 3]), w)).toThrow(/argument 'b' is a webgpu tensor/);
+    // in-place ops (the self tensor, or a webgpu argument of a cpu tensor) and markModified
+    const c = fromArray([1, 2], [2]);
+    const g = gpu([1, 2], [2]);
+    noGrad(() => {
+      expect(() => g.add_(1)).toThrow(/^add_: 'add_' is not supported on webgpu yet .*'self'/);
+      expect(() => c.mul_(g)).toThrow(/^mul_: .*argument 'other' is a webgpu tensor/);
+      expect(() => g.zero_()).toThrow(DeviceError);
+      expect(() => g.copy_(c)).toThrow(DeviceError);
+    });
+    expect(() => markModified(g)).toThrow(/^markModified: 'markModified' is not supported on webgpu yet/);
+    expect(Array.from(c.data)).toEqual([1, 2]);
   });
 
   it('mixing devices in one op is a DeviceError naming both', () => {

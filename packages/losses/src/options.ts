@@ -1,7 +1,7 @@
 import {
   ArgumentError,
   broadcastShapes,
-  checkTensor,
+  checkCpuTensor,
   DomainError,
   formatShape,
   requireSameDtype,
@@ -64,9 +64,9 @@ export function checkLossTensors(
   target: unknown,
   extras: readonly ExtraTensor[],
 ): void {
-  const x = checkTensor(op, 'input', input);
-  const y = checkTensor(op, 'target', target);
-  for (const e of extras) checkTensor(op, e.name, e.tensor);
+  const x = checkCpuTensor(op, 'input', input);
+  const y = checkCpuTensor(op, 'target', target);
+  for (const e of extras) checkCpuTensor(op, e.name, e.tensor);
   if (!sameShape(x.shape, y.shape)) {
     throw new ShapeError(
       op,

@@ -116,6 +116,7 @@ export {
 export { logSoftmax, softmax } from './softmax.js';
 export { norm, std, type VarianceOptions, variance } from './stats.js';
 export {
+  checkCpuTensor,
   checkTensor,
   type Device,
   type GradHook,

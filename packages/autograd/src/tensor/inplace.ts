@@ -26,7 +26,7 @@ import { INPUT_PREFIX, tracedInputs, Value } from '../scalar/value.js';
 import { tracedOutputs } from './elementwise.js';
 import { isGradEnabled } from './grad-mode.js';
 import { broadcastShapes, broadcastStrides, contiguousStrides, fmt, sameShape } from './shape.js';
-import { Tensor } from './tensor.js';
+import { Tensor, unsupportedOnWebgpu } from './tensor.js';
 import { bumpVersion } from './version.js';
 
 /** A tensor, or a number read as one scalar for every element (never compiled into the loop). */
@@ -54,6 +54,10 @@ function checkTarget(op: string, self: unknown, args: readonly unknown[], names:
         `argument '${names[i]}' must be a Tensor or a number, got ${describeValue(a)}`,
       );
     }
+  });
+  if (self.device !== 'cpu') throw unsupportedOnWebgpu(op, 'self');
+  args.forEach((a, i) => {
+    if (a instanceof Tensor && a.device !== 'cpu') throw unsupportedOnWebgpu(op, names[i]!);
   });
   if (!isGradEnabled()) return self;
   if (self.requiresGrad) {
@@ -301,6 +305,9 @@ export function markModified(...tensors: Tensor[]): void {
     if (!(t instanceof Tensor)) {
       throw new ArgumentError('markModified', `argument #${i} must be a Tensor, got ${describeValue(t)}`);
     }
+  });
+  tensors.forEach((t, i) => {
+    if (t.device !== 'cpu') throw unsupportedOnWebgpu('markModified', `#${i}`);
   });
   for (const t of tensors) bumpVersion(t.data);
 }

@@ -5,7 +5,7 @@ import { createWasmGemm, type GemmOperand } from './matmul-wasm.js';
 import type { Grads } from './node.js';
 import { sumTo } from './reduce-sum.js';
 import { broadcastStrides, checkSize, fmt, type Shape, show, sizeOf } from './shape.js';
-import { checkTensor, record1, type Tensor } from './tensor.js';
+import { checkCpuTensor, record1, type Tensor } from './tensor.js';
 import { reshape } from './view.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -463,8 +463,8 @@ function gradOfB(a: Tensor, b: Tensor, ta: boolean, tb: boolean, g: Tensor): Ten
  * @throws ArgumentError when an argument is not a Tensor
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  checkTensor('matmul', 'a', a);
-  checkTensor('matmul', 'b', b);
+  checkCpuTensor('matmul', 'a', a);
+  checkCpuTensor('matmul', 'b', b);
   if (a.ndim === 0 || b.ndim === 0) {
     throw new ShapeError(
       'matmul',
@@ -504,10 +504,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  * @throws ArgumentError when an argument is not a Tensor
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  checkTensor('linear', 'x', x);
-  checkTensor('linear', 'weight', weight);
+  checkCpuTensor('linear', 'x', x);
+  checkCpuTensor('linear', 'weight', weight);
   const hasBias = bias !== undefined && bias !== null;
-  if (hasBias) checkTensor('linear', 'bias', bias);
+  if (hasBias) checkCpuTensor('linear', 'bias', bias);
   if (weight.ndim !== 2) {
     throw new ShapeError(
       'linear',

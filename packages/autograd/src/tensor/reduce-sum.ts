@@ -1,7 +1,7 @@
 import { ShapeError } from '@gradkit/kernels';
 import { allocate } from './dtype.js';
 import { fmt, normalizeAxes, type Shape, sameShape, sizeOf } from './shape.js';
-import { checkTensor, record1, type Tensor } from './tensor.js';
+import { checkCpuTensor, record1, type Tensor } from './tensor.js';
 import { broadcastTo, reshape } from './view.js';
 
 /** The shape left after reducing `axes` (kept as size 1 with `keepDims`). */
@@ -65,7 +65,7 @@ export function sumKernel(x: Tensor, axes: readonly number[]): Float64Array {
  * @throws ShapeError on an out-of-range or repeated axis
  */
 export function sum(x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor {
-  checkTensor('sum', 'x', x);
+  checkCpuTensor('sum', 'x', x);
   const axes = normalizeAxes('sum', axis, x.ndim);
   const shape = reducedShape(x.shape, axes, keepDims);
   const acc = sumKernel(x, axes);
@@ -83,7 +83,7 @@ export function sum(x: Tensor, axis?: number | readonly number[], keepDims = fal
  * @throws ShapeError when `shape` does not broadcast to `g`'s shape
  */
 export function sumTo(g: Tensor, shape: Shape): Tensor {
-  checkTensor('sumTo', 'g', g);
+  checkCpuTensor('sumTo', 'g', g);
   if (!Array.isArray(shape))
     throw new ShapeError('sumTo', `shape must be a list of sizes, got ${fmt(shape)}`);
   if (sameShape(g.shape, shape)) return g;

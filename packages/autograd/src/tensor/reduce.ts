@@ -4,7 +4,7 @@ import { expressionOp } from './elementwise.js';
 import { div, mul } from './elementwise-ops.js';
 import { reducedShape, sum } from './reduce-sum.js';
 import { contiguousStrides, fmt, normalizeAxes, type Shape, sizeOf } from './shape.js';
-import { checkTensor, record1, Tensor } from './tensor.js';
+import { checkCpuTensor, record1, Tensor } from './tensor.js';
 import { reshape } from './view.js';
 
 /** The `axis` argument of reductions: one axis, a list of axes (negative counts from the end), or all. */
@@ -48,7 +48,7 @@ function offsets(dims: readonly number[], shape: Shape, strides: readonly number
 }
 
 function plan(op: string, x: Tensor, axis: Axis | undefined, keepDims: boolean): ReductionPlan {
-  checkTensor(op, 'x', x);
+  checkCpuTensor(op, 'x', x);
   // A 0-d tensor accepts axis 0 / -1 (as in PyTorch); there is nothing to reduce.
   const axes = normalizeAxes(op, axis, x.ndim).filter((a) => a < x.ndim);
   const strides = contiguousStrides(x.shape);
@@ -80,7 +80,7 @@ function requireNonEmpty(op: string, x: Tensor, p: ReductionPlan): void {
  * @throws ShapeError on an out-of-range or repeated axis
  */
 export function mean(x: Tensor, axis?: Axis, keepDims = false): Tensor {
-  checkTensor('mean', 'x', x);
+  checkCpuTensor('mean', 'x', x);
   const axes = normalizeAxes('mean', axis, x.ndim).filter((a) => a < x.ndim);
   const count = sizeOf(axes.map((a) => x.shape[a]!));
   const s = sum(x, axes, keepDims);

@@ -4,7 +4,7 @@ import { expressionOp } from './elementwise.js';
 import { mul } from './elementwise-ops.js';
 import { sum } from './reduce-sum.js';
 import { normalizeAxis, sizeOf } from './shape.js';
-import { checkTensor, record1, type Tensor } from './tensor.js';
+import { checkCpuTensor, record1, type Tensor } from './tensor.js';
 
 /**
  * Runs `write(start, length, stride, m, s)` over every 1-D slice of `x` along `axis` (each slice starts at
@@ -41,7 +41,7 @@ function forEachSlice(
  * @throws ShapeError when `axis` is out of range
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
-  checkTensor('softmax', 'x', x);
+  checkCpuTensor('softmax', 'x', x);
   const ax = normalizeAxis('softmax', axis, x.ndim);
   const src = x.data;
   const data = allocate(x.dtype, x.size);
@@ -63,7 +63,7 @@ export function softmax(x: Tensor, axis = -1): Tensor {
  * @throws ShapeError when `axis` is out of range
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  checkTensor('logSoftmax', 'x', x);
+  checkCpuTensor('logSoftmax', 'x', x);
   const ax = normalizeAxis('logSoftmax', axis, x.ndim);
   const src = x.data;
   const data = allocate(x.dtype, x.size);

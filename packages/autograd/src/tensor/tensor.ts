@@ -364,6 +364,30 @@ export function record1(
   )[0]!;
 }
 
+/**
+ * The DeviceError for an op that has no WebGPU implementation yet, given a webgpu tensor as `arg`: it names
+ * the op and says how to run it on the cpu.
+ */
+export function unsupportedOnWebgpu(op: string, arg: string): DeviceError {
+  return new DeviceError(
+    op,
+    `'${op}' is not supported on webgpu yet (argument '${arg}' is a webgpu tensor): move the tensor to the cpu with 'await t.cpu()' first`,
+  );
+}
+
+/**
+ * Throws unless `x` is a Tensor on the cpu: for the ops that read host memory and have no WebGPU
+ * implementation yet.
+ *
+ * @throws ArgumentError when `x` is not a Tensor
+ * @throws DeviceError when `x` is on webgpu, naming the op and the argument
+ */
+export function checkCpuTensor(op: string, arg: string, x: unknown): Tensor {
+  const t = checkTensor(op, arg, x);
+  if (t.device !== 'cpu') throw unsupportedOnWebgpu(op, arg);
+  return t;
+}
+
 /** Throws unless `x` is a Tensor. */
 export function checkTensor(op: string, arg: string, x: unknown): Tensor {
   if (!(x instanceof Tensor)) {

@@ -2,7 +2,7 @@ import { compileStrided, describeValue, ShapeError, variable } from '@gradkit/ke
 import { allocate } from './dtype.js';
 import { sumTo } from './reduce-sum.js';
 import { broadcastShapes, broadcastStrides, checkShape, fmt, MAX_RANK, sameShape, sizeOf } from './shape.js';
-import { checkTensor, record1, type Tensor } from './tensor.js';
+import { checkCpuTensor, record1, type Tensor } from './tensor.js';
 
 /**
  * The same elements in a new shape (row-major order kept). One dimension may be -1 (inferred).
@@ -11,7 +11,7 @@ import { checkTensor, record1, type Tensor } from './tensor.js';
  * @throws ShapeError when the element counts differ or more than one dimension is -1
  */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  checkTensor('reshape', 'x', x);
+  checkCpuTensor('reshape', 'x', x);
   if (!Array.isArray(shape) || shape.length > MAX_RANK) {
     throw new ShapeError(
       'reshape',
@@ -60,7 +60,7 @@ const copyKernel = compileStrided([variable('x0')], ['x0']);
  * @throws ShapeError when `x` does not broadcast to `shape`, or `shape` is not a list of non-negative integers
  */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
-  checkTensor('broadcastTo', 'x', x);
+  checkCpuTensor('broadcastTo', 'x', x);
   checkShape('broadcastTo', shape);
   if (sameShape(x.shape, shape)) return x;
   const out = broadcastShapes('broadcastTo', x.shape, shape);
@@ -79,6 +79,6 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
  * gradient passes through unchanged). Use it to keep a value that an in-place op will modify.
  */
 export function clone(x: Tensor): Tensor {
-  checkTensor('clone', 'x', x);
+  checkCpuTensor('clone', 'x', x);
   return record1('clone', [x], x.data.slice(), x.shape, (g) => [g]);
 }

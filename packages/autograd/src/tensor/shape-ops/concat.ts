@@ -1,7 +1,7 @@
 import { ArgumentError, ShapeError } from '@gradkit/kernels';
 import { allocate, promoteTypes } from '../dtype.js';
 import { checkSize, fmt, normalizeAxis, sameShape, show } from '../shape.js';
-import { checkTensor, record1, type Tensor } from '../tensor.js';
+import { checkCpuTensor, record1, type Tensor } from '../tensor.js';
 import { splitChecked } from './split.js';
 import { unsqueeze } from './squeeze.js';
 import { copyRun, splitAtAxis } from './strided.js';
@@ -11,7 +11,7 @@ function checkList(op: string, tensors: readonly Tensor[]): void {
     throw new ArgumentError(op, 'expects a non-empty list of tensors');
   }
   tensors.forEach((t, i) => {
-    checkTensor(op, `tensors[${i}]`, t);
+    checkCpuTensor(op, `tensors[${i}]`, t);
   });
 }
 

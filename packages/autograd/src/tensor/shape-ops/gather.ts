@@ -2,7 +2,7 @@ import { ShapeError } from '@gradkit/kernels';
 import { zeros } from '../creation.js';
 import { allocate, requireSameDtype } from '../dtype.js';
 import { contiguousStrides, fmt, normalizeAxis, type Shape, sameShape, sizeOf } from '../shape.js';
-import { checkTensor, record1, type Tensor } from '../tensor.js';
+import { checkCpuTensor, record1, type Tensor } from '../tensor.js';
 import { type CheckedIndex, checkIndex, type IndexLike } from './index-arg.js';
 
 /**
@@ -51,7 +51,7 @@ function checkGatherShapes(op: string, x: Tensor, axis: number, idx: CheckedInde
  * @throws DomainError when an index is not an integer or is out of range (naming the axis and the index)
  */
 export function gather(x: Tensor, axis: number, index: IndexLike): Tensor {
-  checkTensor('gather', 'x', x);
+  checkCpuTensor('gather', 'x', x);
   const a = normalizeAxis('gather', axis, x.ndim);
   const idx = checkIndex('gather', index, a, x.ndim === 0 ? 1 : x.shape[a]!, x.shape);
   checkGatherShapes('gather', x, a, idx);
@@ -86,8 +86,8 @@ export function gatherChecked(x: Tensor, axis: number, idx: CheckedIndex): Tenso
  * @throws DomainError when an index is not an integer or is out of range
  */
 export function scatterAdd(x: Tensor, axis: number, index: IndexLike, src: Tensor): Tensor {
-  checkTensor('scatterAdd', 'x', x);
-  checkTensor('scatterAdd', 'src', src);
+  checkCpuTensor('scatterAdd', 'x', x);
+  checkCpuTensor('scatterAdd', 'src', src);
   requireSameDtype('scatterAdd', ['x', 'src'], [x.dtype, src.dtype]);
   const a = normalizeAxis('scatterAdd', axis, x.ndim);
   const idx = checkIndex('scatterAdd', index, a, x.ndim === 0 ? 1 : x.shape[a]!, x.shape);

@@ -2,7 +2,7 @@ import { ShapeError } from '@gradkit/kernels';
 import { zeros } from '../creation.js';
 import { allocate, requireSameDtype } from '../dtype.js';
 import { fmt, normalizeAxis, sameShape } from '../shape.js';
-import { checkTensor, record1, type Tensor } from '../tensor.js';
+import { checkCpuTensor, record1, type Tensor } from '../tensor.js';
 import { reshape } from '../view.js';
 import { type CheckedIndex, checkIndex, type IndexLike } from './index-arg.js';
 import { copyRun, splitAtAxis } from './strided.js';
@@ -23,7 +23,7 @@ function checkVectorIndex(op: string, idx: CheckedIndex): void {
  * @throws DomainError when an index is not an integer or is out of range (naming the axis and the index)
  */
 export function indexSelect(x: Tensor, axis: number, index: IndexLike): Tensor {
-  checkTensor('indexSelect', 'x', x);
+  checkCpuTensor('indexSelect', 'x', x);
   const a = normalizeAxis('indexSelect', axis, x.ndim);
   const size = x.ndim === 0 ? 1 : x.shape[a]!;
   const idx = checkIndex('indexSelect', index, a, size, x.shape);
@@ -66,8 +66,8 @@ export function indexSelectChecked(x: Tensor, axis: number, idx: Int32Array): Te
  * @throws DomainError when an index is not an integer or is out of range
  */
 export function indexAdd(x: Tensor, axis: number, index: IndexLike, source: Tensor): Tensor {
-  checkTensor('indexAdd', 'x', x);
-  checkTensor('indexAdd', 'source', source);
+  checkCpuTensor('indexAdd', 'x', x);
+  checkCpuTensor('indexAdd', 'source', source);
   requireSameDtype('indexAdd', ['x', 'source'], [x.dtype, source.dtype]);
   const a = normalizeAxis('indexAdd', axis, x.ndim);
   const size = x.ndim === 0 ? 1 : x.shape[a]!;

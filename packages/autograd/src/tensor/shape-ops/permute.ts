@@ -1,6 +1,6 @@
 import { ShapeError } from '@gradkit/kernels';
 import { contiguousStrides, fmt, normalizeAxis, showList } from '../shape.js';
-import { checkTensor, record1, type Tensor } from '../tensor.js';
+import { checkCpuTensor, record1, type Tensor } from '../tensor.js';
 import { readWindow } from './strided.js';
 
 /**
@@ -11,7 +11,7 @@ import { readWindow } from './strided.js';
  * @throws ShapeError when `dims` is not a permutation of the axes of `x`
  */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
-  checkTensor('permute', 'x', x);
+  checkCpuTensor('permute', 'x', x);
   const rank = x.ndim;
   if (!Array.isArray(dims) || dims.length !== rank) {
     throw new ShapeError(
@@ -44,7 +44,7 @@ function permuteUnchecked(x: Tensor, perm: readonly number[]): Tensor {
  * @throws ShapeError when an axis is out of range
  */
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
-  checkTensor('transpose', 'x', x);
+  checkCpuTensor('transpose', 'x', x);
   const rank = x.ndim;
   const a = normalizeAxis('transpose', dim0, rank);
   const b = normalizeAxis('transpose', dim1, rank);
@@ -62,7 +62,7 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
  * @throws ShapeError when `x` has more than 2 dimensions
  */
 export function t(x: Tensor): Tensor {
-  checkTensor('t', 'x', x);
+  checkCpuTensor('t', 'x', x);
   if (x.ndim > 2) {
     throw new ShapeError(
       't',

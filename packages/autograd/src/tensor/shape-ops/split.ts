@@ -2,7 +2,7 @@ import { ArgumentError, ShapeError } from '@gradkit/kernels';
 import { zeros } from '../creation.js';
 import { allocate } from '../dtype.js';
 import { fmt, normalizeAxis, show, showList } from '../shape.js';
-import { checkTensor, record, type Tensor } from '../tensor.js';
+import { checkCpuTensor, record, type Tensor } from '../tensor.js';
 import { concat } from './concat.js';
 import { copyRun, splitAtAxis } from './strided.js';
 
@@ -15,7 +15,7 @@ import { copyRun, splitAtAxis } from './strided.js';
  * @throws ArgumentError when a size is not a positive integer (list entries may be 0)
  */
 export function split(x: Tensor, sizeOrSections: number | readonly number[], axis = 0): Tensor[] {
-  checkTensor('split', 'x', x);
+  checkCpuTensor('split', 'x', x);
   if (x.ndim === 0) throw new ShapeError('split', 'cannot split a 0-D tensor (shape [])');
   const a = normalizeAxis('split', axis, x.ndim);
   const n = x.shape[a]!;
@@ -61,7 +61,7 @@ const MAX_EMPTY_CHUNKS = 2 ** 20;
  * @throws ArgumentError when `chunks` is not a positive integer
  */
 export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
-  checkTensor('chunk', 'x', x);
+  checkCpuTensor('chunk', 'x', x);
   if (!Number.isInteger(chunks) || chunks <= 0) {
     throw new ArgumentError('chunk', `chunks must be a positive integer, got ${show(chunks)}`);
   }
