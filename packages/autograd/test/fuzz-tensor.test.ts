@@ -23,6 +23,7 @@ const NOT_FUZZED: Record<string, string> = {
   allocate: BUILDING_BLOCK,
   applyElementwise: BUILDING_BLOCK,
   broadcastStrides: BUILDING_BLOCK,
+  checkCpuTensor: BUILDING_BLOCK,
   checkTensor: BUILDING_BLOCK,
   contiguousStrides: BUILDING_BLOCK,
   elementwiseSpec: BUILDING_BLOCK,
