@@ -249,36 +249,6 @@ export function vectorWidth(shape: readonly number[]): number {
 }
 
 /**
- * Normalises an output size (`[x]`, `[x, y]`, `[x, y, z]` or `{ x, y?, z? }`) to an array of 1-3 positive
- * integers.
- *
- * @throws ShapeError otherwise
- */
-export function normalizeOutput(output: unknown, op: string): number[] {
-  let size: unknown[];
-  if (Array.isArray(output)) size = output;
-  else if (output !== null && typeof output === 'object' && 'x' in output) {
-    const o = output as { x: unknown; y?: unknown; z?: unknown };
-    size = [o.x];
-    if (o.y !== undefined) size.push(o.y);
-    if (o.z !== undefined) size.push(o.z);
-  } else {
-    throw new ShapeError(
-      op,
-      `'output' must be [x], [x, y], [x, y, z] or { x, y, z }, got ${JSON.stringify(output)}`,
-    );
-  }
-  if (
-    size.length < 1 ||
-    size.length > 3 ||
-    size.some((s) => typeof s !== 'number' || !Number.isInteger(s) || s < 1)
-  ) {
-    throw new ShapeError(op, `'output' must be 1 to 3 positive integers, got ${JSON.stringify(output)}`);
-  }
-  return size as number[];
-}
-
-/**
  * Checks an argument against its declared GPU.js type (`argumentTypes`).
  *
  * @throws ArgumentError naming the argument, the declared type and what was passed
