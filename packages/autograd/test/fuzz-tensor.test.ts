@@ -11,6 +11,7 @@ import { GradkitError, setMatmulKernel, Tensor } from '@gradkit/autograd';
 import { propertyConfig } from '@gradkit/testing';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HostileError, hostileProxy, throwingArray, throwingGetter } from '../../testing/test/hostile.js';
 
 /**
  * Exports not fuzzed, each with the reason. Everything else that is a function is fuzzed.
@@ -52,36 +53,9 @@ const NOT_FUZZED: Record<string, string> = {
  * The error hostile user objects throw. An exception raised by user code (a getter, a Proxy trap) may
  * propagate unchanged — it is the user's own error, as in PyTorch — but gradkit must not fail on its own.
  */
-class HostileError extends Error {}
-
-function throwingGetter(): object {
-  const o = {};
-  Object.defineProperty(o, 'dtype', {
-    enumerable: true,
-    get() {
-      throw new HostileError('getter');
-    },
-  });
-  return o;
-}
-
-function throwingArray(): unknown[] {
-  const a = [1, 2];
-  Object.defineProperty(a, 0, {
-    get() {
-      throw new HostileError('index getter');
-    },
-  });
-  return a;
-}
-
-const hostileProxy = (): unknown =>
-  new Proxy([1, 2], {
-    get(t, k) {
-      if (k === 'length' || k === '0') throw new HostileError('proxy trap');
-      return Reflect.get(t, k);
-    },
-  });
+const getter = throwingGetter('dtype');
+const getterArray = throwingArray([1, 2]);
+const proxy = hostileProxy([1, 2]);
 
 /** A small tensor of `shape` with values -1.5, -0.5, 0.5, 1.5, 2.5, -1.5, ... */
 const small = (shape: number[], dtype: 'float32' | 'float64' = 'float32', requiresGrad = false): Tensor =>
@@ -125,7 +99,7 @@ const POOL: Record<string, () => unknown> = {
   unknownKey: () => ({ dtyp: 'float64' }),
   opts64: () => ({ dtype: 'float64' }),
   optsGrad: () => ({ requiresGrad: true, dtype: 'float64' }),
-  getter: throwingGetter,
+  getter,
   date: () => new Date(0),
   // arrays and shapes
   empty: () => [],
@@ -147,8 +121,8 @@ const POOL: Record<string, () => unknown> = {
   ],
   ragged: () => [[1, 2], [3]],
   strings: () => ['a', 'b'],
-  getterArray: throwingArray,
-  proxy: hostileProxy,
+  getterArray,
+  proxy,
   typed: () => new Float64Array([1, 2, 3]),
   int32: () => new Int32Array([1, 2]),
   bigArr: () => new BigInt64Array([1n, 2n ** 60n]),

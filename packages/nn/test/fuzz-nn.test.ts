@@ -23,6 +23,7 @@ import * as NN from '@gradkit/nn';
 import { propertyConfig } from '@gradkit/testing';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HostileError, hostileProxy, throwingArray, throwingGetter } from '../../testing/test/hostile.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // What is not fuzzed, with the reason.
@@ -55,39 +56,8 @@ const FILE_FUNCTIONS = new Set(['loadCsv', 'loadSafetensorsFile', 'saveSafetenso
 // between calls.
 // ---------------------------------------------------------------------------------------------------------
 
-/** The error hostile user objects throw; it may propagate unchanged (see the policy above). */
-class HostileError extends Error {}
-
-function throwingGetter(key: string): () => object {
-  return () => {
-    const o = {};
-    Object.defineProperty(o, key, {
-      enumerable: true,
-      get() {
-        throw new HostileError(`getter ${key}`);
-      },
-    });
-    return o;
-  };
-}
-
-function throwingArray(): unknown[] {
-  const a = [1, 0, 1];
-  Object.defineProperty(a, 0, {
-    get() {
-      throw new HostileError('index getter');
-    },
-  });
-  return a;
-}
-
-const hostileProxy = (): unknown =>
-  new Proxy([1, 0], {
-    get(t, k) {
-      if (k === 'length' || k === '0' || k === Symbol.iterator) throw new HostileError('proxy trap');
-      return Reflect.get(t, k);
-    },
-  });
+const throwingArrayOf = throwingArray([1, 0, 1]);
+const hostileProxyOf = hostileProxy([1, 0], { iterator: true });
 
 /** A Proxy object every trap of which throws. */
 const trapProxy = (): unknown =>
@@ -266,8 +236,8 @@ const POOL: Record<string, () => unknown> = {
     [0, 1],
   ],
   strings: () => ['a', 'b'],
-  getterArray: throwingArray,
-  proxy: hostileProxy,
+  getterArray: throwingArrayOf,
+  proxy: hostileProxyOf,
   tensorList: () => [small([4, 3]), small([4])],
   paramList: () => [paramWithGrad([2, 3]), paramWithGrad([3], 'float64')],
   paramGroups: () => [{ params: [paramWithGrad([2])], lr: 0.01 }, { params: [paramWithGrad([1])] }],

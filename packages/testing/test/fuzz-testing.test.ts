@@ -17,6 +17,7 @@ import * as T from '@gradkit/testing';
 import { GradcheckFailure, propertyConfig } from '@gradkit/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { HostileError, hostileProxy, throwingGetter } from './hostile.js';
 
 /** Exports not fuzzed, with the reason. */
 const NOT_FUZZED: Record<string, string> = {
@@ -24,28 +25,7 @@ const NOT_FUZZED: Record<string, string> = {
     'starts a child Node process per call (seconds each); its argument checks are in the heap tests',
 };
 
-class HostileError extends Error {}
-
-function throwingGetter(key: string): () => object {
-  return () => {
-    const o = {};
-    Object.defineProperty(o, key, {
-      enumerable: true,
-      get() {
-        throw new HostileError(`getter ${key}`);
-      },
-    });
-    return o;
-  };
-}
-
-const hostileProxy = (): unknown =>
-  new Proxy([1, 2], {
-    get(t, k) {
-      if (k === 'length' || k === '0') throw new HostileError('proxy trap');
-      return Reflect.get(t, k);
-    },
-  });
+const proxy = hostileProxy([1, 2]);
 
 /**
  * The checked functions of the pool are user code: called with the wrong number of arguments (inputs of
@@ -169,7 +149,7 @@ const POOL: Record<string, () => unknown> = {
   shapeNeg: () => [2, -1],
   shapeHuge: () => [2 ** 31, 2 ** 31],
   shapeRank: () => Array.from({ length: 100 }, () => 1),
-  proxy: hostileProxy,
+  proxy,
   typed: () => new Float64Array([1, 2]),
   // tensors
   t64: () => f64([0.5, -1.5, 2], [3]),
