@@ -25,6 +25,22 @@ export interface DeviceMemory {
   readonly bytes: number;
 }
 
+/** One hand-written compute shader run by {@link WebGpuArrays.compute}. */
+export interface ComputeSpec {
+  /** WGSL source with entry point `main`; see {@link WebGpuArrays.compute} for the binding order. */
+  readonly code: string;
+  /** Arrays read by the shader (bindings 1…). */
+  readonly inputs: readonly DeviceArray[];
+  /** Existing arrays the shader writes in place (bound after the inputs). */
+  readonly inOut?: readonly DeviceArray[];
+  /** Element counts of the new, zero-filled output arrays (bound last). */
+  readonly outputs: readonly number[];
+  /** Uniform contents (binding 0), padded to a multiple of 16 bytes. */
+  readonly params?: ArrayBuffer;
+  /** Workgroups to dispatch in x, y, z. */
+  readonly workgroups: readonly [number, number?, number?];
+}
+
 /** The buffer and byte count a finalizer releases when a DeviceArray is collected undisposed. */
 interface Held {
   buffer: WebGpuBufferLike;
@@ -259,6 +275,100 @@ export class WebGpuArrays {
     });
     const inputsOk = inputs.map((v) => (typeof v === 'number' ? Promise.resolve() : v.verdict));
     const all = Promise.all([compiled.verdict, verdict, ...inputsOk]).then(() => undefined);
+    return made.map((m) => m.settleWith(all));
+  }
+
+  /**
+   * Runs one hand-written WGSL compute shader (entry point `main`) over device arrays: binding 0 is a uniform
+   * buffer holding `spec.params` (16 zero bytes when absent), then one storage binding per `spec.inputs`
+   * (declare them `read`), per `spec.inOut` (existing arrays written in place, `read_write`) and per new output
+   * (`read_write`, lengths `spec.outputs`, zero-filled), in that order. Dispatches `spec.workgroups` workgroups
+   * (each count must be within the adapter's `maxComputeWorkgroupsPerDimension`). Nothing is read back. Used by
+   * the tensor ops that are not elementwise expressions (reductions, matmul, gathers).
+   *
+   * @throws ArgumentError when an input is not a live array of this runtime, ShapeError when an output or a
+   *   workgroup count exceeds the adapter's limits
+   */
+  compute(op: string, spec: ComputeSpec): DeviceArray[] {
+    this.#check(op);
+    const { code, inputs, outputs } = spec;
+    const inOut = spec.inOut ?? [];
+    for (const [what, list] of [
+      ['input', inputs],
+      ['in-place argument', inOut],
+    ] as const) {
+      list.forEach((v, i) => {
+        if (!(v instanceof DeviceArray) || v.runtime !== this) {
+          throw new ArgumentError(op, `${what} #${i} must be a device array of this runtime`);
+        }
+      });
+    }
+    outputs.forEach((len, k) => {
+      if (!Number.isSafeInteger(len) || len < 0) {
+        throw new ArgumentError(op, `output ${k} length must be a non-negative integer, got ${len}`);
+      }
+      checkStorageSize(this.device, op, `output ${k} (${len} values)`, len * 4);
+    });
+    const limit = this.device.limits.maxComputeWorkgroupsPerDimension;
+    const groups = [spec.workgroups[0], spec.workgroups[1] ?? 1, spec.workgroups[2] ?? 1];
+    for (const g of groups) {
+      if (!Number.isSafeInteger(g) || g < 0 || g > limit) {
+        throw new ShapeError(
+          op,
+          `workgroup counts ${groups.join('×')} exceed the adapter's maxComputeWorkgroupsPerDimension ${limit}`,
+        );
+      }
+    }
+    let compiled = this.#pipelines.get(code);
+    if (compiled === undefined) {
+      compiled = createPipelineSync(this.device, code, op);
+      this.#pipelines.set(code, compiled);
+    }
+    const { pipeline } = compiled;
+    const device = this.device;
+    const params = spec.params ?? new ArrayBuffer(16);
+    const made: DeviceArray[] = [];
+    const { verdict } = withErrorScopes(device, op, () => {
+      const paramBuf = device.createBuffer({
+        size: Math.max(16, Math.ceil(params.byteLength / 16) * 16),
+        usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
+      });
+      try {
+        device.queue.writeBuffer(paramBuf, 0, new Uint8Array(params));
+        const entries: BindEntries = [{ binding: 0, resource: { buffer: paramBuf } }];
+        let binding = 1;
+        for (const v of inputs) entries.push({ binding: binding++, resource: { buffer: v.buffer(op) } });
+        for (const v of inOut) entries.push({ binding: binding++, resource: { buffer: v.buffer(op) } });
+        for (const len of outputs) {
+          const out = this.#allocate(len, (size) =>
+            device.createBuffer({
+              size,
+              usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+            }),
+          );
+          made.push(out);
+          entries.push({ binding: binding++, resource: { buffer: out.buffer(op) } });
+        }
+        if (groups.every((g) => g > 0)) {
+          const encoder = device.createCommandEncoder();
+          const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+          const pass = encoder.beginComputePass();
+          pass.setPipeline(pipeline);
+          pass.setBindGroup(0, group);
+          pass.dispatchWorkgroups(groups[0]!, groups[1]!, groups[2]!);
+          pass.end();
+          device.queue.submit([encoder.finish()]);
+        }
+      } catch (e) {
+        for (const m of made) m.dispose();
+        throw e;
+      } finally {
+        paramBuf.destroy();
+      }
+    });
+    const inputsOk = [...inputs, ...inOut].map((v) => v.verdict);
+    const all = Promise.all([compiled.verdict, verdict, ...inputsOk]).then(() => undefined);
+    for (const v of inOut) v.settleWith(all);
     return made.map((m) => m.settleWith(all));
   }
 

@@ -1,0 +1,68 @@
+/**
+ * `WebGpuArrays.compute`: a hand-written shader over device arrays (the building block of the non-elementwise
+ * tensor ops on WebGPU) — binding order, uniforms, in-place arguments, zero-filled outputs and typed refusals.
+ */
+import { ArgumentError, ShapeError, WebGpuArrays } from '@gradkit/kernels';
+import { afterAll, describe, expect, it } from 'vitest';
+import { setupWebGpu } from './gpu-harness.js';
+
+const { gpu } = await setupWebGpu('device-compute.test.ts');
+const rt = gpu === null ? null : await WebGpuArrays.create();
+afterAll(() => {
+  rt?.destroy();
+  gpu?.destroy();
+});
+
+const SHADER = `
+struct P { scale: f32, n: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read_write> acc: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<storage, read_write> untouched: array<f32>;
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) id: vec3<u32>) {
+  let i = id.x;
+  if (i >= p.n) { return; }
+  out[i] = a[i] * p.scale;
+  acc[i] = acc[i] + a[i];
+  if (i == 0u) { untouched[0] = untouched[1]; }
+}`;
+
+describe.skipIf(rt === null)('WebGpuArrays.compute', () => {
+  it('binds uniforms, inputs, in-place arrays and outputs in order', async () => {
+    const r = rt!;
+    const n = 100;
+    const a = r.upload(Float32Array.from({ length: n }, (_, i) => i));
+    const acc = r.upload(new Float32Array(n).fill(1));
+    const params = new ArrayBuffer(16);
+    new Float32Array(params)[0] = 2.5;
+    new Uint32Array(params)[1] = n;
+    const [out, zero] = r.compute('test', {
+      code: SHADER,
+      inputs: [a],
+      inOut: [acc],
+      outputs: [n, 3],
+      params,
+      workgroups: [Math.ceil(n / 64)],
+    });
+    const got = await r.read(out!);
+    expect(Array.from(got)).toEqual(Array.from({ length: n }, (_, i) => i * 2.5));
+    expect(Array.from(await r.read(acc))).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(Array.from(await r.read(zero!))).toEqual([0, 0, 0]);
+    for (const d of [a, acc, out!, zero!]) d.dispose();
+  });
+
+  it('refuses foreign arrays and workgroup counts past the limit', () => {
+    const r = rt!;
+    const a = r.upload([1, 2]);
+    expect(() =>
+      r.compute('test', { code: SHADER, inputs: [{} as never], outputs: [1], workgroups: [1] }),
+    ).toThrow(ArgumentError);
+    const limit = r.device.limits.maxComputeWorkgroupsPerDimension;
+    expect(() =>
+      r.compute('test', { code: SHADER, inputs: [a], inOut: [a], outputs: [1], workgroups: [limit + 1] }),
+    ).toThrow(ShapeError);
+    a.dispose();
+  });
+});
