@@ -76,6 +76,40 @@ export const OP = {
 /** SIMD opcodes (after the 0xfd prefix). */
 export const SIMD = {
   load: 0x00,
+  i8x16Shuffle: 0x0d,
+  i32x4Splat: 0x11,
+  f32x4Splat: 0x13,
+  f32x4ExtractLane: 0x1f,
+  i32x4Eq: 0x37,
+  f32x4Eq: 0x41,
+  f32x4Ne: 0x42,
+  f32x4Lt: 0x43,
+  f32x4Gt: 0x44,
+  f32x4Le: 0x45,
+  f32x4Ge: 0x46,
+  store32Lane: 0x5a,
+  load32Zero: 0x5c,
+  f32x4Ceil: 0x67,
+  f32x4Floor: 0x68,
+  f32x4Trunc: 0x69,
+  f32x4Nearest: 0x6a,
+  i32x4Shl: 0xab,
+  i32x4ShrS: 0xac,
+  i32x4ShrU: 0xad,
+  i32x4Add: 0xae,
+  i32x4Sub: 0xb1,
+  i32x4Mul: 0xb5,
+  f32x4Abs: 0xe0,
+  f32x4Neg: 0xe1,
+  f32x4Sqrt: 0xe3,
+  f32x4Sub: 0xe5,
+  f32x4Div: 0xe7,
+  f32x4Min: 0xe8,
+  f32x4Max: 0xe9,
+  f32x4Pmin: 0xea,
+  f32x4Pmax: 0xeb,
+  i32x4TruncSatF32x4S: 0xf8,
+  f32x4ConvertI32x4S: 0xfa,
   load32Splat: 0x09,
   load64Splat: 0x0a,
   store: 0x0b,
@@ -140,6 +174,22 @@ function i64x2Bytes(v: bigint): number[] {
   return [...b];
 }
 
+/** The 16 bytes of a v128 holding `v` (rounded to float32) in all four f32 lanes. */
+function f32x4Bytes(v: number): number[] {
+  const b = new Uint8Array(16);
+  const dv = new DataView(b.buffer);
+  for (let i = 0; i < 4; i++) dv.setFloat32(4 * i, v, true);
+  return [...b];
+}
+
+/** The 16 bytes of a v128 holding `v` in all four i32 lanes. */
+function i32x4Bytes(v: number): number[] {
+  const b = new Uint8Array(16);
+  const dv = new DataView(b.buffer);
+  for (let i = 0; i < 4; i++) dv.setInt32(4 * i, v, true);
+  return [...b];
+}
+
 /** A function body under construction: i32 parameters, then locals allocated on demand. */
 export class Body {
   /** The instruction bytes. */
@@ -197,6 +247,16 @@ export class Body {
   /** Pushes a v128 with `v` in both i64 lanes. */
   i64x2(v: bigint): this {
     return this.simd(SIMD.const, ...i64x2Bytes(v));
+  }
+
+  /** Pushes a v128 with `v` (rounded to float32) in all four f32 lanes. */
+  f32x4(v: number): this {
+    return this.simd(SIMD.const, ...f32x4Bytes(v));
+  }
+
+  /** Pushes a v128 with `v` in all four i32 lanes. */
+  i32x4(v: number): this {
+    return this.simd(SIMD.const, ...i32x4Bytes(v));
   }
 
   /** A memory immediate: alignment (log2) and constant offset. */
