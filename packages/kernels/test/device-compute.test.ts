@@ -2,7 +2,7 @@
  * `WebGpuArrays.compute`: a hand-written shader over device arrays (the building block of the non-elementwise
  * tensor ops on WebGPU) — binding order, uniforms, in-place arguments, zero-filled outputs and typed refusals.
  */
-import { ArgumentError, ShapeError, WebGpuArrays } from '@gradkit/kernels';
+import { ArgumentError, DeviceError, ShapeError, WebGpuArrays } from '@gradkit/kernels';
 import { afterAll, describe, expect, it } from 'vitest';
 import { setupWebGpu } from './gpu-harness.js';
 
@@ -64,5 +64,37 @@ describe.skipIf(rt === null)('WebGpuArrays.compute', () => {
       r.compute('test', { code: SHADER, inputs: [a], inOut: [a], outputs: [1], workgroups: [limit + 1] }),
     ).toThrow(ShapeError);
     a.dispose();
+  });
+});
+
+describe.skipIf(rt === null)('WebGpuArrays after the device is lost', () => {
+  it('throws a DeviceError naming the loss instead of hanging or returning zeros', async () => {
+    const real = rt!.device;
+    let lose: (info: { reason: string; message: string }) => void = () => undefined;
+    const lost = new Promise<{ reason: string; message: string }>((r) => {
+      lose = r;
+    });
+    // The same device, with a `lost` promise the test settles (a real loss cannot be provoked on demand).
+    const device = new Proxy(real, {
+      get: (t, k) => {
+        if (k === 'lost') return lost;
+        const v = Reflect.get(t, k, t);
+        return typeof v === 'function' ? v.bind(t) : v;
+      },
+    }) as typeof real;
+    const arrays = new WebGpuArrays(device);
+    const a = arrays.upload([1, 2, 3]);
+    expect(Array.from(await arrays.read(a))).toEqual([1, 2, 3]);
+    expect(arrays.lostReason).toBeNull();
+    lose({ reason: 'unknown', message: 'simulated driver reset' });
+    await lost;
+    await new Promise((r) => setTimeout(r, 0));
+    expect(arrays.lostReason).toBe('simulated driver reset');
+    expect(() => arrays.upload([1])).toThrow(DeviceError);
+    expect(() => arrays.upload([1])).toThrow(/device was lost \(simulated driver reset\)/);
+    await expect(arrays.read(a)).rejects.toThrow(DeviceError);
+    expect(() =>
+      arrays.compute('test', { code: SHADER, inputs: [a], inOut: [a], outputs: [1], workgroups: [1] }),
+    ).toThrow(DeviceError);
   });
 });

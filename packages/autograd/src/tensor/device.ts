@@ -20,12 +20,14 @@ let starting: Promise<WebGpuArrays> | null = null;
 
 /**
  * Acquires a WebGPU device for tensors (the browser's `navigator.gpu`, or the `webgpu` package in Node).
- * Idempotent: later calls resolve at once. Required before `t.to('webgpu')`.
+ * Idempotent: later calls resolve at once, unless the device was lost, when a new one is acquired. Required
+ * before `t.to('webgpu')`.
  *
  * @throws StateError (rejecting) when WebGPU is not available, saying why and how to enable it
  */
 export async function initWebGPU(): Promise<void> {
-  if (runtime !== null) return;
+  // After a device loss a new device is acquired (tensors of the lost one stay unusable).
+  if (runtime !== null && runtime.lostReason === null) return;
   starting ??= WebGpuArrays.create('initWebGPU');
   try {
     runtime = await starting;

@@ -1,6 +1,6 @@
 import type { InputKind } from '../codegen/js.js';
 import { compileElementwiseWgsl } from '../codegen/wgsl.js';
-import { ArgumentError, ShapeError, StateError } from '../errors.js';
+import { ArgumentError, DeviceError, ShapeError, StateError } from '../errors.js';
 import type { Expr } from '../expr/node.js';
 import { LruCache } from '../util/lru.js';
 import {
@@ -124,9 +124,25 @@ export class WebGpuArrays {
   );
   readonly #finalizer = new FinalizationRegistry<Held>((held) => this.#free(held));
 
+  #lost: string | null = null;
+
   /** @internal use {@link WebGpuArrays.create}. */
   constructor(device: WebGpuDeviceLike) {
     this.device = device;
+    device.lost.then(
+      (info) => {
+        if (!this.#destroyed) this.#lost = info.message || info.reason || 'unknown reason';
+      },
+      () => undefined,
+    );
+  }
+
+  /**
+   * Why the device was lost (its message), or null while it is usable. After a loss every operation throws a
+   * DeviceError saying so, instead of hanging or returning zeros.
+   */
+  get lostReason(): string | null {
+    return this.#lost;
   }
 
   /**
@@ -145,6 +161,12 @@ export class WebGpuArrays {
 
   #check(op: string): void {
     if (this.#destroyed) throw new StateError(op, 'the WebGPU runtime was destroyed');
+    if (this.#lost !== null) {
+      throw new DeviceError(
+        op,
+        `the WebGPU device was lost (${this.#lost}); its tensors are gone: call initWebGPU() again for a new device and recreate them`,
+      );
+    }
   }
 
   #allocate(length: number, make: (bytes: number) => WebGpuBufferLike): DeviceArray {
@@ -381,10 +403,17 @@ export class WebGpuArrays {
   async read(array: DeviceArray, op = 'read'): Promise<Float32Array> {
     this.#check(op);
     const buffer = array.buffer(op);
-    await array.verdict;
-    if (array.length === 0) return new Float32Array(0);
-    const [out] = await readBuffers(this.device, [buffer], [array.length * 4], undefined, op);
-    return out!;
+    try {
+      await array.verdict;
+      if (array.length === 0) return new Float32Array(0);
+      const [out] = await readBuffers(this.device, [buffer], [array.length * 4], undefined, op);
+      return out!;
+    } catch (e) {
+      // A loss while the read was in flight: say so rather than pass on the mapping's failure.
+      await Promise.race([this.device.lost, new Promise((r) => setTimeout(r, 0))]);
+      if (this.#lost !== null) this.#check(op);
+      throw e;
+    }
   }
 
   /** Destroys the device; every array of this runtime becomes unusable. Idempotent. */
