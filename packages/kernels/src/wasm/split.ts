@@ -23,7 +23,7 @@ export const MIN_WORK_PER_THREAD = 65_536;
  *
  * Each range holds at least `max(16, ceil(65 536 / cost))` elements, so small loops get fewer ranges (one
  * below twice that); the elements go out in blocks of 16 as evenly as they divide, so every boundary but the
- * final `end = n` is a multiple of 16 and sizes differ by at most one block. Pure: same arguments, same ranges.
+ * final `end = n` is a multiple of 16 and sizes differ by at most one block (the larger ranges come last). Pure: same arguments, same ranges.
  *
  * @param n - the number of elements (a non-negative safe integer); 0 gives no ranges
  * @param threads - the most ranges wanted (a positive integer, normally `getNumThreads()`)
@@ -51,7 +51,8 @@ export function splitRange(n: number, threads: number, cost = 1): Array<[number,
   const ranges: Array<[number, number]> = [];
   let start = 0;
   for (let t = 0; t < count; t++) {
-    const end = Math.min(n, start + (each + (t < extra ? 1 : 0)) * SPLIT_ALIGN);
+    // The last ranges take the extra blocks: the partial last block then does not leave a small last range.
+    const end = Math.min(n, start + (each + (t >= count - extra ? 1 : 0)) * SPLIT_ALIGN);
     ranges.push([start, end]);
     start = end;
   }

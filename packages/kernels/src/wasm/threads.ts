@@ -31,6 +31,8 @@ import {
   WORKER_SOURCE,
 } from './worker-source.js';
 
+export { MIN_WORK_PER_THREAD, SPLIT_ALIGN, splitRange } from './split.js';
+
 /** The most threads {@link setNumThreads} accepts. */
 export const MAX_THREADS = 64;
 
