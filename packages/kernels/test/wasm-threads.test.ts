@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -204,15 +205,26 @@ describe('runParallel', () => {
   });
 });
 
-describe('process exit', () => {
+describe('in a child process', () => {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const tsx = createRequire(import.meta.url).resolve('tsx/cli');
+  const child = (mode: string, env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [tsx, path.join(here, 'fixtures', 'threads-exit.ts'), mode], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, ...env },
+    });
+
+  it('takes the default thread count from GRADKIT_NUM_THREADS when it is valid', () => {
+    const cores = Math.min(availableParallelism(), 8);
+    expect(child('env', { GRADKIT_NUM_THREADS: '3' }).stdout.trim()).toBe('threads 3');
+    for (const bad of ['65', 'two']) {
+      expect(child('env', { GRADKIT_NUM_THREADS: bad }).stdout.trim()).toBe(`threads ${cores}`);
+    }
+  });
   for (const when of ['waiting', 'idle'] as const) {
     it(`a process whose workers are ${when} exits by itself`, () => {
-      const r = spawnSync(process.execPath, [tsx, path.join(here, 'fixtures', 'threads-exit.ts'), when], {
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
+      const r = child(when, { GRADKIT_NUM_THREADS: '' });
       expect(r.error).toBeUndefined();
       expect(r.stderr).toBe('');
       expect(r.stdout.trim()).toBe(`ok 3 threads, workers ${when}`);

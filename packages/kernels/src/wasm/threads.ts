@@ -162,13 +162,16 @@ function validCount(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_THREADS;
 }
 
-/** GRADKIT_NUM_THREADS when it holds a valid count (an invalid value is ignored). */
+/** GRADKIT_NUM_THREADS when it holds a valid count (an invalid value is ignored), read once. */
+let fromEnv: number | null | undefined;
 function envCount(): number | null {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  const raw = env?.[NUM_THREADS_ENV];
-  if (raw === undefined || !/^\s*\d+\s*$/.test(raw)) return null;
-  const n = Number(raw);
-  return validCount(n) ? n : null;
+  if (fromEnv === undefined) {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    const raw = env?.[NUM_THREADS_ENV];
+    const n = raw !== undefined && /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
+    fromEnv = validCount(n) ? n : null;
+  }
+  return fromEnv;
 }
 
 // ---------------------------------------------------------------- thread count
@@ -209,7 +212,8 @@ function effectiveCount(): number {
  *
  * The default is what the platform allows: the number of hardware threads (`os.availableParallelism()` in
  * Node, `navigator.hardwareConcurrency` in browsers), at most 8, or the `GRADKIT_NUM_THREADS` environment
- * variable (Node) when it holds an integer from 1 to 64. It is 1 — whatever was set — where the calling
+ * variable (Node; read once, on first use) when it holds an integer from 1 to 64 (other values are ignored).
+ * It is 1 — whatever was set — where the calling
  * thread cannot block on shared memory or start workers: a browser's main thread, a page without
  * cross-origin isolation (no SharedArrayBuffer), a Content Security Policy that refuses Blob workers, a
  * runtime without `process.getBuiltinModule` (Node before 20.16) or without WebAssembly shared memory.
