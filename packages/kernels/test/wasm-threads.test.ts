@@ -155,7 +155,6 @@ describe('runParallel', () => {
     const memory = sharedMemory();
     output(memory, n);
     const stopped = threadPoolInfo().poolsStopped;
-    const t0 = performance.now();
     expect(() =>
       runParallel(
         { module: program('hang'), key: 'hang' },
@@ -170,7 +169,6 @@ describe('runParallel', () => {
     ).toThrow(
       /^hangOp: call 1 of 3 of program 'hang' on a worker thread: no answer within \d+ ms; the worker threads were stopped/,
     );
-    expect(performance.now() - t0).toBeLessThan(15_000);
     expect(threadPoolInfo().poolsStopped).toBe(stopped + 1);
     expect(threadPoolInfo().workers).toBe(0);
     // The next parallel call starts a fresh pool.
