@@ -148,7 +148,9 @@ const info = threadPoolInfo();
 console.log(
   `worker calls ${info.workerCalls}, calling-thread calls ${info.callerCalls}; CPU time / wall time: ` +
     `1 thread ${(cpu.one / wall.one).toFixed(2)}, ${threads} threads ${(cpu.many / wall.many).toFixed(2)} ` +
-    '(below the thread count: the cores were busy with other work)',
+    '(below the thread count: the cores were busy with other work); ' +
+    `CPU ms per call: 1 thread ${(cpu.one / (rounds * reps)).toFixed(1)}, ${threads} threads ${(cpu.many / (rounds * reps)).toFixed(1)} ` +
+    '(equal: splitting added no work)',
 );
 console.log(`ratio ${threads} threads / 1: best ${best.toFixed(2)}x, median ${med.toFixed(2)}x`);
 if (threads === 2) {
