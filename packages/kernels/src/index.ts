@@ -174,3 +174,11 @@ export { checkOptionKeys, describeValue, ownValue } from './util/own.js';
  */
 export * as wasmEmit from './wasm/emit.js';
 export { wasmStats } from './wasm/runtime.js';
+/**
+ * The parallel runner of generated WebAssembly programs (runParallel, splitRange, warmThreads), shared with
+ * the tensor engine and the benchmarks.
+ *
+ * @internal plumbing between gradkit's packages, not a public API
+ */
+export * as wasmThreads from './wasm/threads.js';
+export { getNumThreads, setNumThreads } from './wasm/threads.js';

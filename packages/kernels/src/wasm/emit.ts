@@ -286,12 +286,42 @@ export const LOOP = [OP.loop, VOID] as const;
 /** An if without results. */
 export const IF = [OP.if, VOID] as const;
 
+/** How a module imports its memory: a shared memory needs a maximum (`initial` ≤ `maximum`, in 64 KiB pages). */
+export interface ModuleOptions {
+  /**
+   * Import `m.mem` as a shared memory of at least `initial` pages that may grow to `maximum` pages (the memory
+   * given at instantiation must be shared, with at least `initial` pages and a maximum of at most `maximum`).
+   * Without it the memory is unshared, of at least one page and no maximum.
+   */
+  readonly sharedMemory?: { readonly initial: number; readonly maximum: number };
+}
+
+/** The limits of the imported memory: unshared with a minimum of one page, or shared with a minimum and maximum. */
+function memoryLimits(options: ModuleOptions | undefined): number[] {
+  const shared = options?.sharedMemory;
+  if (shared === undefined) return [0x00, 0x01];
+  const { initial, maximum } = shared;
+  if (
+    !Number.isInteger(initial) ||
+    !Number.isInteger(maximum) ||
+    initial < 0 ||
+    maximum < initial ||
+    maximum > 65536
+  ) {
+    throw new RangeError(
+      `moduleBytes: shared memory limits ${initial}…${maximum} pages are not 0 ≤ initial ≤ maximum ≤ 65536`,
+    );
+  }
+  return [0x03, ...uleb(initial), ...uleb(maximum)];
+}
+
 /**
  * A module importing memory `m.mem` and exporting each function under its name; every function takes
  * `params` i32 parameters and returns nothing.
  */
 export function moduleBytes(
   functions: ReadonlyArray<{ name: string; params: number; body: Body }>,
+  options?: ModuleOptions,
 ): Uint8Array<ArrayBuffer> {
   const types: number[] = [];
   const byArity = new Map<number, number>();
@@ -306,7 +336,7 @@ export function moduleBytes(
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, [...uleb(byArity.size), ...types]),
-    ...section(2, [1, ...utf8Name('m'), ...utf8Name('mem'), 0x02, 0x00, 0x01]),
+    ...section(2, [1, ...utf8Name('m'), ...utf8Name('mem'), 0x02, ...memoryLimits(options)]),
     ...section(3, [...uleb(functions.length), ...functions.flatMap((f) => uleb(byArity.get(f.params)!))]),
     ...section(7, [...uleb(functions.length), ...exportsBytes]),
     ...section(10, [...uleb(functions.length), ...bodies]),
