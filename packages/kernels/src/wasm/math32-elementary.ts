@@ -64,36 +64,62 @@ function pow2(c: VecCode32, h: number): number {
 
 /**
  * The shared core of exp and expm1: x clamped to [−110, 100] (pmax/pmin with x first keep a NaN), x = k ln2 + r
- * with |r| ≤ ln2/2 (k rounded by the 1.5·2^23 trick, read back from the bits as an integer), q = e^r − 1, and
+ * with |r| ≤ ln2/2 (k rounded by the 1.5·2^23 trick, read back from the bits as an integer), q = e^r − 1 =
+ * r + tail (tail: the polynomial part plus the rounding error of r), and
  * 2^k = s1·s2 with s1 = 2^⌊k/2⌋, s2 = 2^(k − ⌊k/2⌋), both normal, so that the result is rounded once even
  * where it overflows or is subnormal.
  */
-export function expCore32(c: VecCode32, x: Arg32): { kf: number; q: number; s1: number; s2: number } {
+export function expCore32(
+  c: VecCode32,
+  x: Arg32,
+): { kf: number; r: number; tail: number; q: number; s1: number; s2: number } {
   const xc = c.bin(SIMD.f32x4Pmin, c.bin(SIMD.f32x4Pmax, x, k(-110)), k(100));
   const t = c.add(c.mul(xc, k(INV_LN2)), k(MAGIC));
   const kf = c.sub(t, k(MAGIC));
-  const r = c.sub(c.sub(xc, c.mul(kf, k(LN2_HI))), c.mul(kf, k(LN2_LO)));
-  const q = c.add(r, c.mul(c.mul(r, r), c.horner(r, EXP_C)));
+  const rh = c.sub(xc, c.mul(kf, k(LN2_HI))); // exact
+  const kl = c.mul(kf, k(LN2_LO));
+  const r = c.sub(rh, kl);
+  // The rounding error of r, carried into the sum (it would cost up to 0.7 ulp of expm1 at k = ±1).
+  const cr = c.sub(c.sub(rh, r), kl);
+  const tail = c.add(cr, c.mul(c.mul(r, r), c.horner(r, EXP_C)));
+  const q = c.add(r, tail);
   const ki = iOp(c, SIMD.i32x4Sub, t, MAGIC_BITS);
   const hi = iShift(c, SIMD.i32x4ShrS, ki, 1);
   c.push(ki);
   c.push(hi);
   c.b.simd(SIMD.i32x4Sub);
   const lo = c.store();
-  return { kf, q, s1: pow2(c, hi), s2: pow2(c, lo) };
+  return { kf, r, tail, q, s1: pow2(c, hi), s2: pow2(c, lo) };
 }
 
 /** e^x (max 1 ulp measured): exp(−inf) = +0, exp(+inf) = inf, NaN stays NaN; overflow and underflow rounded once. */
 export function exp32(c: VecCode32, x: Arg32): number {
   const { q, s1, s2 } = expCore32(c, x);
-  return c.mul(c.mul(c.add(q, k(1)), s1), s2);
+  const p = c.add(q, k(1));
+  const e = c.mul(c.mul(p, s1), s2);
+  let known = residuals.get(c);
+  if (known === undefined) residuals.set(c, (known = new Map()));
+  // e^x − e = 2^k (q − (p − 1)): the rounding error of p (Fast2Sum, |q| < 1), emitted only where it is used.
+  known.set(e, () => c.mul(c.mul(c.sub(q, c.sub(p, k(1))), s1), s2));
+  return e;
 }
 
-/** e^x − 1: ±0 kept, expm1(−inf) = −1, expm1(+inf) = inf; 2^k q + (2^k − 1) (exact scaling and 2^k − 1). */
+/** For each code generator, the exp results it has emitted and how to emit their rounding errors. */
+const residuals = new WeakMap<VecCode32, Map<Arg32, () => number>>();
+
+/** The rounding error e^x − e of an exp result `e` (a local exp32 returned), or null if not one. */
+function residualOf(c: VecCode32, e: Arg32): number | null {
+  const emit = residuals.get(c)?.get(e);
+  return emit === undefined ? null : emit();
+}
+
+/** e^x − 1: ±0 kept, expm1(−inf) = −1, expm1(+inf) = inf. */
 export function expm132(c: VecCode32, x: Arg32): number {
-  const { kf, q, s1, s2 } = expCore32(c, x);
+  const { kf, r: rr, tail, q, s1, s2 } = expCore32(c, x);
   const s = c.mul(s1, s2);
-  const general = c.add(c.mul(s, q), c.sub(s, k(1)));
+  // 2^k (r + tail) + (2^k − 1) = ((2^k − 1) + 2^k r) + 2^k tail: 2^k − 1 and 2^k r are exact, and at k = ±1
+  // their sum is too where it cancels, so the rounding of r + tail costs nothing.
+  const general = c.add(c.add(c.sub(s, k(1)), c.mul(s, rr)), c.mul(s, tail));
   // For k > 64, e^x − 1 rounds to e^x (and 2^k alone may overflow where the result does not).
   const big = c.mul(c.mul(c.add(q, k(1)), s1), s2);
   const r = c.select(c.cmp('gt', kf, k(64)), big, general);
@@ -110,7 +136,14 @@ function logOf(c: VecCode32, ef: Arg32 | null, f: Arg32, coeffs: readonly number
   const R = c.mul(z, c.horner(z, coeffs));
   const hfsq = c.mul(c.mul(f, f), k(0.5));
   const sR = c.mul(s, c.add(hfsq, R));
-  if (ef === null) return c.sub(f, c.sub(hfsq, sR));
+  if (ef === null) {
+    // f = e an exp result with known rounding error ε: log(1 + e + ε) ≈ log(1 + e) + ε/(1 + e), and
+    // 1/(1 + e) = (1 − s)/(1 + s) ≈ (1 − s)² within 11% (s ≤ 1/3), plenty for a term under half an ulp.
+    const eps = residualOf(c, f);
+    if (eps === null) return c.sub(f, c.sub(hfsq, sR));
+    const w = c.sub(k(1), s);
+    return c.sub(f, c.sub(hfsq, c.add(sR, c.mul(eps, c.mul(w, w)))));
+  }
   const inner = c.sub(hfsq, c.add(sR, c.mul(ef, k(LN2_LO))));
   return c.add(c.mul(ef, k(LN2_HI)), c.sub(f, inner));
 }
@@ -182,9 +215,23 @@ export function expNegAbs32(c: VecCode32, x: Arg32): number {
   return exp32(c, c.neg(c.abs(x)));
 }
 
-/** 1/(1 + e^−x) from e = e^−|x|: (x ≥ 0 ? 1 : e)/(1 + e); sigmoid(±inf) = 1 / 0, NaN stays NaN. */
+/**
+ * 1/(1 + e^−x) from e = e^−|x|: q = (x ≥ 0 ? 1 : e)/u with u = 1 + e rounded, corrected for the rounding
+ * error d = e − (u − 1) (exact) of u: q (1 − d/u), with 1/u = q or 1 − q (up to O(d)). sigmoid(+inf) = 1,
+ * sigmoid(−inf) = 0, NaN stays NaN.
+ */
 export function sigmoid32(c: VecCode32, x: Arg32, e: Arg32): number {
-  return c.div(c.select(c.cmp('ge', x, k(0)), k(1), e), c.add(e, k(1)));
+  const nonNeg = c.cmp('ge', x, k(0));
+  const u = c.add(e, k(1));
+  const d = c.sub(e, c.sub(u, k(1)));
+  const q = c.div(c.select(nonNeg, k(1), e), u);
+  const invU = c.select(nonNeg, q, c.sub(k(1), q));
+  const eps = residualOf(c, e);
+  if (eps === null) return c.sub(q, c.mul(q, c.mul(d, invU)));
+  // With e's own rounding error ε: (e + ε)/(u + d + ε) ≈ q + (ε/u − q (d + ε)/u) for x < 0, and
+  // 1/(u + d + ε) ≈ q − q (d + ε)/u for x ≥ 0: q + (±ε (1 − q) − q d)/u, 1 − q ≈ 1/u.
+  const signedEps = c.select(nonNeg, c.neg(eps), eps);
+  return c.add(q, c.mul(c.sub(c.mul(signedEps, invU), c.mul(q, d)), invU));
 }
 
 /** The f64x2 lanes of a float32 vector: the low two (`high` false) or the high two, promoted. */
