@@ -79,7 +79,9 @@ function lawson(p: Problem, fixed: number[]): number[] {
     const rows = xs.map((x, i) => free.map((e) => Math.sqrt(lw[i]!) * p.weight(x) * x ** e));
     const ys = xs.map((x, i) => Math.sqrt(lw[i]!) * p.weight(x) * resid(x));
     c = leastSquares(rows, ys);
-    const err = xs.map((x) => Math.abs(p.weight(x) * (c.reduce((s, cc, i) => s + cc * x ** free[i]!, 0) - resid(x))));
+    const err = xs.map((x) =>
+      Math.abs(p.weight(x) * (c.reduce((s, cc, i) => s + cc * x ** free[i]!, 0) - resid(x))),
+    );
     const next = lw.map((w, i) => w * err[i]!);
     const total = next.reduce((s, w) => s + w, 0);
     if (!(total > 0)) break;
