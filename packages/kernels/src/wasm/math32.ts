@@ -5,6 +5,18 @@
  * lane masks (all ones or all zeros per 32-bit lane), as `select` expects.
  */
 import { type Body, SIMD } from './emit.js';
+import { VecCode } from './math.js';
+import {
+  exp32,
+  expm132,
+  expNegAbs32,
+  log1p32,
+  log1pUnit32,
+  log32,
+  pow32,
+  sigmoid32,
+  tanh32,
+} from './math32-elementary.js';
 
 /** A kernel operand: a v128 local (its index) or a float32 constant splat into all four lanes. */
 export type Arg32 = number | { readonly k32: number };
@@ -18,6 +30,8 @@ export class VecCode32 {
   /** Constant splats held in locals, set once before the loop (see {@link VecCode32.prologue}). */
   readonly #pool = new Map<string, number>();
   readonly #poolInit: Array<() => void> = [];
+  /** f64x2 code on the same body (pow computes in float64), created on first use. */
+  #vec64: VecCode | undefined;
 
   constructor(b: Body) {
     this.b = b;
@@ -45,7 +59,14 @@ export class VecCode32 {
   prologue(): number[] {
     const start = this.b.code.length;
     for (const init of this.#poolInit) init();
-    return this.b.code.splice(start);
+    const own = this.b.code.splice(start);
+    return this.#vec64 === undefined ? own : [...own, ...this.#vec64.prologue()];
+  }
+
+  /** The f64x2 code generator sharing this body (its constants are initialised by {@link VecCode32.prologue}). */
+  get vec64(): VecCode {
+    this.#vec64 ??= new VecCode(this.b);
+    return this.#vec64;
   }
 
   /** Pushes an operand. */
@@ -135,4 +156,44 @@ export class VecCode32 {
     for (let i = c.length - 2; i >= 0; i--) acc = this.add(this.mul(acc, x), K32(c[i]!));
     return acc as number;
   }
+
+  // The elementary functions (math32-elementary.ts): contract ≤ 2 ulp of the correctly rounded float32 result.
+  // Measured max distance in float32 steps from the correctly rounded result, over test/wasm-math32.test.ts's
+  // inputs (≥ 2·10^6 per function: all exponents, thresholds, subnormals, edges) and a 2·10^7-point random
+  // sweep of each function's main range: exp 1, expm1 1, log 1, log1p 1, tanh 1, sigmoid 1, softplus 2,
+  // logSigmoid 2, pow 0.
+
+  /** e^x, ≤ 2 ulp: exp(−inf) = +0, exp(inf) = inf, NaN stays NaN; overflow and subnormal results rounded once. */
+  exp = (x: Arg32): number => exp32(this, x);
+  /** e^x − 1, ≤ 2 ulp, relative for tiny x: ±0 kept, expm1(−inf) = −1, expm1(inf) = inf. */
+  expm1 = (x: Arg32): number => expm132(this, x);
+  /** Natural log, ≤ 2 ulp: log(±0) = −inf, negative or NaN → NaN, log(inf) = inf, subnormals exact. */
+  log = (x: Arg32): number => log32(this, x);
+  /** log(1 + x), ≤ 2 ulp: ±0 kept, log1p(−1) = −inf, below −1 NaN, log1p(inf) = inf. */
+  log1p = (x: Arg32): number => log1p32(this, x);
+  /** tanh x, ≤ 2 ulp: ±0 kept, ±1 at ±inf, NaN stays NaN. */
+  tanh = (x: Arg32): number => tanh32(this, x);
+  /**
+   * e^−|x|, the argument the logistic functions share: pass it as `e` to {@link VecCode32.sigmoid},
+   * {@link VecCode32.softplus} and {@link VecCode32.logSigmoid} of the same x (or of −x) to compute it once.
+   */
+  expNegAbs = (x: Arg32): number => expNegAbs32(this, x);
+  /** log(1 + e) for e = e^−|x| ∈ [0, 1] (no range reduction): the shared term of softplus and logSigmoid. */
+  log1pUnit = (e: Arg32): number => log1pUnit32(this, e);
+  /** 1/(1 + e^−x), ≤ 2 ulp, exact 1 / 0 at ±inf; `e` = {@link VecCode32.expNegAbs} of x if already computed. */
+  sigmoid = (x: Arg32, e: Arg32 = this.expNegAbs(x)): number => sigmoid32(this, x, e);
+  /**
+   * log(1 + e^x) = max(x, 0) + log1p(e^−|x|), ≤ 2 ulp, never overflows; `l` = {@link VecCode32.log1pUnit}
+   * of e^−|x| if already computed.
+   */
+  softplus = (x: Arg32, l: Arg32 = this.log1pUnit(this.expNegAbs(x))): number =>
+    this.add(this.max(x, K32(0)), l);
+  /** log(sigmoid(x)) = min(x, 0) − log1p(e^−|x|), ≤ 2 ulp, never overflows; `l` as for softplus. */
+  logSigmoid = (x: Arg32, l: Arg32 = this.log1pUnit(this.expNegAbs(x))): number =>
+    this.sub(this.min(x, K32(0)), l);
+  /**
+   * a^b with Math.pow's edge cases, ≤ 2 ulp: computed in float64 (each half of the vector promoted to f64x2
+   * and run through {@link VecCode.pow}) and rounded once.
+   */
+  pow = (a: Arg32, b: Arg32): number => pow32(this, this.vec64, a, b);
 }
