@@ -44,6 +44,8 @@ export type WasmGemm = (
   beta: boolean,
 ) => boolean;
 
+/** TEMP experiment knobs. */
+export const EXP = { pad: true, v: 0 };
 /** Register block rows, per precision. */
 const MR32 = 4;
 const MR64 = 4;
@@ -265,12 +267,21 @@ interface Arena {
 }
 
 /**
- * The row stride (in elements) a matrix with rows of `cols` elements gets in WebAssembly memory: `cols`,
- * or one cache line more where the stride in bytes is a multiple of 256, since the kernel walks down
- * columns and such strides map every row to the same few cache sets.
+ * The row stride (in elements) in WebAssembly memory of a matrix with rows of `cols` elements whose columns
+ * the kernel walks `walked` rows deep: `cols`, or one cache line more where that stride maps so many rows
+ * to the same cache sets (a multiple of a large power of two bytes) that a walk would not stay in a
+ * 32 KiB 8-way L1 cache. Padding costs a copy per row, so only such strides get it.
  */
-function strideFor(cols: number, es: number): number {
-  return (cols * es) % 256 === 0 ? cols + 64 / es : cols;
+function strideFor(cols: number, es: number, walked: number): number {
+  const bytes = cols * es;
+  if (!EXP.pad || bytes % 64 !== 0) return cols;
+  let lines = bytes / 64;
+  let sets = 64;
+  while (sets > 1 && lines % 2 === 0) {
+    lines /= 2;
+    sets /= 2;
+  }
+  return 8 * sets * 2 >= walked ? cols : cols + 64 / es;
 }
 
 /** Copies a rows×cols row-major matrix at src[off …] to w[base …] at row stride ld. */
@@ -284,8 +295,7 @@ function copyRows(
   cols: number,
 ): void {
   if (ld === cols) w.set(src.subarray(off, off + rows * cols), base);
-  else
-    for (let r = 0; r < rows; r++) w.set(src.subarray(off + r * cols, off + (r + 1) * cols), base + r * ld);
+  else for (let r = 0; r < rows; r++) w.set(src.subarray(off + r * cols, off + (r + 1) * cols), base + r * ld);
 }
 
 /** Writes op(B) for B stored N×K, i.e. its transpose, row-major (row stride ld) into w[base …]. */
@@ -386,8 +396,9 @@ export function createWasmGemm(): WasmGemm | null {
     // its padding to Np reads past the end; the padded Mp×Np C.
     const aRows = a.t ? K : M;
     const aCols = a.t ? M : K;
-    const lda = strideFor(aCols, es);
-    const ldb = strideFor(N, es);
+    const walked = Math.min(K, KC);
+    const lda = a.t ? strideFor(aCols, es, walked) : aCols;
+    const ldb = strideFor(N, es, walked);
     const aLen = aRows * lda;
     const aPad = (Mp - M) * (a.t ? 1 : lda);
     const bBase = aLen + aPad;
