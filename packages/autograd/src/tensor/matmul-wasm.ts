@@ -45,7 +45,7 @@ export type WasmGemm = (
 ) => boolean;
 
 /** TEMP experiment knobs. */
-export const EXP = { pad: true, v: 0 };
+export const EXP = { pad: true, v: 0, tk: 0, tg: 0 };
 /** Register block rows, per precision. */
 const MR32 = 4;
 const MR64 = 4;
@@ -73,22 +73,33 @@ const P = {
 const N_PARAMS = 11;
 
 /**
- * The module: imports memory `m.mem`, exports
- * `block(aPtr, aRs, aKs, bPtr, bKs, cPtr, ldc, mTiles, nTiles, kc, accumulate)`, which runs the mr×nr
- * micro-kernel over every (B column panel, A row panel) pair of one cache block: element (i, k) of A is at
- * `aPtr + i·aRs + k·aKs`, the nr columns of B's row k at `bPtr + k·bKs` (contiguous), and the C tiles are
- * stored (or added, when `accumulate` is set) at `cPtr` with row stride `ldc` (all in bytes; kc >= 1).
- * Reading A and B in place (strided, no packing) serves op(A) = A and op(A) = Aᵀ alike.
+ * One exported function `(aPtr, aRs, aKs, bPtr, bKs, cPtr, ldc, mTiles, nTiles, kc, accumulate)`, which runs
+ * the mr×nr micro-kernel over every (B column panel, A row panel) pair of one cache block: element (i, k)
+ * of A is at `aPtr + i·aRs + k·aKs`, the nr columns of B's row k at `bPtr + k·bKs` (contiguous), and the C
+ * tiles are stored (or added, when `accumulate` is set) at `cPtr` with row stride `ldc` (all in bytes;
+ * kc >= 1). Reading A and B in place (strided, no packing) serves op(A) = A and op(A) = Aᵀ alike: the
+ * `rows` variant is for A's k at unit stride (aKs = es: a pointer per row), the `cols` variant for A's
+ * rows at unit stride (aRs = es: one pointer, the rows at constant offsets). (Unrolling the k loop by two
+ * measured slower in V8.)
  */
-function kernelModule(f64: boolean, mr: number): Uint8Array<ArrayBuffer> {
+function kernelBody(f64: boolean, mr: number, rows: boolean): Body {
   const es = f64 ? 8 : 4;
   const nr = NV * (16 / es);
   const add = f64 ? SIMD.f64x2Add : SIMD.f32x4Add;
   const mul = f64 ? SIMD.f64x2Mul : SIMD.f32x4Mul;
   const splat = f64 ? SIMD.load64Splat : SIMD.load32Splat;
+  const alignLog2 = f64 ? 3 : 2;
   let next = N_PARAMS;
-  const L = { jp: next++, ip: next++, k: next++, pb: next++, pc: next++, b0: next++ };
-  const pa = Array.from({ length: mr }, () => next++);
+  const L = {
+    jp: next++,
+    ip: next++,
+    k: next++,
+    pb: next++,
+    pc: next++,
+    b0: next++,
+  };
+  // rows: one pointer per A row; otherwise pa[0] only.
+  const pa = Array.from({ length: rows ? mr : 1 }, () => next++);
   const i32Locals = next - N_PARAMS;
   const firstVector = next;
   const acc = Array.from({ length: mr * NV }, () => next++);
@@ -101,13 +112,20 @@ function kernelModule(f64: boolean, mr: number): Uint8Array<ArrayBuffer> {
   const set = (l: number) => c.push(OP.localSet, ...uleb(l));
   const i32 = (v: number) => c.push(OP.i32Const, ...sleb(v));
   const simd = (code: number, ...imm: number[]) => c.push(0xfd, ...uleb(code), ...imm);
-  const memarg = (alignLog2: number, offset: number) => [...uleb(alignLog2), ...uleb(offset)];
-  /** l += by (a local) */
-  const incrBy = (l: number, by: number) => {
-    get(l);
-    get(by);
+  const memarg = (align: number, offset: number) => [...uleb(align), ...uleb(offset)];
+  /** dst = a + b (locals) */
+  const sum = (dst: number, a: number, b: number) => {
+    get(a);
+    get(b);
     c.push(OP.i32Add);
-    set(l);
+    set(dst);
+  };
+  /** dst = a + v (a local plus a constant) */
+  const sumConst = (dst: number, a: number, v: number) => {
+    get(a);
+    i32(v);
+    c.push(OP.i32Add);
+    set(dst);
   };
   /** `for (l = 0; l < limit; l++) { body }` as block/loop. */
   const countedLoop = (l: number, limit: number, body: () => void) => {
@@ -118,11 +136,29 @@ function kernelModule(f64: boolean, mr: number): Uint8Array<ArrayBuffer> {
     get(limit);
     c.push(OP.i32LtS, OP.i32Eqz, OP.brIf, 1);
     body();
-    get(l);
-    i32(1);
-    c.push(OP.i32Add);
-    set(l);
+    sumConst(l, l, 1);
     c.push(OP.br, 0, OP.end, OP.end);
+  };
+  /** One k step: B's row at `pb` times A's column (at pa[i], or pa[0] + i·es), into the tile. */
+  const kStep = (pb: number) => {
+    for (let j = 0; j < NV; j++) {
+      get(pb);
+      simd(SIMD.load, ...memarg(4, 16 * j));
+      set(bv[j]!);
+    }
+    for (let i = 0; i < mr; i++) {
+      get(pa[rows ? i : 0]!);
+      simd(splat, ...memarg(alignLog2, rows ? 0 : i * es));
+      set(av);
+      for (let j = 0; j < NV; j++) {
+        get(acc[i * NV + j]!);
+        get(av);
+        get(bv[j]!);
+        simd(mul);
+        simd(add);
+        set(acc[i * NV + j]!);
+      }
+    }
   };
 
   countedLoop(L.jp, P.nTiles, () => {
@@ -141,12 +177,7 @@ function kernelModule(f64: boolean, mr: number): Uint8Array<ArrayBuffer> {
       get(P.aRs);
       c.push(OP.i32Mul, OP.i32Add);
       set(pa[0]!);
-      for (let i = 1; i < mr; i++) {
-        get(pa[i - 1]!);
-        get(P.aRs);
-        c.push(OP.i32Add);
-        set(pa[i]!);
-      }
+      for (let i = 1; i < pa.length; i++) sum(pa[i]!, pa[i - 1]!, P.aRs);
       get(L.b0);
       set(L.pb);
       // pc = cPtr + ip·mr·ldc + jp·nr·es
@@ -164,30 +195,14 @@ function kernelModule(f64: boolean, mr: number): Uint8Array<ArrayBuffer> {
         simd(SIMD.const, ...new Array<number>(16).fill(0));
         set(l);
       }
+      // do { one k step } while (--k != 0)
       get(P.kc);
       set(L.k);
-      // do { …; k-- } while (k != 0)
       c.push(OP.loop, VOID);
-      for (let j = 0; j < NV; j++) {
-        get(L.pb);
-        simd(SIMD.load, ...memarg(4, 16 * j));
-        set(bv[j]!);
-      }
-      incrBy(L.pb, P.bKs);
-      for (let i = 0; i < mr; i++) {
-        get(pa[i]!);
-        simd(splat, ...memarg(f64 ? 3 : 2, 0));
-        set(av);
-        incrBy(pa[i]!, P.aKs);
-        for (let j = 0; j < NV; j++) {
-          get(acc[i * NV + j]!);
-          get(av);
-          get(bv[j]!);
-          simd(mul);
-          simd(add);
-          set(acc[i * NV + j]!);
-        }
-      }
+      kStep(L.pb);
+      sum(L.pb, L.pb, P.bKs);
+      if (rows) for (const p of pa) sumConst(p, p, es);
+      else sum(pa[0]!, pa[0]!, P.aKs);
       get(L.k);
       i32(1);
       c.push(OP.i32Sub);
@@ -209,7 +224,7 @@ function kernelModule(f64: boolean, mr: number): Uint8Array<ArrayBuffer> {
             }
             simd(SIMD.store, ...memarg(4, 16 * j));
           }
-          incrBy(L.pc, P.ldc);
+          sum(L.pc, L.pc, P.ldc);
         }
       };
       get(P.acc);
@@ -220,15 +235,21 @@ function kernelModule(f64: boolean, mr: number): Uint8Array<ArrayBuffer> {
       c.push(OP.end);
     });
   });
-  c.push(OP.end);
 
   // The locals in the order their indices were given above: the i32 ones, then the vectors.
   const body = new Body(N_PARAMS);
   for (let i = 0; i < i32Locals; i++) body.local(I32);
   for (let i = 0; i < vectorLocals; i++) body.local(V128);
-  // `c` ends with the function's own `end`, which Body.encode adds.
-  body.op(...c.slice(0, -1));
-  return moduleBytes([{ name: 'block', params: N_PARAMS, body }]);
+  body.op(...c);
+  return body;
+}
+
+/** The module of one precision: exports `rows` and `cols`, the two variants of {@link kernelBody}. */
+function kernelModule(f64: boolean, mr: number): Uint8Array<ArrayBuffer> {
+  return moduleBytes([
+    { name: 'rows', params: N_PARAMS, body: kernelBody(f64, mr, true) },
+    { name: 'cols', params: N_PARAMS, body: kernelBody(f64, mr, false) },
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -260,8 +281,10 @@ const KEEP_BYTES = 64 * 2 ** 20;
 /** One instantiated kernel pair over one memory, with views of it. */
 interface Arena {
   memory: WebAssembly.Memory;
-  block32: BlockFn;
-  block64: BlockFn;
+  /** The float32 kernels: [rows, cols]. */
+  f32: [BlockFn, BlockFn];
+  /** The float64 kernels: [rows, cols]. */
+  f64: [BlockFn, BlockFn];
   view32: Float32Array;
   view64: Float64Array;
 }
@@ -295,7 +318,8 @@ function copyRows(
   cols: number,
 ): void {
   if (ld === cols) w.set(src.subarray(off, off + rows * cols), base);
-  else for (let r = 0; r < rows; r++) w.set(src.subarray(off + r * cols, off + (r + 1) * cols), base + r * ld);
+  else
+    for (let r = 0; r < rows; r++) w.set(src.subarray(off + r * cols, off + (r + 1) * cols), base + r * ld);
 }
 
 /** Writes op(B) for B stored N×K, i.e. its transpose, row-major (row stride ld) into w[base …]. */
@@ -328,12 +352,14 @@ export function createWasmGemm(): WasmGemm | null {
   let shared: Arena;
   let modules: [WebAssembly.Module, WebAssembly.Module];
   const instantiate = (memory: WebAssembly.Memory): Arena => {
-    const instance = (m: WebAssembly.Module) =>
-      new WebAssembly.Instance(m, { m: { mem: memory } }).exports.block as BlockFn;
+    const instance = (m: WebAssembly.Module): [BlockFn, BlockFn] => {
+      const e = new WebAssembly.Instance(m, { m: { mem: memory } }).exports;
+      return [e.rows as BlockFn, e.cols as BlockFn];
+    };
     return {
       memory,
-      block32: instance(modules[0]),
-      block64: instance(modules[1]),
+      f32: instance(modules[0]),
+      f64: instance(modules[1]),
       view32: new Float32Array(memory.buffer),
       view64: new Float64Array(memory.buffer),
     };
@@ -407,7 +433,7 @@ export function createWasmGemm(): WasmGemm | null {
     const arena = arenaFor((cBase + Mp * Np) * es);
     if (arena === null) return false;
     const w = f64 ? arena.view64 : arena.view32;
-    const block = f64 ? arena.block64 : arena.block32;
+    const block = (f64 ? arena.f64 : arena.f32)[a.t ? 1 : 0];
     copyRows(w, 0, lda, a.data, a.off, aRows, aCols);
     if (aPad > 0) w.fill(0, aLen, bBase);
     if (b.t) transposeInto(w, bBase, ldb, b.data, b.off, K, N);
@@ -421,6 +447,7 @@ export function createWasmGemm(): WasmGemm | null {
     const aRs = (a.t ? 1 : lda) * es;
     const aKs = (a.t ? lda : 1) * es;
     const bKs = ldb * es;
+    const t0 = performance.now();
     for (let jc = 0; jc < Np; jc += NC) {
       const nc = Math.min(NC, Np - jc);
       for (let pc = 0; pc < K; pc += KC) {
@@ -441,6 +468,7 @@ export function createWasmGemm(): WasmGemm | null {
         }
       }
     }
+    EXP.tk += performance.now() - t0;
     if (Np === N) C.set(w.subarray(cBase, cBase + M * N), cOff);
     else for (let r = 0; r < M; r++) C.set(w.subarray(cBase + r * Np, cBase + r * Np + N), cOff + r * N);
     return true;
