@@ -2,11 +2,12 @@
  * The WebAssembly SIMD forward kernel of matmul: C (+)= op(A) · op(B) for one matrix pair, where op reads a
  * stored matrix as is or transposed.
  *
- * JavaScript packs both operands into the module's linear memory — A into panels of MR rows, B into panels
- * of NR columns, each panel k-major and zero-padded, one cache block at a time (NC columns of B, MC rows of
- * A, so memory stays bounded by K) — and one exported function runs an MR×NR register-blocked micro-kernel
- * of 128-bit SIMD multiply-adds (4×8 with f32x4 lanes, 4×4 with f64x2 lanes) over every panel pair of a
- * KC-deep slice, into a padded block of C that is copied out once the block is complete.
+ * JavaScript copies both operands into the module's linear memory in bulk (TypedArray.set, a memcpy; only
+ * op(B) = Bᵀ is transposed on the way, and a row stride that would thrash the L1 cache sets gets one cache
+ * line of padding), and exported functions run a 4×8 (float32, f32x4 lanes) or 4×4 (float64, f64x2 lanes)
+ * register-blocked micro-kernel of 128-bit SIMD multiply-adds over every tile of a cache block (KC deep, MC
+ * rows, NC columns), reading A and B in place — no packing: op(A) = A and op(A) = Aᵀ are both strided reads
+ * of the stored matrix — into a padded C that is copied out once at the end.
  * Float32 products accumulate in float32 (as in BLAS, PyTorch and TensorFlow.js); anything involving a
  * float64 operand runs in float64.
  *
@@ -44,8 +45,6 @@ export type WasmGemm = (
   beta: boolean,
 ) => boolean;
 
-/** TEMP experiment knobs. */
-export const EXP = { pad: true, v: 0, tk: 0, tg: 0 };
 /** Register block rows, per precision. */
 const MR32 = 4;
 const MR64 = 4;
@@ -297,7 +296,7 @@ interface Arena {
  */
 function strideFor(cols: number, es: number, walked: number): number {
   const bytes = cols * es;
-  if (!EXP.pad || bytes % 64 !== 0) return cols;
+  if (bytes % 64 !== 0) return cols;
   let lines = bytes / 64;
   let sets = 64;
   while (sets > 1 && lines % 2 === 0) {
@@ -447,7 +446,6 @@ export function createWasmGemm(): WasmGemm | null {
     const aRs = (a.t ? 1 : lda) * es;
     const aKs = (a.t ? lda : 1) * es;
     const bKs = ldb * es;
-    const t0 = performance.now();
     for (let jc = 0; jc < Np; jc += NC) {
       const nc = Math.min(NC, Np - jc);
       for (let pc = 0; pc < K; pc += KC) {
@@ -468,7 +466,6 @@ export function createWasmGemm(): WasmGemm | null {
         }
       }
     }
-    EXP.tk += performance.now() - t0;
     if (Np === N) C.set(w.subarray(cBase, cBase + M * N), cOff);
     else for (let r = 0; r < M; r++) C.set(w.subarray(cBase + r * Np, cBase + r * Np + N), cOff + r * N);
     return true;
