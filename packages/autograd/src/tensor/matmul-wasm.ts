@@ -81,7 +81,7 @@ const N_PARAMS = 11;
  * rows at unit stride (aRs = es: one pointer, the rows at constant offsets). (Unrolling the k loop by two
  * measured slower in V8.)
  */
-function kernelBody(f64: boolean, mr: number, rows: boolean): Body {
+function kernelBody(f64: boolean, mr: number, rows: boolean): InstanceType<typeof Body> {
   const es = f64 ? 8 : 4;
   const nr = NV * (16 / es);
   const add = f64 ? SIMD.f64x2Add : SIMD.f32x4Add;
