@@ -2,11 +2,12 @@
  * The WebAssembly SIMD forward kernel of matmul: C (+)= op(A) · op(B) for one matrix pair, where op reads a
  * stored matrix as is or transposed.
  *
- * JavaScript packs both operands into the module's linear memory — A into panels of MR rows, B into panels
- * of NR columns, each panel k-major and zero-padded, one cache block at a time (NC columns of B, MC rows of
- * A, so memory stays bounded by K) — and one exported function runs an MR×NR register-blocked micro-kernel
- * of 128-bit SIMD multiply-adds (4×8 with f32x4 lanes, 4×4 with f64x2 lanes) over every panel pair of a
- * KC-deep slice, into a padded block of C that is copied out once the block is complete.
+ * JavaScript copies both operands into the module's linear memory in bulk (TypedArray.set, a memcpy; only
+ * op(B) = Bᵀ is transposed on the way, and a row stride that would thrash the L1 cache sets gets one cache
+ * line of padding), and exported functions run a 4×8 (float32, f32x4 lanes) or 4×4 (float64, f64x2 lanes)
+ * register-blocked micro-kernel of 128-bit SIMD multiply-adds over every tile of a cache block (KC deep, MC
+ * rows, NC columns), reading A and B in place — no packing: op(A) = A and op(A) = Aᵀ are both strided reads
+ * of the stored matrix — into a padded C that is copied out once at the end.
  * Float32 products accumulate in float32 (as in BLAS, PyTorch and TensorFlow.js); anything involving a
  * float64 operand runs in float64.
  *
@@ -44,43 +45,63 @@ export type WasmGemm = (
   beta: boolean,
 ) => boolean;
 
-/** Register block rows. */
-const MR = 4;
+/** Register block rows, per precision. */
+const MR32 = 4;
+const MR64 = 4;
 /** B vectors (of 16 bytes) per register block row. */
 const NV = 2;
 const KC = 256;
-const MC = 96; // a multiple of MR
+/** Rows of A per cache block (a multiple of both MRs). */
+const MC = 96;
 const NC = 512; // a multiple of NR for both precisions
 
+/** Parameter indices of the exported `block` function. */
+const P = {
+  aPtr: 0,
+  aRs: 1,
+  aKs: 2,
+  bPtr: 3,
+  bKs: 4,
+  cPtr: 5,
+  ldc: 6,
+  mTiles: 7,
+  nTiles: 8,
+  kc: 9,
+  acc: 10,
+} as const;
+const N_PARAMS = 11;
+
 /**
- * The module: imports memory `m.mem`, exports
- * `block(aPtr, bPtr, cPtr, mPanels, nPanels, kc, aStride, bStride, ldc, accumulate)`, which runs the
- * micro-kernel for every (B panel, A panel) pair of one cache block (all addresses in bytes; kc >= 1).
+ * One exported function `(aPtr, aRs, aKs, bPtr, bKs, cPtr, ldc, mTiles, nTiles, kc, accumulate)`, which runs
+ * the mr×nr micro-kernel over every (B column panel, A row panel) pair of one cache block: element (i, k)
+ * of A is at `aPtr + i·aRs + k·aKs`, the nr columns of B's row k at `bPtr + k·bKs` (contiguous), and the C
+ * tiles are stored (or added, when `accumulate` is set) at `cPtr` with row stride `ldc` (all in bytes;
+ * kc >= 1). Reading A and B in place (strided, no packing) serves op(A) = A and op(A) = Aᵀ alike: the
+ * `rows` variant is for A's k at unit stride (aKs = es: a pointer per row), the `cols` variant for A's
+ * rows at unit stride (aRs = es: one pointer, the rows at constant offsets). (Unrolling the k loop by two
+ * measured slower in V8.)
  */
-function kernelModule(f64: boolean): Uint8Array<ArrayBuffer> {
+function kernelBody(f64: boolean, mr: number, rows: boolean): InstanceType<typeof Body> {
   const es = f64 ? 8 : 4;
   const nr = NV * (16 / es);
   const add = f64 ? SIMD.f64x2Add : SIMD.f32x4Add;
   const mul = f64 ? SIMD.f64x2Mul : SIMD.f32x4Mul;
   const splat = f64 ? SIMD.load64Splat : SIMD.load32Splat;
-  const P = {
-    aPtr: 0,
-    bPtr: 1,
-    cPtr: 2,
-    mPanels: 3,
-    nPanels: 4,
-    kc: 5,
-    aStride: 6,
-    bStride: 7,
-    ldc: 8,
-    acc: 9,
+  const alignLog2 = f64 ? 3 : 2;
+  let next = N_PARAMS;
+  const L = {
+    jp: next++,
+    ip: next++,
+    k: next++,
+    pb: next++,
+    pc: next++,
+    b0: next++,
   };
-  const nParams = 10;
-  let next = nParams;
-  const L = { jp: next++, ip: next++, k: next++, pa: next++, pb: next++, pc: next++, b0: next++ };
-  const i32Locals = next - nParams;
+  // rows: one pointer per A row; otherwise pa[0] only.
+  const pa = Array.from({ length: rows ? mr : 1 }, () => next++);
+  const i32Locals = next - N_PARAMS;
   const firstVector = next;
-  const acc = Array.from({ length: MR * NV }, () => next++);
+  const acc = Array.from({ length: mr * NV }, () => next++);
   const bv = Array.from({ length: NV }, () => next++);
   const av = next++;
   const vectorLocals = next - firstVector;
@@ -90,14 +111,22 @@ function kernelModule(f64: boolean): Uint8Array<ArrayBuffer> {
   const set = (l: number) => c.push(OP.localSet, ...uleb(l));
   const i32 = (v: number) => c.push(OP.i32Const, ...sleb(v));
   const simd = (code: number, ...imm: number[]) => c.push(0xfd, ...uleb(code), ...imm);
-  const memarg = (alignLog2: number, offset: number) => [...uleb(alignLog2), ...uleb(offset)];
-  const incr = (l: number, by: number) => {
-    get(l);
-    i32(by);
+  const memarg = (align: number, offset: number) => [...uleb(align), ...uleb(offset)];
+  /** dst = a + b (locals) */
+  const sum = (dst: number, a: number, b: number) => {
+    get(a);
+    get(b);
     c.push(OP.i32Add);
-    set(l);
+    set(dst);
   };
-  /** `for (; l < limit; l++) { body }` as block/loop. */
+  /** dst = a + v (a local plus a constant) */
+  const sumConst = (dst: number, a: number, v: number) => {
+    get(a);
+    i32(v);
+    c.push(OP.i32Add);
+    set(dst);
+  };
+  /** `for (l = 0; l < limit; l++) { body }` as block/loop. */
   const countedLoop = (l: number, limit: number, body: () => void) => {
     i32(0);
     set(l);
@@ -106,28 +135,54 @@ function kernelModule(f64: boolean): Uint8Array<ArrayBuffer> {
     get(limit);
     c.push(OP.i32LtS, OP.i32Eqz, OP.brIf, 1);
     body();
-    incr(l, 1);
+    sumConst(l, l, 1);
     c.push(OP.br, 0, OP.end, OP.end);
   };
+  /** One k step: B's row at `pb` times A's column (at pa[i], or pa[0] + i·es), into the tile. */
+  const kStep = (pb: number) => {
+    for (let j = 0; j < NV; j++) {
+      get(pb);
+      simd(SIMD.load, ...memarg(4, 16 * j));
+      set(bv[j]!);
+    }
+    for (let i = 0; i < mr; i++) {
+      get(pa[rows ? i : 0]!);
+      simd(splat, ...memarg(alignLog2, rows ? 0 : i * es));
+      set(av);
+      for (let j = 0; j < NV; j++) {
+        get(acc[i * NV + j]!);
+        get(av);
+        get(bv[j]!);
+        simd(mul);
+        simd(add);
+        set(acc[i * NV + j]!);
+      }
+    }
+  };
 
-  countedLoop(L.jp, P.nPanels, () => {
+  countedLoop(L.jp, P.nTiles, () => {
+    // b0 = bPtr + jp·nr·es
     get(P.bPtr);
     get(L.jp);
-    get(P.bStride);
+    i32(nr * es);
     c.push(OP.i32Mul, OP.i32Add);
     set(L.b0);
-    countedLoop(L.ip, P.mPanels, () => {
+    countedLoop(L.ip, P.mTiles, () => {
+      // pa[0] = aPtr + ip·mr·aRs; pa[i] = pa[i-1] + aRs
       get(P.aPtr);
       get(L.ip);
-      get(P.aStride);
+      i32(mr);
+      c.push(OP.i32Mul);
+      get(P.aRs);
       c.push(OP.i32Mul, OP.i32Add);
-      set(L.pa);
+      set(pa[0]!);
+      for (let i = 1; i < pa.length; i++) sum(pa[i]!, pa[i - 1]!, P.aRs);
       get(L.b0);
       set(L.pb);
-      // pc = cPtr + ip·MR·ldc + jp·NR·es
+      // pc = cPtr + ip·mr·ldc + jp·nr·es
       get(P.cPtr);
       get(L.ip);
-      i32(MR);
+      i32(mr);
       c.push(OP.i32Mul);
       get(P.ldc);
       c.push(OP.i32Mul, OP.i32Add);
@@ -139,30 +194,14 @@ function kernelModule(f64: boolean): Uint8Array<ArrayBuffer> {
         simd(SIMD.const, ...new Array<number>(16).fill(0));
         set(l);
       }
+      // do { one k step } while (--k != 0)
       get(P.kc);
       set(L.k);
-      // do { …; k-- } while (k != 0)
       c.push(OP.loop, VOID);
-      for (let j = 0; j < NV; j++) {
-        get(L.pb);
-        simd(SIMD.load, ...memarg(4, 16 * j));
-        set(bv[j]!);
-      }
-      for (let i = 0; i < MR; i++) {
-        get(L.pa);
-        simd(splat, ...memarg(f64 ? 3 : 2, es * i));
-        set(av);
-        for (let j = 0; j < NV; j++) {
-          get(acc[i * NV + j]!);
-          get(av);
-          get(bv[j]!);
-          simd(mul);
-          simd(add);
-          set(acc[i * NV + j]!);
-        }
-      }
-      incr(L.pa, MR * es);
-      incr(L.pb, nr * es);
+      kStep(L.pb);
+      sum(L.pb, L.pb, P.bKs);
+      if (rows) for (const p of pa) sumConst(p, p, es);
+      else sum(pa[0]!, pa[0]!, P.aKs);
       get(L.k);
       i32(1);
       c.push(OP.i32Sub);
@@ -171,7 +210,7 @@ function kernelModule(f64: boolean): Uint8Array<ArrayBuffer> {
       c.push(OP.brIf, 0, OP.end);
       // Store the tile: C = acc, or C += acc.
       const store = (accumulate: boolean) => {
-        for (let i = 0; i < MR; i++) {
+        for (let i = 0; i < mr; i++) {
           for (let j = 0; j < NV; j++) {
             get(L.pc);
             if (accumulate) {
@@ -184,10 +223,7 @@ function kernelModule(f64: boolean): Uint8Array<ArrayBuffer> {
             }
             simd(SIMD.store, ...memarg(4, 16 * j));
           }
-          get(L.pc);
-          get(P.ldc);
-          c.push(OP.i32Add);
-          set(L.pc);
+          sum(L.pc, L.pc, P.ldc);
         }
       };
       get(P.acc);
@@ -198,102 +234,110 @@ function kernelModule(f64: boolean): Uint8Array<ArrayBuffer> {
       c.push(OP.end);
     });
   });
-  c.push(OP.end);
 
   // The locals in the order their indices were given above: the i32 ones, then the vectors.
-  const body = new Body(nParams);
+  const body = new Body(N_PARAMS);
   for (let i = 0; i < i32Locals; i++) body.local(I32);
   for (let i = 0; i < vectorLocals; i++) body.local(V128);
-  // `c` ends with the function's own `end`, which Body.encode adds.
-  body.op(...c.slice(0, -1));
-  return moduleBytes([{ name: 'block', params: nParams, body }]);
+  body.op(...c);
+  return body;
+}
+
+/** The module of one precision: exports `rows` and `cols`, the two variants of {@link kernelBody}. */
+function kernelModule(f64: boolean, mr: number): Uint8Array<ArrayBuffer> {
+  return moduleBytes([
+    { name: 'rows', params: N_PARAMS, body: kernelBody(f64, mr, true) },
+    { name: 'cols', params: N_PARAMS, body: kernelBody(f64, mr, false) },
+  ]);
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// The driver: packing, blocking, copy-out.
+// The driver: operands copied into WebAssembly memory, blocking, copy-out.
 // ---------------------------------------------------------------------------------------------------------
 
 type BlockFn = (
   aPtr: number,
+  aRs: number,
+  aKs: number,
   bPtr: number,
+  bKs: number,
   cPtr: number,
-  mPanels: number,
-  nPanels: number,
-  kc: number,
-  aStride: number,
-  bStride: number,
   ldc: number,
+  mTiles: number,
+  nTiles: number,
+  kc: number,
   accumulate: number,
 ) => void;
 
 /** Largest linear memory the driver asks for (addresses must stay below 2^31). */
 const MAX_BYTES = 2 ** 31 - 2 ** 16;
-
 /**
- * Packs rows i0 … i0+mc−1 of op(A) (M×K) into MR-row panels at `w[base …]`, each panel k-major (K × MR);
- * rows beyond M are zero.
+ * The shared memory keeps what it grew to; a product needing more than this many bytes runs in a memory of
+ * its own, dropped after the call, so one huge product does not pin its size for the life of the process.
  */
-function packA(w: Storage, base: number, a: GemmOperand, M: number, K: number, i0: number, mc: number): void {
-  const A = a.data;
-  const panel = K * MR;
-  if (!a.t) {
-    for (let r = 0; r < mc; r++) {
-      const i = i0 + r;
-      const d0 = base + ((r / MR) | 0) * panel + (r % MR);
-      if (i < M) {
-        const src = a.off + i * K;
-        for (let k = 0, d = d0; k < K; k++, d += MR) w[d] = A[src + k]!;
-      } else {
-        for (let k = 0, d = d0; k < K; k++, d += MR) w[d] = 0;
-      }
-    }
-  } else {
-    // Stored K×M: row k of the storage is column k of op(A).
-    for (let p = 0; p < mc; p += MR) {
-      const h = Math.min(MR, M - i0 - p);
-      const d0 = base + (p / MR) * panel;
-      for (let k = 0, d = d0, src = a.off + i0 + p; k < K; k++, d += MR, src += M) {
-        for (let r = 0; r < MR; r++) w[d + r] = r < h ? A[src + r]! : 0;
-      }
-    }
-  }
+const KEEP_BYTES = 64 * 2 ** 20;
+
+/** One instantiated kernel pair over one memory, with views of it. */
+interface Arena {
+  memory: WebAssembly.Memory;
+  /** The float32 kernels: [rows, cols]. */
+  f32: [BlockFn, BlockFn];
+  /** The float64 kernels: [rows, cols]. */
+  f64: [BlockFn, BlockFn];
+  view32: Float32Array;
+  view64: Float64Array;
 }
 
 /**
- * Packs columns j0 … j0+nc−1 of op(B) (K×N) into nr-column panels at `w[base …]`, each panel k-major
- * (K × nr); columns beyond N are zero.
+ * The row stride (in elements) in WebAssembly memory of a matrix with rows of `cols` elements whose columns
+ * the kernel walks `walked` rows deep: `cols`, or one cache line more where that stride maps so many rows
+ * to the same cache sets (a multiple of a large power of two bytes) that a walk would not stay in a
+ * 32 KiB 8-way L1 cache. Padding costs a copy per row, so only such strides get it.
  */
-function packB(
+function strideFor(cols: number, es: number, walked: number): number {
+  const bytes = cols * es;
+  if (bytes % 64 !== 0) return cols;
+  let lines = bytes / 64;
+  let sets = 64;
+  while (sets > 1 && lines % 2 === 0) {
+    lines /= 2;
+    sets /= 2;
+  }
+  return 8 * sets * 2 >= walked ? cols : cols + 64 / es;
+}
+
+/** Copies a rows×cols row-major matrix at src[off …] to w[base …] at row stride ld. */
+function copyRows(
   w: Storage,
   base: number,
-  b: GemmOperand,
+  ld: number,
+  src: Storage,
+  off: number,
+  rows: number,
+  cols: number,
+): void {
+  if (ld === cols) w.set(src.subarray(off, off + rows * cols), base);
+  else
+    for (let r = 0; r < rows; r++) w.set(src.subarray(off + r * cols, off + (r + 1) * cols), base + r * ld);
+}
+
+/** Writes op(B) for B stored N×K, i.e. its transpose, row-major (row stride ld) into w[base …]. */
+function transposeInto(
+  w: Storage,
+  base: number,
+  ld: number,
+  B: Storage,
+  off: number,
   K: number,
   N: number,
-  j0: number,
-  nc: number,
-  nr: number,
 ): void {
-  const B = b.data;
-  const panel = K * nr;
-  if (!b.t) {
-    for (let p = 0; p < nc; p += nr) {
-      const wd = Math.min(nr, N - j0 - p);
-      const d0 = base + (p / nr) * panel;
-      for (let k = 0, d = d0, src = b.off + j0 + p; k < K; k++, d += nr, src += N) {
-        for (let c = 0; c < nr; c++) w[d + c] = c < wd ? B[src + c]! : 0;
-      }
-    }
-  } else {
-    // Stored N×K: row j of the storage is column j of op(B).
-    for (let c = 0; c < nc; c++) {
-      const j = j0 + c;
-      const d0 = base + ((c / nr) | 0) * panel + (c % nr);
-      if (j < N) {
-        const src = b.off + j * K;
-        for (let k = 0, d = d0; k < K; k++, d += nr) w[d] = B[src + k]!;
-      } else {
-        for (let k = 0, d = d0; k < K; k++, d += nr) w[d] = 0;
-      }
+  // Strips of 4 columns keep both the reads and the writes within a few cache lines.
+  for (let j0 = 0; j0 < N; j0 += 4) {
+    const jn = Math.min(4, N - j0);
+    for (let k = 0; k < K; k++) {
+      const d = base + k * ld + j0;
+      const s = off + j0 * K + k;
+      for (let j = 0; j < jn; j++) w[d + j] = B[s + j * K]!;
     }
   }
 }
@@ -304,20 +348,27 @@ function packB(
  */
 export function createWasmGemm(): WasmGemm | null {
   if (typeof WebAssembly !== 'object') return null;
-  let memory: WebAssembly.Memory;
-  let block32: BlockFn;
-  let block64: BlockFn;
-  let view32: Float32Array;
-  let view64: Float64Array;
+  let shared: Arena;
+  let modules: [WebAssembly.Module, WebAssembly.Module];
+  const instantiate = (memory: WebAssembly.Memory): Arena => {
+    const instance = (m: WebAssembly.Module): [BlockFn, BlockFn] => {
+      const e = new WebAssembly.Instance(m, { m: { mem: memory } }).exports;
+      return [e.rows as BlockFn, e.cols as BlockFn];
+    };
+    return {
+      memory,
+      f32: instance(modules[0]),
+      f64: instance(modules[1]),
+      view32: new Float32Array(memory.buffer),
+      view64: new Float64Array(memory.buffer),
+    };
+  };
   try {
-    memory = new WebAssembly.Memory({ initial: 1 });
-    view32 = new Float32Array(memory.buffer);
-    view64 = new Float64Array(memory.buffer);
-    const instance = (f64: boolean) =>
-      new WebAssembly.Instance(new WebAssembly.Module(kernelModule(f64)), { m: { mem: memory } }).exports
-        .block as BlockFn;
-    block32 = instance(false);
-    block64 = instance(true);
+    modules = [
+      new WebAssembly.Module(kernelModule(false, MR32)),
+      new WebAssembly.Module(kernelModule(true, MR64)),
+    ];
+    shared = instantiate(new WebAssembly.Memory({ initial: 1 }));
     // Self-test once: [1 2; 3 4]·[5 6; 7 8] padded to one block.
     const probe = new Float64Array(4);
     const ok = (f64: boolean) => {
@@ -331,18 +382,22 @@ export function createWasmGemm(): WasmGemm | null {
     return null;
   }
 
-  function reserve(bytes: number): boolean {
-    const have = memory.buffer.byteLength;
-    if (bytes <= have) return true;
-    if (bytes > MAX_BYTES) return false;
+  /** An arena with at least `bytes` of memory: the shared one (grown), or a fresh one for huge products. */
+  function arenaFor(bytes: number): Arena | null {
+    if (bytes > MAX_BYTES) return null;
+    const have = shared.memory.buffer.byteLength;
+    if (bytes <= have) return shared;
+    const pages = Math.ceil((bytes - have) / 65536);
     try {
-      memory.grow(Math.ceil((bytes - have) / 65536));
+      if (bytes > KEEP_BYTES)
+        return instantiate(new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) }));
+      shared.memory.grow(pages);
     } catch {
-      return false;
+      return null;
     }
-    view32 = new Float32Array(memory.buffer);
-    view64 = new Float64Array(memory.buffer);
-    return true;
+    shared.view32 = new Float32Array(shared.memory.buffer);
+    shared.view64 = new Float64Array(shared.memory.buffer);
+    return shared;
   }
 
   function gemm(
@@ -357,57 +412,62 @@ export function createWasmGemm(): WasmGemm | null {
     f64: boolean,
   ): boolean {
     const es = f64 ? 8 : 4;
+    const mr = f64 ? MR64 : MR32;
     const nr = NV * (16 / es);
-    const Mp = Math.ceil(M / MR) * MR;
+    const Mp = Math.ceil(M / mr) * mr;
     const Np = Math.ceil(N / nr) * nr;
-    // Memory holds one column block of B (K × NC), one row block of A (MC × K) and one block of C (MC × NC),
-    // so it stays bounded by K whatever M and N are.
-    const ncMax = Math.min(NC, Np);
-    const mcMax = Math.min(MC, Mp);
-    const bLen = K * ncMax;
-    const aLen = mcMax * K;
-    const cLen = mcMax * ncMax;
-    if (!reserve((aLen + bLen + cLen) * es)) return false;
-    const w = f64 ? view64 : view32;
-    const block = f64 ? block64 : block32;
-    const bBase = 0;
-    const aBase = bLen;
-    const cBase = bLen + aLen;
-    const ldc = ncMax * es;
+    // Memory (in elements): A as stored (rows of length aCols, each at stride lda), then the rows (or
+    // columns) its padding to Mp reads, zeroed; B as a row-major K×N matrix at row stride ldb and the columns
+    // its padding to Np reads past the end; the padded Mp×Np C.
+    const aRows = a.t ? K : M;
+    const aCols = a.t ? M : K;
+    const walked = Math.min(K, KC);
+    const lda = a.t ? strideFor(aCols, es, walked) : aCols;
+    const ldb = strideFor(N, es, walked);
+    const aLen = aRows * lda;
+    const aPad = (Mp - M) * (a.t ? 1 : lda);
+    const bBase = aLen + aPad;
+    const bLen = K * ldb + (Np - N);
+    const cBase = bBase + bLen + ((-(bBase + bLen) & 3) as number);
+    const arena = arenaFor((cBase + Mp * Np) * es);
+    if (arena === null) return false;
+    const w = f64 ? arena.view64 : arena.view32;
+    const block = (f64 ? arena.f64 : arena.f32)[a.t ? 1 : 0];
+    copyRows(w, 0, lda, a.data, a.off, aRows, aCols);
+    if (aPad > 0) w.fill(0, aLen, bBase);
+    if (b.t) transposeInto(w, bBase, ldb, b.data, b.off, K, N);
+    else copyRows(w, bBase, ldb, b.data, b.off, K, N);
+    if (Np > N) w.fill(0, bBase + K * ldb, bBase + bLen);
+    const ldc = Np * es;
+    if (beta) {
+      if (Np === N) w.set(C.subarray(cOff, cOff + M * N), cBase);
+      else for (let r = 0; r < M; r++) w.set(C.subarray(cOff + r * N, cOff + (r + 1) * N), cBase + r * Np);
+    }
+    const aRs = (a.t ? 1 : lda) * es;
+    const aKs = (a.t ? lda : 1) * es;
+    const bKs = ldb * es;
     for (let jc = 0; jc < Np; jc += NC) {
       const nc = Math.min(NC, Np - jc);
-      const ncReal = Math.min(nc, N - jc);
-      packB(w, bBase, b, K, N, jc, nc, nr);
-      for (let ic = 0; ic < Mp; ic += MC) {
-        const mc = Math.min(MC, Mp - ic);
-        const mcReal = Math.min(mc, M - ic);
-        packA(w, aBase, a, M, K, ic, mc);
-        if (beta) {
-          for (let r = 0; r < mcReal; r++) {
-            const src = cOff + (ic + r) * N + jc;
-            w.set(C.subarray(src, src + ncReal), cBase + r * ncMax);
-          }
-        }
-        for (let pc = 0; pc < K; pc += KC) {
+      for (let pc = 0; pc < K; pc += KC) {
+        for (let ic = 0; ic < Mp; ic += MC) {
           block(
-            (aBase + pc * MR) * es,
-            (bBase + pc * nr) * es,
-            cBase * es,
-            mc / MR,
+            ic * aRs + pc * aKs,
+            aRs,
+            aKs,
+            (bBase + jc) * es + pc * bKs,
+            bKs,
+            (cBase + jc) * es + ic * ldc,
+            ldc,
+            Math.min(MC, Mp - ic) / mr,
             nc / nr,
             Math.min(KC, K - pc),
-            K * MR * es,
-            K * nr * es,
-            ldc,
             beta || pc > 0 ? 1 : 0,
           );
         }
-        for (let r = 0; r < mcReal; r++) {
-          const src = cBase + r * ncMax;
-          C.set(w.subarray(src, src + ncReal), cOff + (ic + r) * N + jc);
-        }
       }
     }
+    if (Np === N) C.set(w.subarray(cBase, cBase + M * N), cOff);
+    else for (let r = 0; r < M; r++) C.set(w.subarray(cBase + r * Np, cBase + r * Np + N), cOff + r * N);
     return true;
   }
 
