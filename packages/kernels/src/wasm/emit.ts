@@ -58,11 +58,14 @@ export const OP = {
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
+  select: 0x1b,
+  i32Load: 0x28,
   f64Load: 0x2b,
   f64Store: 0x39,
   i32Const: 0x41,
   i32Eqz: 0x45,
   i32LtS: 0x48,
+  i32LtU: 0x49,
   i32GeU: 0x4f,
   i32And: 0x71,
   i32Add: 0x6a,
@@ -71,6 +74,7 @@ export const OP = {
   i32ShrU: 0x76,
   i32Shl: 0x74,
   f64Add: 0xa0,
+  f32DemoteF64: 0xb6,
 } as const;
 
 /** SIMD opcodes (after the 0xfd prefix). */
@@ -287,11 +291,35 @@ export const LOOP = [OP.loop, VOID] as const;
 export const IF = [OP.if, VOID] as const;
 
 /**
- * A module importing memory `m.mem` and exporting each function under its name; every function takes
- * `params` i32 parameters and returns nothing.
+ * The imported memory's type: `shared` memories need a `maximum` (in 64 KiB pages), and an import matches
+ * a memory only if the shared-ness is the same and the memory's limits lie within the declared ones.
+ */
+export interface MemoryImport {
+  /** Declared minimum size in pages (default 1). */
+  readonly minimum?: number;
+  /** Declared maximum size in pages (required when shared). */
+  readonly maximum?: number;
+  /** A shared memory (WebAssembly threads); default false. */
+  readonly shared?: boolean;
+}
+
+/** The limits of a memory type: flags 0x00 (min), 0x01 (min, max) or 0x03 (shared, min, max). */
+function memoryLimits(m: MemoryImport): number[] {
+  const min = uleb(m.minimum ?? 1);
+  if (m.shared === true) {
+    if (m.maximum === undefined) throw new Error('moduleBytes: a shared memory needs a maximum');
+    return [0x03, ...min, ...uleb(m.maximum)];
+  }
+  return m.maximum === undefined ? [0x00, ...min] : [0x01, ...min, ...uleb(m.maximum)];
+}
+
+/**
+ * A module importing memory `m.mem` (of type `memory`: by default non-shared with a minimum of one page) and
+ * exporting each function under its name; every function takes `params` i32 parameters and returns nothing.
  */
 export function moduleBytes(
   functions: ReadonlyArray<{ name: string; params: number; body: Body }>,
+  memory: MemoryImport = {},
 ): Uint8Array<ArrayBuffer> {
   const types: number[] = [];
   const byArity = new Map<number, number>();
@@ -306,7 +334,7 @@ export function moduleBytes(
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, [...uleb(byArity.size), ...types]),
-    ...section(2, [1, ...utf8Name('m'), ...utf8Name('mem'), 0x02, 0x00, 0x01]),
+    ...section(2, [1, ...utf8Name('m'), ...utf8Name('mem'), 0x02, ...memoryLimits(memory)]),
     ...section(3, [...uleb(functions.length), ...functions.flatMap((f) => uleb(byArity.get(f.params)!))]),
     ...section(7, [...uleb(functions.length), ...exportsBytes]),
     ...section(10, [...uleb(functions.length), ...bodies]),
