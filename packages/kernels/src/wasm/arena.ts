@@ -16,6 +16,7 @@
  */
 import { ArgumentError } from '../errors.js';
 import { describeValue } from '../util/own.js';
+import { Body, moduleBytes } from './emit.js';
 
 /** Smallest array (elements) {@link allocateStorage} places in the arena; smaller ones are ordinary. */
 export const ARENA_MIN_ELEMENTS = 1024;
@@ -75,7 +76,12 @@ export function initMemory(): WebAssembly.Memory {
     for (const max of [MAX_PAGES, MAX_PAGES / 4, MAX_PAGES / 16]) {
       try {
         const m = new WebAssembly.Memory({ initial: 16, maximum: max, shared: true });
-        if (m.buffer instanceof SharedArrayBuffer) {
+        const importing = moduleBytes([{ name: 'probe', params: 0, body: new Body(0) }], {
+          shared: true,
+          minimum: 1,
+          maximum: max,
+        });
+        if (m.buffer instanceof SharedArrayBuffer && WebAssembly.validate(importing)) {
           memory = m;
           shared = true;
           maxPages = max;
@@ -92,6 +98,31 @@ export function initMemory(): WebAssembly.Memory {
   }
   refresh();
   return memory;
+}
+
+let available: boolean | undefined;
+
+/**
+ * Whether WebAssembly with the SIMD extension can run generated programs here (checked once: a module with
+ * a SIMD instruction is validated, and the kernels' memory created).
+ */
+export function wasmSimdAvailable(): boolean {
+  if (available === undefined) available = probe();
+  return available;
+}
+
+function probe(): boolean {
+  if (typeof WebAssembly !== 'object' || WebAssembly === null) return false;
+  try {
+    // A module that needs the SIMD extension: v128.const, drop.
+    const body = new Body(0).f64x2(1).op(0x1a);
+    if (!WebAssembly.validate(moduleBytes([{ name: 'probe', params: 0, body }]))) return false;
+    initMemory();
+    return true;
+  } catch {
+    memory = null;
+    return false;
+  }
 }
 
 /** The type a module must declare to import the memory. */
@@ -201,7 +232,14 @@ export function allocateStorage(dtype: 'float64', n: number): Float64Array;
 export function allocateStorage(dtype: 'float32' | 'float64', n: number): Float32Array | Float64Array;
 export function allocateStorage(dtype: 'float32' | 'float64', n: number): Float32Array | Float64Array {
   const es = dtype === 'float32' ? 4 : 8;
-  if (shared && registry !== null && n >= ARENA_MIN_ELEMENTS && n * es <= capacity) {
+  if (
+    n >= ARENA_MIN_ELEMENTS &&
+    wasmSimdAvailable() &&
+    shared &&
+    registry !== null &&
+    n >= ARENA_MIN_ELEMENTS &&
+    n * es <= capacity
+  ) {
     const t = take(n * es, true);
     if (t !== null) {
       const buf = memory!.buffer;

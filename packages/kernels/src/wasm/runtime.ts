@@ -15,8 +15,15 @@
  */
 import type { NumericArray } from '../codegen/js.js';
 import { LruCache } from '../util/lru.js';
-import { arenaAddress, giveBack, heap, initMemory, memoryImport, takeScratch, wasmMemory } from './arena.js';
-import { Body, moduleBytes } from './emit.js';
+import {
+  arenaAddress,
+  giveBack,
+  heap,
+  memoryImport,
+  takeScratch,
+  wasmMemory,
+  wasmSimdAvailable,
+} from './arena.js';
 import {
   type ControlLayout,
   controlLayout,
@@ -306,26 +313,4 @@ export function runWasm(
   return true;
 }
 
-let available: boolean | undefined;
-
-/**
- * Whether WebAssembly with the SIMD extension can run generated programs here (checked once: a small
- * program is compiled and run, and its results compared).
- */
-export function wasmSimdAvailable(): boolean {
-  if (available === undefined) available = probe();
-  return available;
-}
-
-function probe(): boolean {
-  if (typeof WebAssembly !== 'object' || WebAssembly === null) return false;
-  try {
-    // A module that needs the SIMD extension: v128.const, drop.
-    const body = new Body(0).f64x2(1).op(0x1a);
-    if (!WebAssembly.validate(moduleBytes([{ name: 'probe', params: 0, body }]))) return false;
-    initMemory();
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { wasmSimdAvailable };
