@@ -11,7 +11,9 @@
  * free list per class; a block is released to its list when the view handed out is garbage collected
  * (FinalizationRegistry). The JavaScript collector does not see the memory the arena holds, so it is bounded
  * by a cap ({@link setArenaCapacity}, default {@link DEFAULT_ARENA_CAPACITY}): past it, allocation falls back
- * to ordinary typed arrays. Freed blocks are not coalesced: a workload that keeps changing sizes may fill
+ * to ordinary typed arrays. Release callbacks run only when the event loop turns, so fresh arena memory is
+ * also limited to {@link GROWTH_BUDGET} between two of them (a synchronous loop then runs on ordinary
+ * arrays, copied per op, until it yields). Freed blocks are not coalesced: a workload that keeps changing sizes may fill
  * the cap with blocks of other classes and then runs on ordinary arrays (still correct, copied per op).
  */
 import { ArgumentError } from '../errors.js';
@@ -46,12 +48,23 @@ const free = new Map<number, number[]>();
 let capacity = DEFAULT_ARENA_CAPACITY;
 const counters = { storage: 0, fallbacks: 0, released: 0, liveBytes: 0 };
 
+/**
+ * Fresh arena bytes that may be handed out between two runs of the release callbacks: 64 MiB. The
+ * FinalizationRegistry callbacks run only when the event loop turns, so a synchronous loop (a training loop
+ * or benchmark without `await`) releases nothing while it runs: past this budget its allocations become
+ * ordinary typed arrays (which the engine frees synchronously) instead of growing the arena towards the cap
+ * with memory that cannot be reused before the loop yields. Each callback run restores the budget.
+ */
+const GROWTH_BUDGET = 64 * 2 ** 20;
+let growthLeft = GROWTH_BUDGET;
+
 const registry =
   typeof FinalizationRegistry === 'function'
     ? new FinalizationRegistry<{ addr: number; size: number }>(({ addr, size }) => {
         release(addr, size);
         counters.released++;
         counters.liveBytes -= size;
+        growthLeft = GROWTH_BUDGET;
       })
     : null;
 
@@ -194,10 +207,11 @@ function take(bytes: number, capped: boolean): { addr: number; size: number; fre
   const size = classOf(bytes);
   const list = free.get(size);
   if (list !== undefined && list.length > 0) return { addr: list.pop()!, size, fresh: false };
-  if (capped && top + size - BASE > capacity) return null;
+  if (capped && (top + size - BASE > capacity || size > growthLeft)) return null;
   if (!ensure(top + size)) return null;
   const addr = top;
   top += size;
+  if (capped) growthLeft -= size;
   return { addr, size, fresh: true };
 }
 
