@@ -314,9 +314,11 @@ export interface ArenaStats {
   readonly reservedBytes: number;
   /** Bytes of storage blocks in use (not yet released). */
   readonly liveBytes: number;
-  /** Storage arrays allocated in the arena, released, and allocations that fell back to ordinary arrays. */
+  /** Storage arrays allocated in the arena. */
   readonly allocations: number;
+  /** Arena arrays released (collected, their blocks back on a free list). */
   readonly released: number;
+  /** Allocations of at least ARENA_MIN_ELEMENTS that fell back to ordinary arrays (cap or growth budget). */
   readonly fallbacks: number;
 }
 
