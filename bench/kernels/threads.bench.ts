@@ -70,7 +70,13 @@ function kernel(): WebAssembly.Module {
     .simd(SIMD.store, ...Body.memarg(4, 0));
   b.get(i).i32(16).op(OP.i32Add).set(i);
   b.op(OP.br, 0, OP.end, OP.end);
-  return new WebAssembly.Module(moduleBytes([{ name: 'run', params: 3, body: b }], { sharedMemory: PAGES }));
+  return new WebAssembly.Module(
+    moduleBytes([{ name: 'run', params: 3, body: b }], {
+      shared: true,
+      minimum: PAGES.initial,
+      maximum: PAGES.maximum,
+    }),
+  );
 }
 
 const memory = new WebAssembly.Memory({ ...PAGES, shared: true });

@@ -167,6 +167,16 @@ export {
 } from './runtime.js';
 export { LruCache } from './util/lru.js';
 export { checkOptionKeys, describeValue, ownValue } from './util/own.js';
+export {
+  ARENA_MIN_ELEMENTS,
+  type ArenaStats,
+  allocateStorage,
+  arenaCapacity,
+  arenaStats,
+  DEFAULT_ARENA_CAPACITY,
+  isArenaStorage,
+  setArenaCapacity,
+} from './wasm/arena.js';
 /**
  * The WebAssembly binary emitter the expression kernels use, shared with the tensor engine's matmul kernel.
  *

@@ -56,7 +56,12 @@ export function program(behaviour: Behaviour = 'fill', salt = 0, shared = true):
   b.get(i).i32(1).op(OP.i32Add).set(i);
   b.op(OP.br, 0, OP.end, OP.end);
   const functions = [{ name: 'run', params: 3, body: b }];
-  return new WebAssembly.Module(moduleBytes(functions, shared ? { sharedMemory: PAGES } : undefined));
+  return new WebAssembly.Module(
+    moduleBytes(
+      functions,
+      shared ? { shared: true, minimum: PAGES.initial, maximum: PAGES.maximum } : undefined,
+    ),
+  );
 }
 
 /** A shared memory for the programs, with the control block at byte 0 pointing at an output at byte 64. */

@@ -1,4 +1,4 @@
-import { DtypeError, describeValue, ShapeError } from '@gradkit/kernels';
+import { allocateStorage, DtypeError, describeValue, ShapeError } from '@gradkit/kernels';
 import { fmt, MAX_ELEMENTS, type Shape, show } from './shape.js';
 
 /** Element types of tensors. */
@@ -14,7 +14,10 @@ export type Storage = Float32Array | Float64Array;
 export const DEFAULT_DTYPE: DType = 'float32';
 
 /**
- * Allocates zeroed storage of `dtype` for `n` elements.
+ * Allocates zeroed storage of `dtype` for `n` elements: for large arrays, where the platform allows, a view
+ * into the WebAssembly kernels' memory arena (see `allocateStorage` in @gradkit/kernels), so that the
+ * WebAssembly kernels read and write it without copies; an ordinary typed array otherwise. Either way its
+ * `.buffer` may be larger than the array: use `byteOffset` / `byteLength`.
  *
  * @param op - the op allocating, named in errors (default `"allocate"`)
  * @param shape - the shape being allocated, named in errors (default `[n]`)
@@ -30,7 +33,7 @@ export function allocate(dtype: DType, n: number, op = 'allocate', shape?: Shape
     );
   }
   try {
-    return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+    return allocateStorage(dtype, n);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     const gib = (n * (dtype === 'float32' ? 4 : 8)) / 2 ** 30;

@@ -1,6 +1,7 @@
 import { ArgumentError, checkOptionKeys, describeValue, ShapeError, StateError } from '@gradkit/kernels';
 import { checkBackward, isAnomalyEnabled } from './anomaly.js';
 import { toDtype } from './cast.js';
+import { allocate } from './dtype.js';
 import { withGradMode } from './grad-mode.js';
 import type { Grads, Node } from './node.js';
 import { fmt, sameShape } from './shape.js';
@@ -23,7 +24,7 @@ export interface GradOptions extends BackwardOptions {
 }
 
 function onesLike(t: Tensor): Tensor {
-  const data = t.dtype === 'float32' ? new Float32Array(t.size) : new Float64Array(t.size);
+  const data = allocate(t.dtype, t.size, 'grad');
   data.fill(1);
   return new Tensor(data, t.shape);
 }

@@ -1,3 +1,4 @@
+import { isArenaStorage } from '@gradkit/kernels';
 import type { Storage } from './dtype.js';
 
 /**
@@ -6,9 +7,17 @@ import type { Storage } from './dtype.js';
  * would read modified data refuses instead of returning a wrong gradient.
  *
  * The counter belongs to the storage's ArrayBuffer, so every tensor sharing it (`detach()`, `reshape()`,
- * `view()`) sees the same counter, as PyTorch's views do. Writing into `tensor.data` directly bypasses it.
+ * `view()`) sees the same counter, as PyTorch's views do — except for storage in the WebAssembly arena
+ * (`allocateStorage`), whose ArrayBuffer is the whole memory shared by every such tensor: there the counter
+ * belongs to the typed array itself (which those views share). Writing into `tensor.data` directly
+ * bypasses it.
  */
-const counters = new WeakMap<ArrayBufferLike, VersionCounter>();
+const counters = new WeakMap<object, VersionCounter>();
+
+/** The object a storage's counter belongs to. */
+function owner(data: Storage): object {
+  return isArenaStorage(data) ? data : data.buffer;
+}
 
 /** A shared, mutable version number. */
 export interface VersionCounter {
@@ -17,17 +26,18 @@ export interface VersionCounter {
 
 /** The counter of `data`'s storage, created (at 0) on first use. */
 export function versionCounter(data: Storage): VersionCounter {
-  let c = counters.get(data.buffer);
+  const key = owner(data);
+  let c = counters.get(key);
   if (c === undefined) {
     c = { value: 0 };
-    counters.set(data.buffer, c);
+    counters.set(key, c);
   }
   return c;
 }
 
 /** The current version of `data`'s storage (0 until an in-place op modified it). */
 export function versionOf(data: Storage): number {
-  return counters.get(data.buffer)?.value ?? 0;
+  return counters.get(owner(data))?.value ?? 0;
 }
 
 /** Records that `data`'s storage was modified in place. */

@@ -106,7 +106,6 @@ function programsOf(
       scalar,
       store,
       sum,
-      elementBytes: 4,
     });
     const p = wasmProgram(`${base}\u0000${flags}\u0000f32`, spec);
     // Kept per kernel only once compiled (a pending or refused program is asked for again next time).
@@ -254,8 +253,8 @@ function wasmKernels(name: 'wasm' | 'auto', min: number): ExpressionBackend {
 }
 
 /**
- * The WebAssembly SIMD backend: float32 programs run as generated WebAssembly (computing in float64 lanes,
- * storing float32 — see `wasm/generate.ts`) at every size; float64 programs, mixed dtypes and programs with
+ * The WebAssembly SIMD backend: float32 programs run as generated WebAssembly (computing in float32 lanes
+ * under the contract stated in `wasm/generate.ts`: not bit for bit the JavaScript kernels) at every size; float64 programs, mixed dtypes and programs with
  * `erf` run on the JavaScript generator, as does everything where WebAssembly SIMD is unavailable.
  */
 export const wasmBackend: ExpressionBackend = wasmKernels('wasm', 1);

@@ -58,11 +58,14 @@ export const OP = {
   localGet: 0x20,
   localSet: 0x21,
   localTee: 0x22,
+  select: 0x1b,
+  i32Load: 0x28,
   f64Load: 0x2b,
   f64Store: 0x39,
   i32Const: 0x41,
   i32Eqz: 0x45,
   i32LtS: 0x48,
+  i32LtU: 0x49,
   i32GeU: 0x4f,
   i32And: 0x71,
   i32Add: 0x6a,
@@ -71,6 +74,7 @@ export const OP = {
   i32ShrU: 0x76,
   i32Shl: 0x74,
   f64Add: 0xa0,
+  f32DemoteF64: 0xb6,
 } as const;
 
 /** SIMD opcodes (after the 0xfd prefix). */
@@ -286,42 +290,36 @@ export const LOOP = [OP.loop, VOID] as const;
 /** An if without results. */
 export const IF = [OP.if, VOID] as const;
 
-/** How a module imports its memory: a shared memory needs a maximum (`initial` ≤ `maximum`, in 64 KiB pages). */
-export interface ModuleOptions {
-  /**
-   * Import `m.mem` as a shared memory of at least `initial` pages that may grow to `maximum` pages (the memory
-   * given at instantiation must be shared, with at least `initial` pages and a maximum of at most `maximum`).
-   * Without it the memory is unshared, of at least one page and no maximum.
-   */
-  readonly sharedMemory?: { readonly initial: number; readonly maximum: number };
+/**
+ * The imported memory's type: `shared` memories need a `maximum` (in 64 KiB pages), and an import matches
+ * a memory only if the shared-ness is the same and the memory's limits lie within the declared ones.
+ */
+export interface MemoryImport {
+  /** Declared minimum size in pages (default 1). */
+  readonly minimum?: number;
+  /** Declared maximum size in pages (required when shared). */
+  readonly maximum?: number;
+  /** A shared memory (WebAssembly threads); default false. */
+  readonly shared?: boolean;
 }
 
-/** The limits of the imported memory: unshared with a minimum of one page, or shared with a minimum and maximum. */
-function memoryLimits(options: ModuleOptions | undefined): number[] {
-  const shared = options?.sharedMemory;
-  if (shared === undefined) return [0x00, 0x01];
-  const { initial, maximum } = shared;
-  if (
-    !Number.isInteger(initial) ||
-    !Number.isInteger(maximum) ||
-    initial < 0 ||
-    maximum < initial ||
-    maximum > 65536
-  ) {
-    throw new RangeError(
-      `moduleBytes: shared memory limits ${initial}…${maximum} pages are not 0 ≤ initial ≤ maximum ≤ 65536`,
-    );
+/** The limits of a memory type: flags 0x00 (min), 0x01 (min, max) or 0x03 (shared, min, max). */
+function memoryLimits(m: MemoryImport): number[] {
+  const min = uleb(m.minimum ?? 1);
+  if (m.shared === true) {
+    if (m.maximum === undefined) throw new Error('moduleBytes: a shared memory needs a maximum');
+    return [0x03, ...min, ...uleb(m.maximum)];
   }
-  return [0x03, ...uleb(initial), ...uleb(maximum)];
+  return m.maximum === undefined ? [0x00, ...min] : [0x01, ...min, ...uleb(m.maximum)];
 }
 
 /**
- * A module importing memory `m.mem` and exporting each function under its name; every function takes
- * `params` i32 parameters and returns nothing.
+ * A module importing memory `m.mem` (of type `memory`: by default non-shared with a minimum of one page) and
+ * exporting each function under its name; every function takes `params` i32 parameters and returns nothing.
  */
 export function moduleBytes(
   functions: ReadonlyArray<{ name: string; params: number; body: Body }>,
-  options?: ModuleOptions,
+  memory: MemoryImport = {},
 ): Uint8Array<ArrayBuffer> {
   const types: number[] = [];
   const byArity = new Map<number, number>();
@@ -336,7 +334,7 @@ export function moduleBytes(
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, [...uleb(byArity.size), ...types]),
-    ...section(2, [1, ...utf8Name('m'), ...utf8Name('mem'), 0x02, ...memoryLimits(options)]),
+    ...section(2, [1, ...utf8Name('m'), ...utf8Name('mem'), 0x02, ...memoryLimits(memory)]),
     ...section(3, [...uleb(functions.length), ...functions.flatMap((f) => uleb(byArity.get(f.params)!))]),
     ...section(7, [...uleb(functions.length), ...exportsBytes]),
     ...section(10, [...uleb(functions.length), ...bodies]),

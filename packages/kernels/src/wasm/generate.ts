@@ -1,19 +1,48 @@
 /**
- * The WebAssembly SIMD code generator for expression programs: one exported function `run(len)` that walks
- * `len` elements of chunk buffers in the module's memory two at a time (f64x2 lanes), computing every output
- * of a lowered program and storing or summing it. Float32 storage is widened to float64 on load and rounded
- * once on store, exactly as the JavaScript kernels compute, so programs of arithmetic, comparisons and
- * selections give the JavaScript kernels' values bit for bit; the transcendental functions are the
- * vectorised ones of math.ts (within 1 float32 ulp, see there).
+ * The WebAssembly SIMD code generator for float32 expression programs: one exported function
+ * `run(ctrl, start, end)` computing every output of a lowered program over elements [start, end), four
+ * float32 lanes per v128 (f32x4), and storing or summing it. Where the data is, and the program's
+ * parameters, are read from a control block at byte address `ctrl` (see {@link controlLayout}); no buffer
+ * is baked into the module, so one compiled module serves every call, range and (shared) memory.
+ *
+ * ## Float32 contract
+ * Float32 programs compute in float32, as PyTorch's float32 CPU kernels do, not in float64 as the
+ * JavaScript kernels do, so their values are NOT bit for bit the JavaScript kernels'. Precisely:
+ * - constants and scalar inputs are rounded to float32 once — except that a nonzero finite constant of the
+ *   program which float32 rounds to ±0 becomes the smallest float32 of its sign (2^-149) and one it rounds
+ *   to ±inf the largest finite float32, so that guards such as `where(q < 1e-100, 1e-100, q)` keep q
+ *   positive (runtime.ts `saturate32`); scalar inputs are rounded to nearest as PyTorch rounds a Python
+ *   scalar;
+ * - add, sub, mul, div, sqrt are IEEE float32 operations (correctly rounded; no fused multiply-add), and
+ *   neg, abs, sign, min, max, relu, comparisons, and/or/not, where and detach are exact — so each of these
+ *   primitives gives the float64 interpreter's value of its (float32) operands rounded once to float32,
+ *   and a program of them gives exactly what evaluating it with a rounding to float32 after every primitive
+ *   gives;
+ * - exp, log, log1p, expm1, tanh, sigmoid, softplus, logSigmoid and pow are within 2 float32 ulps of the
+ *   correctly rounded float32 result of their float32 operands (see f32math.ts), with the primitive
+ *   table's values at ±0, ±inf and NaN;
+ * - summed outputs are accumulated in float64 (each float32 value exactly), in blocks of
+ *   {@link SUM_BLOCK} elements: the sum of each block is one partial, and the caller adds the partials in
+ *   block order — so a sum does not depend on how [0, n) is split into calls (see {@link controlLayout}).
+ * Relative to the float64 interpreter, a program's error is that of float32 arithmetic: about one float32
+ * rounding (6e-8 relative) per primitive, amplified as float32 arithmetic amplifies it (cancellation).
  */
 import type { Expr } from '../expr/node.js';
 import { topoSort } from '../expr/node.js';
 import type { PrimitiveName } from '../expr/primitives.js';
-import { BLOCK, Body, I32, IF, LOOP, moduleBytes, OP, SIMD } from './emit.js';
-import { type Arg, K, VecCode } from './math.js';
+import { BLOCK, Body, I32, LOOP, type MemoryImport, moduleBytes, OP, SIMD } from './emit.js';
+import { F32Math, type F32MathName } from './f32math.js';
+import { type Arg32, K32, VecCode32 } from './math32.js';
 
-/** Elements per chunk: every array input and stored output has a buffer of this many (plus padding). */
-export const CHUNK = 8192;
+/** log2 of {@link SUM_BLOCK}. */
+export const SUM_BLOCK_LOG2 = 12;
+
+/**
+ * Elements per sum block: a program with summed outputs writes one float64 partial per block of this many
+ * elements (block b holds elements [b·SUM_BLOCK, (b+1)·SUM_BLOCK)); calls of one run must split [0, n) at
+ * multiples of it.
+ */
+export const SUM_BLOCK = 1 << SUM_BLOCK_LOG2;
 
 /** The primitives the WebAssembly generator implements (programs using others run on JavaScript). */
 export const WASM_PRIMITIVES: ReadonlySet<PrimitiveName> = new Set<PrimitiveName>([
@@ -50,17 +79,33 @@ export const WASM_PRIMITIVES: ReadonlySet<PrimitiveName> = new Set<PrimitiveName
   'detach',
 ]);
 
-/** Where a program's data lives in memory (byte addresses). */
-export interface WasmLayout {
-  /** Parameters (f64): the program's constants by slot, then each scalar input's value. */
+/**
+ * The control block of one call of `run(ctrl, start, end)`: byte offsets from `ctrl` (4-byte aligned; the
+ * block is `bytes` long and 16-byte alignment of `ctrl` is recommended). With V variables and J outputs:
+ *
+ * | offset | type | content |
+ * |---|---|---|
+ * | `vars` = 0 | i32 × V | byte address of variable k's float32 elements (element i at `ptr + 4 i`); unused for scalar variables |
+ * | `outs` = 4 V | i32 × J | byte address of stored output j's float32 elements; unused for outputs not stored |
+ * | `parts` = 4 (V + J) | i32 × J | byte address of summed output j's float64 partials (see below); unused for outputs not summed |
+ * | `params` = align8(4 (V + 2 J)) | f64 × (P + S) | the program's P constants by slot, then the value of each of the S scalar variables, in variable order |
+ *
+ * Addresses are taken modulo 2^32 (i32 arithmetic wraps), so `base − 4·start` makes element `start` the
+ * first of a buffer at `base`. `run` reads [start, end) of every variable, writes [start, end) of every
+ * stored output and, for each summed output j and each block b of {@link SUM_BLOCK} elements that
+ * [start, end) meets, writes (not adds) `parts[j][b]` (the f64 at `parts[j] + 8 b`) = the float64 sum of
+ * output j over the block's elements in [start, end). It reads nothing past element end − 1 and writes
+ * nothing else. Calls on disjoint ranges may run concurrently (each with its own control block or the same
+ * one, read only); for summed programs every call's `start` must be a multiple of SUM_BLOCK (or the calls
+ * must not share a block), and the caller adds the partials of blocks 0, 1, … in order, which makes the
+ * sum independent of the split.
+ */
+export interface ControlLayout {
+  readonly vars: number;
+  readonly outs: number;
+  readonly parts: number;
   readonly params: number;
-  /** One f64 accumulator per output (read and added to by `run`). */
-  readonly sums: number;
-  /** The chunk buffer of each variable read per element (-1 for scalars). */
-  readonly inputs: readonly number[];
-  /** The chunk buffer of each stored output (-1 for the others). */
-  readonly outputs: readonly number[];
-  /** Bytes of memory the program needs. */
+  /** Bytes of the block (a multiple of 16). */
   readonly bytes: number;
 }
 
@@ -75,8 +120,6 @@ export interface WasmProgramSpec {
   readonly scalar: readonly boolean[];
   readonly store: readonly boolean[];
   readonly sum: readonly boolean[];
-  /** Element size of the stored arrays: 4 (float32) or 8 (float64). */
-  readonly elementBytes: 4 | 8;
 }
 
 /** True when every node of the program is a primitive the generator implements. */
@@ -87,96 +130,106 @@ export function wasmSupports(outputs: readonly Expr[]): boolean {
   return true;
 }
 
-const align16 = (n: number) => Math.ceil(n / 16) * 16;
+const align = (n: number, a: number) => Math.ceil(n / a) * a;
 
-/** The memory layout of a program. */
-export function layoutOf(spec: WasmProgramSpec): WasmLayout {
+/** The control block layout of a program (see {@link ControlLayout}). */
+export function controlLayout(spec: WasmProgramSpec): ControlLayout {
+  const v = spec.variables.length;
+  const j = spec.outputs.length;
   const scalars = spec.scalar.filter((s) => s).length;
-  const params = 0;
-  const sums = align16((spec.paramCount + scalars) * 8);
-  let at = align16(sums + spec.outputs.length * 8);
-  const buffer = align16((CHUNK + 2) * spec.elementBytes);
-  const inputs = spec.scalar.map((s) => {
-    if (s) return -1;
-    const a = at;
-    at += buffer;
-    return a;
-  });
-  const outputs = spec.store.map((s) => {
-    if (!s) return -1;
-    const a = at;
-    at += buffer;
-    return a;
-  });
-  return { params, sums, inputs, outputs, bytes: at };
+  const params = align(4 * (v + 2 * j), 8);
+  return {
+    vars: 0,
+    outs: 4 * v,
+    parts: 4 * (v + j),
+    params,
+    bytes: align(params + 8 * (spec.paramCount + scalars), 16),
+  };
 }
 
-/** Generates the module of a program; its `run(len)` processes `len ≤ CHUNK` elements of the buffers. */
-export function generateWasm(spec: WasmProgramSpec, layout: WasmLayout): Uint8Array<ArrayBuffer> {
-  const b = new Body(1);
-  const v = new VecCode(b);
-  const es = spec.elementBytes;
-  const f32 = es === 4;
-  const LEN = 0;
+/** The lane mask keeping float32 lane 0 only. */
+const LANE0 = [0xff, 0xff, 0xff, 0xff, ...new Array<number>(12).fill(0)];
+/** Bytes 8–15 then 0–7: the high two float32 lanes moved to the low half. */
+const HIGH_DOWN = [8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7];
+
+const TRANSCENDENTAL = new Set<PrimitiveName>([
+  'exp',
+  'log',
+  'log1p',
+  'expm1',
+  'tanh',
+  'sigmoid',
+  'softplus',
+  'logSigmoid',
+  'pow',
+]);
+
+/**
+ * Generates the module of a float32 program: it imports memory `m.mem` of type `memory` and exports
+ * `run(ctrl, start, end)` (see {@link ControlLayout}). The main loop computes 8 elements per iteration (two
+ * f32x4 groups); the last 0–7 elements of a range (or of a sum block) are computed one at a time (lane 0,
+ * read with `v128.load32_zero`, stored with `v128.store32_lane`).
+ */
+export function generateWasm(spec: WasmProgramSpec, memory: MemoryImport = {}): Uint8Array<ArrayBuffer> {
+  const L = controlLayout(spec);
+  const b = new Body(3);
+  const CTRL = 0;
+  const START = 1;
+  const END = 2;
+  const v = new VecCode32(b);
+  const fm = new F32Math(v);
+  const i = b.local(I32);
   const o = b.local(I32);
-  const end = b.local(I32);
-  // Parameters and scalar inputs, splat once.
-  const paramLocal: number[] = [];
-  for (let i = 0; i < spec.paramCount; i++) {
-    b.i32(0).simd(SIMD.load64Splat, ...Body.memarg(3, layout.params + 8 * i));
-    paramLocal.push(v.store());
-  }
+  const bend = b.local(I32);
+  const blk = b.local(I32);
+  const summing = spec.sum.some((x) => x);
+  const pointer = (at: number): number => {
+    const l = b.local(I32);
+    b.get(CTRL)
+      .op(OP.i32Load, ...Body.memarg(2, at))
+      .set(l);
+    return l;
+  };
+  const ptr = spec.variables.map((_, k) => (spec.scalar[k] ? -1 : pointer(L.vars + 4 * k)));
+  const out = spec.store.map((s, j) => (s ? pointer(L.outs + 4 * j) : -1));
+  const part = spec.sum.map((s, j) => (s ? pointer(L.parts + 4 * j) : -1));
+  // Parameters and scalar inputs: rounded to float32 and splat once.
+  const param = (slot: number): number => {
+    b.get(CTRL)
+      .op(OP.f64Load, ...Body.memarg(3, L.params + 8 * slot))
+      .op(OP.f32DemoteF64)
+      .simd(SIMD.f32x4Splat);
+    return v.store();
+  };
+  const paramLocal = Array.from({ length: spec.paramCount }, (_, p) => param(p));
   const scalarLocal = new Map<string, number>();
   let s = spec.paramCount;
   spec.variables.forEach((name, k) => {
-    if (!spec.scalar[k]) return;
-    b.i32(0).simd(SIMD.load64Splat, ...Body.memarg(3, layout.params + 8 * s++));
-    scalarLocal.set(name, v.store());
+    if (spec.scalar[k]) scalarLocal.set(name, param(s++));
   });
-  const acc = spec.sum.map((summed) => {
-    if (!summed) return -1;
-    b.f64x2(0);
-    return v.store();
-  });
+  // Per summed output, float64 accumulators of lanes 0–1 and 2–3.
+  const acc = spec.sum.map((summed) => (summed ? [b.local(), b.local()] : null));
   const index = new Map(spec.variables.map((name, k) => [name, k] as const));
   const order = topoSort(spec.outputs);
 
-  const emitBody = (masked: boolean) => {
-    const value = new Map<Expr, Arg>();
+  /** One straight-line body: 4 elements at byte offset `o + at`, or (single) one element at `o`. */
+  const emitBody = (at: number, single: boolean) => {
+    fm.reset();
+    const value = new Map<Expr, Arg32>();
     const loaded = new Map<string, number>();
+    const address = (base: number) => b.get(base).get(o).op(OP.i32Add);
     const load = (name: string): number => {
       const hit = scalarLocal.get(name) ?? loaded.get(name);
       if (hit !== undefined) return hit;
-      const k = index.get(name)!;
-      b.get(o);
-      if (f32) {
-        b.simd(SIMD.load64Zero, ...Body.memarg(3, layout.inputs[k]!));
-        b.simd(SIMD.f64x2PromoteLowF32x4);
-      } else b.simd(SIMD.load, ...Body.memarg(3, layout.inputs[k]!));
+      address(ptr[index.get(name)!]!);
+      if (single) b.simd(SIMD.load32Zero, ...Body.memarg(2, 0));
+      else b.simd(SIMD.load, ...Body.memarg(2, at));
       const l = v.store();
       loaded.set(name, l);
       return l;
     };
-    const expOf = new Map<Arg, number>();
-    const logOf = new Map<Arg, number>();
-    const e = (base: Arg) => {
-      let r = expOf.get(base);
-      if (r === undefined) {
-        r = v.exp(v.neg(v.abs(base)));
-        expOf.set(base, r);
-      }
-      return r;
-    };
-    const l1p = (base: Arg) => {
-      let r = logOf.get(base);
-      if (r === undefined) {
-        r = v.log1p(e(base));
-        logOf.set(base, r);
-      }
-      return r;
-    };
-    const bool = (mask: number) => v.and(mask, K(1));
-    const nz = (a: Arg) => v.cmp('ne', a, K(0));
+    const bool = (mask: Arg32) => v.and(mask, K32(1));
+    const nz = (a: Arg32) => v.cmp('ne', a, K32(0));
     for (const n of order) {
       if (n.isConst) {
         value.set(n, paramLocal[spec.slots.get(n)!]!);
@@ -187,9 +240,17 @@ export function generateWasm(spec: WasmProgramSpec, layout: WasmLayout): Uint8Ar
         continue;
       }
       const a = n.args.map((x) => value.get(x)!);
-      const [x, y, z] = a as [Arg, Arg, Arg];
-      let r: number;
-      switch (n.op as PrimitiveName) {
+      const [x, y, z] = a as [Arg32, Arg32, Arg32];
+      const op = n.op as PrimitiveName;
+      if (TRANSCENDENTAL.has(op)) {
+        // sigmoid, softplus, logSigmoid of a and of −a share one e^(−|a|) and one log1p of it.
+        const arg = n.args[0]!;
+        const share = arg.op === 'neg' ? value.get(arg.args[0]!) : x;
+        value.set(n, fm.call(op as F32MathName, a, typeof share === 'number' ? share : undefined));
+        continue;
+      }
+      let r: Arg32;
+      switch (op) {
         case 'add':
           r = v.add(x, y);
           break;
@@ -205,29 +266,14 @@ export function generateWasm(spec: WasmProgramSpec, layout: WasmLayout): Uint8Ar
         case 'neg':
           r = v.neg(x);
           break;
-        case 'exp':
-          r = v.exp(x);
-          break;
-        case 'log':
-          r = v.log(x);
-          break;
-        case 'log1p':
-          r = v.log1p(x);
-          break;
-        case 'expm1':
-          r = v.expm1(x);
-          break;
         case 'sqrt':
-          r = v.un(SIMD.f64x2Sqrt, x);
-          break;
-        case 'pow':
-          r = v.pow(x, y);
+          r = v.sqrt(x);
           break;
         case 'abs':
           r = v.abs(x);
           break;
         case 'sign':
-          r = v.select(v.cmp('gt', x, K(0)), K(1), v.select(v.cmp('lt', x, K(0)), K(-1), x));
+          r = v.select(v.cmp('gt', x, K32(0)), K32(1), v.select(v.cmp('lt', x, K32(0)), K32(-1), x));
           break;
         case 'min':
           r = v.min(x, y);
@@ -236,7 +282,7 @@ export function generateWasm(spec: WasmProgramSpec, layout: WasmLayout): Uint8Ar
           r = v.max(x, y);
           break;
         case 'relu':
-          r = v.max(x, K(0));
+          r = v.max(x, K32(0));
           break;
         case 'where':
           r = v.select(nz(x), y, z);
@@ -247,7 +293,7 @@ export function generateWasm(spec: WasmProgramSpec, layout: WasmLayout): Uint8Ar
         case 'ge':
         case 'eq':
         case 'ne':
-          r = bool(v.cmp(n.op as 'lt', x, y));
+          r = bool(v.cmp(op, x, y));
           break;
         case 'and':
           r = bool(v.and(nz(x), nz(y)));
@@ -256,85 +302,86 @@ export function generateWasm(spec: WasmProgramSpec, layout: WasmLayout): Uint8Ar
           r = bool(v.or(nz(x), nz(y)));
           break;
         case 'not':
-          r = bool(v.cmp('eq', x, K(0)));
+          r = bool(v.cmp('eq', x, K32(0)));
           break;
-        case 'tanh':
-          r = v.tanh(x);
-          break;
-        case 'sigmoid':
-        case 'softplus':
-        case 'logSigmoid': {
-          // Of a and of −a: one exp(−|a|) and one log1p of it, as the JavaScript generator shares them.
-          const arg = n.args[0]!;
-          const negated = arg.op === 'neg';
-          const base = negated ? value.get(arg.args[0]!)! : x;
-          if (n.op === 'sigmoid') {
-            const nonNeg = negated ? v.cmp('le', base, K(0)) : v.cmp('ge', base, K(0));
-            r = v.div(v.select(nonNeg, K(1), e(base)), v.add(e(base), K(1)));
-          } else if (n.op === 'softplus') r = v.add(v.max(x, K(0)), l1p(base));
-          else r = v.sub(v.min(x, K(0)), l1p(base));
-          break;
-        }
         case 'detach':
-          value.set(n, x);
-          continue;
+          r = x;
+          break;
         default:
           throw new Error(`wasm generator: unsupported primitive ${n.op}`);
       }
       value.set(n, r);
     }
-    spec.outputs.forEach((out, j) => {
-      const val = value.get(out)!;
+    spec.outputs.forEach((outExpr, j) => {
+      const val = value.get(outExpr)!;
       if (spec.store[j]) {
-        b.get(o);
+        address(out[j]!);
         v.push(val);
-        if (f32) {
-          b.simd(SIMD.f32x4DemoteF64x2Zero);
-          b.simd(SIMD.store64Lane, ...Body.memarg(3, layout.outputs[j]!), 0);
-        } else b.simd(SIMD.store, ...Body.memarg(3, layout.outputs[j]!));
+        if (single) b.simd(SIMD.store32Lane, ...Body.memarg(2, 0), 0);
+        else b.simd(SIMD.store, ...Body.memarg(2, at));
       }
-      if (spec.sum[j]) {
-        b.get(acc[j]!);
+      const pair = acc[j];
+      if (pair) {
+        const [lo, hi] = pair as [number, number];
+        b.get(lo);
         v.push(val);
-        if (masked)
-          b.simd(SIMD.const, ...new Array<number>(8).fill(0xff), ...new Array<number>(8).fill(0)).simd(
-            SIMD.and,
-          );
-        b.simd(SIMD.f64x2Add).set(acc[j]!);
+        if (single) b.simd(SIMD.const, ...LANE0).simd(SIMD.and);
+        b.simd(SIMD.f64x2PromoteLowF32x4).simd(SIMD.f64x2Add).set(lo);
+        if (!single) {
+          b.get(hi);
+          v.push(val);
+          v.push(val);
+          b.simd(SIMD.i8x16Shuffle, ...HIGH_DOWN)
+            .simd(SIMD.f64x2PromoteLowF32x4)
+            .simd(SIMD.f64x2Add)
+            .set(hi);
+        }
       }
     });
   };
 
-  // end = (len >> 1) · 2 · es bytes
-  b.get(LEN)
-    .i32(1)
-    .op(OP.i32ShrU)
-    .i32(f32 ? 3 : 4)
-    .op(OP.i32Shl)
-    .set(end);
-  b.i32(0).set(o);
+  b.get(START).set(i);
+  b.op(...BLOCK, ...LOOP); // blocks (one pass when nothing is summed)
+  b.get(i).get(END).op(OP.i32GeU, OP.brIf, 1);
+  if (summing) {
+    // bend = min(end, (blk + 1) · SUM_BLOCK); accumulators zeroed.
+    b.get(i).i32(SUM_BLOCK_LOG2).op(OP.i32ShrU).set(blk);
+    b.get(blk).i32(1).op(OP.i32Add).i32(SUM_BLOCK_LOG2).op(OP.i32Shl).set(bend);
+    b.get(bend).get(END).get(bend).get(END).op(OP.i32LtU, OP.select).set(bend);
+    for (const pair of acc) {
+      if (pair === null) continue;
+      b.simd(SIMD.const, ...new Array<number>(16).fill(0)).set(pair[0]!);
+      b.simd(SIMD.const, ...new Array<number>(16).fill(0)).set(pair[1]!);
+    }
+  } else b.get(END).set(bend);
+  b.get(i).i32(2).op(OP.i32Shl).set(o);
+  // Main loop: while bend − i ≥ 8.
   b.op(...BLOCK, ...LOOP);
-  b.get(o).get(end).op(OP.i32GeU, OP.brIf, 1);
-  emitBody(false);
-  b.get(o)
-    .i32(2 * es)
-    .op(OP.i32Add)
-    .set(o);
+  b.get(bend).get(i).op(OP.i32Sub).i32(8).op(OP.i32LtS, OP.brIf, 1);
+  emitBody(0, false);
+  emitBody(16, false);
+  b.get(i).i32(8).op(OP.i32Add).set(i);
+  b.get(o).i32(32).op(OP.i32Add).set(o);
   b.op(OP.br, 0, OP.end, OP.end);
-  b.get(LEN)
-    .i32(1)
-    .op(OP.i32And, ...IF);
-  emitBody(true);
-  b.op(OP.end);
-  spec.sum.forEach((summed, j) => {
-    if (!summed) return;
-    const at = Body.memarg(3, layout.sums + 8 * j);
-    b.i32(0);
-    b.i32(0).op(OP.f64Load, ...at);
-    b.get(acc[j]!).simd(SIMD.f64x2ExtractLane, 0).op(OP.f64Add);
-    b.get(acc[j]!).simd(SIMD.f64x2ExtractLane, 1).op(OP.f64Add);
-    b.op(OP.f64Store, ...at);
-  });
-  b.code.unshift(...v.prologue());
-  return moduleBytes([{ name: 'run', params: 1, body: b }]);
+  // Tail: one element at a time.
+  b.op(...BLOCK, ...LOOP);
+  b.get(i).get(bend).op(OP.i32GeU, OP.brIf, 1);
+  emitBody(0, true);
+  b.get(i).i32(1).op(OP.i32Add).set(i);
+  b.get(o).i32(4).op(OP.i32Add).set(o);
+  b.op(OP.br, 0, OP.end, OP.end);
+  if (summing) {
+    spec.sum.forEach((summed, j) => {
+      if (!summed) return;
+      const [lo, hi] = acc[j] as [number, number];
+      b.get(part[j]!).get(blk).i32(3).op(OP.i32Shl).op(OP.i32Add);
+      b.get(lo).get(hi).simd(SIMD.f64x2Add).set(lo);
+      b.get(lo).simd(SIMD.f64x2ExtractLane, 0);
+      b.get(lo).simd(SIMD.f64x2ExtractLane, 1);
+      b.op(OP.f64Add, OP.f64Store, ...Body.memarg(3, 0));
+    });
+  }
+  b.op(OP.br, 0, OP.end, OP.end);
+  b.code.unshift(...v.prologue(), ...fm.prologue());
+  return moduleBytes([{ name: 'run', params: 3, body: b }], memory);
 }

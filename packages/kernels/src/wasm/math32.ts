@@ -189,8 +189,12 @@ export class VecCode32 {
   softplus = (x: Arg32, l: Arg32 = this.log1pUnit(this.expNegAbs(x))): number =>
     this.add(this.max(x, K32(0)), l);
   /** log(sigmoid(x)) = min(x, 0) − log1p(e^−|x|), ≤ 2 ulp, never overflows; `l` as for softplus. */
-  logSigmoid = (x: Arg32, l: Arg32 = this.log1pUnit(this.expNegAbs(x))): number =>
-    this.sub(this.min(x, K32(0)), l);
+  logSigmoid = (x: Arg32, l: Arg32 = this.log1pUnit(this.expNegAbs(x))): number => {
+    const r = this.sub(this.min(x, K32(0)), l);
+    // The sign of a zero result as the table's (float64) definition gives it: −0 while e^−x is nonzero in
+    // float64 (x < 745.13324, the smallest float32 where it underflows), +0 beyond (and at +inf).
+    return this.select(this.cmp('lt', x, K32(745.1332397460938)), this.neg(this.abs(r)), r);
+  };
   /**
    * a^b with Math.pow's edge cases, ≤ 2 ulp: computed in float64 (each half of the vector promoted to f64x2
    * and run through {@link VecCode.pow}) and rounded once.

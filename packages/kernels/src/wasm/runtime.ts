@@ -1,11 +1,12 @@
 /**
- * Running generated WebAssembly programs: one growable linear memory shared by every program, compiled
- * modules cached by program structure, and the chunked copy-in / run / copy-out driver.
+ * Running generated WebAssembly programs: one memory shared by every program (arena.ts), compiled modules
+ * cached by program structure, and the driver {@link runWasm}.
  *
- * Data movement: typed arrays live in JavaScript, so each call copies its inputs into the module's memory
- * and its stored outputs back, {@link CHUNK} elements at a time (the chunk buffers stay in cache, and a copy
- * between typed arrays of one type is a memcpy). Broadcast inputs are gathered chunk by chunk (a stride-0
- * last dimension is a fill, stride 1 a copy), scalars become parameters.
+ * Data movement: an array that lives in the kernels' memory (storage of `allocateStorage`, where the memory
+ * is shared) is read and written in place — its address goes into the call's control block. Any other array
+ * is copied into a scratch buffer and its outputs back, {@link CHUNK} elements at a time (the chunk buffers
+ * stay in cache, and a copy between typed arrays of one type is a memcpy); broadcast inputs are gathered
+ * chunk by chunk (a stride-0 last dimension is a fill, stride 1 a copy), scalars become parameters.
  *
  * Compilation is synchronous where the engine allows it (Node, workers). Where it refuses a large module
  * synchronously (a browser's main thread), the module is compiled asynchronously and the program runs on
@@ -14,14 +15,36 @@
  */
 import type { NumericArray } from '../codegen/js.js';
 import { LruCache } from '../util/lru.js';
-import { Body, moduleBytes } from './emit.js';
-import { CHUNK, generateWasm, layoutOf, type WasmLayout, type WasmProgramSpec } from './generate.js';
+import {
+  arenaAddress,
+  giveBack,
+  heap,
+  memoryImport,
+  takeScratch,
+  wasmMemory,
+  wasmSimdAvailable,
+} from './arena.js';
+import {
+  type ControlLayout,
+  controlLayout,
+  generateWasm,
+  SUM_BLOCK,
+  type WasmProgramSpec,
+} from './generate.js';
 
-/** A compiled program: `run(len)` over the chunk buffers of `layout`. */
+/** Elements per chunk of the copy path (a multiple of {@link SUM_BLOCK}). */
+export const CHUNK = 2 * SUM_BLOCK;
+
+/**
+ * A compiled program. `run(ctrl, start, end)` is the module's export (see generate.ts `ControlLayout` for
+ * the control block); `module` can be instantiated elsewhere (a worker) on the same shared memory with
+ * `new WebAssembly.Instance(module, { m: { mem } })`.
+ */
 export interface WasmProgram {
-  readonly run: (len: number) => void;
-  readonly layout: WasmLayout;
-  readonly elementBytes: 4 | 8;
+  readonly run: (ctrl: number, start: number, end: number) => void;
+  readonly module: WebAssembly.Module;
+  readonly layout: ControlLayout;
+  readonly spec: WasmProgramSpec;
 }
 
 /** A broadcast input: `data` read at `sum_d idx[d] * strides[d]` for the element at multi-index `idx`. */
@@ -34,42 +57,26 @@ export interface StridedSource {
 /** One input of a run: a number (scalar), a flat array, or a broadcast source. */
 export type WasmInput = number | NumericArray | StridedSource;
 
-/** Largest memory asked for (addresses stay below 2^31). */
-const MAX_BYTES = 2 ** 31 - 2 ** 16;
-
-let memory: WebAssembly.Memory | null = null;
-let view32 = new Float32Array(0);
-let view64 = new Float64Array(0);
-
-/** Counters for tests: modules compiled, modules refused, and program runs (calls that ran on WebAssembly). */
-const stats = { compiled: 0, refused: 0, runs: 0 };
+/**
+ * Counters for tests: modules compiled, modules refused, program runs (calls that ran on WebAssembly), and
+ * of those the runs that copied nothing (every array in the kernels' memory).
+ */
+const stats = { compiled: 0, refused: 0, runs: 0, zeroCopyRuns: 0 };
 
 /**
- * How many modules were compiled, how many refused, and how many kernel calls ran on WebAssembly since the
- * module was loaded (monotonic; tests use it to check which backend ran).
+ * How many modules were compiled, how many refused, how many kernel calls ran on WebAssembly, and how many
+ * of those read and wrote every array in place (zero-copy), since the module was loaded (monotonic; tests
+ * use it to check which backend and which data path ran).
  *
  * @internal
  */
-export function wasmStats(): Readonly<{ compiled: number; refused: number; runs: number }> {
+export function wasmStats(): Readonly<{
+  compiled: number;
+  refused: number;
+  runs: number;
+  zeroCopyRuns: number;
+}> {
   return { ...stats };
-}
-
-function reserve(bytes: number): boolean {
-  if (memory === null) return false;
-  const have = memory.buffer.byteLength;
-  if (bytes > have) {
-    if (bytes > MAX_BYTES) return false;
-    try {
-      memory.grow(Math.ceil((bytes - have) / 65536));
-    } catch {
-      return false;
-    }
-  }
-  if (view32.buffer !== memory.buffer) {
-    view32 = new Float32Array(memory.buffer);
-    view64 = new Float64Array(memory.buffer);
-  }
-  return true;
 }
 
 /**
@@ -80,10 +87,15 @@ function reserve(bytes: number): boolean {
 const PROGRAM_CAPACITY = 256;
 const programs = new LruCache<string, WasmProgram | 'pending' | null>(PROGRAM_CAPACITY);
 
-function instantiate(module: WebAssembly.Module, layout: WasmLayout, es: 4 | 8): WasmProgram {
-  const instance = new WebAssembly.Instance(module, { m: { mem: memory! } });
+function instantiate(module: WebAssembly.Module, spec: WasmProgramSpec): WasmProgram {
+  const instance = new WebAssembly.Instance(module, { m: { mem: wasmMemory()! } });
   stats.compiled++;
-  return { run: instance.exports.run as (len: number) => void, layout, elementBytes: es };
+  return {
+    run: instance.exports.run as (ctrl: number, start: number, end: number) => void,
+    module,
+    layout: controlLayout(spec),
+    spec,
+  };
 }
 
 /**
@@ -95,17 +107,16 @@ export function wasmProgram(key: string, spec: () => WasmProgramSpec): WasmProgr
   const hit = programs.get(key);
   if (hit !== undefined) return hit === 'pending' ? null : hit;
   const s = spec();
-  const layout = layoutOf(s);
   let bytes: Uint8Array<ArrayBuffer>;
   try {
-    bytes = generateWasm(s, layout);
+    bytes = generateWasm(s, memoryImport());
   } catch {
     stats.refused++;
     programs.set(key, null);
     return null;
   }
   try {
-    const program = instantiate(new WebAssembly.Module(bytes), layout, s.elementBytes);
+    const program = instantiate(new WebAssembly.Module(bytes), s);
     programs.set(key, program);
     return program;
   } catch (e) {
@@ -116,7 +127,7 @@ export function wasmProgram(key: string, spec: () => WasmProgramSpec): WasmProgr
       WebAssembly.compile(bytes).then(
         (m) => {
           try {
-            programs.set(key, instantiate(m, layout, s.elementBytes));
+            programs.set(key, instantiate(m, s));
           } catch {
             stats.refused++;
             programs.set(key, null);
@@ -169,10 +180,27 @@ function gather(dst: NumericArray, at: number, s: StridedSource, off: number, le
   }
 }
 
+/** The smallest positive float32 (a subnormal) and the largest finite one. */
+const MIN32 = 2 ** -149;
+const MAX32 = 3.4028234663852886e38;
+
+/**
+ * A program constant as the kernel will see it (rounded to float32 by the kernel): a nonzero finite
+ * constant that float32 would round to ±0 becomes the smallest float32 of its sign, one it would round to
+ * ±inf the largest, so guards such as `max(q, 1e-100)` keep their meaning (q stays positive).
+ */
+function saturate32(v: number): number {
+  const r = Math.fround(v);
+  if (r === 0 && v !== 0) return v > 0 ? MIN32 : -MIN32;
+  if (!Number.isFinite(r) && Number.isFinite(v)) return v > 0 ? MAX32 : -MAX32;
+  return v;
+}
+
 /**
  * Runs a program over `n` elements: `inputs` per variable (a number for the program's scalar variables),
  * `outputs` for the stored outputs (null for the others), `sums[j]` receiving the float64 sum of each summed
- * output. Returns false (having written nothing) when the memory cannot hold the program's buffers.
+ * output (0 for the others). Arrays in the kernels' memory are used in place; the others are copied chunk
+ * by chunk. Returns false (having written nothing) when the memory cannot hold the call's scratch.
  */
 export function runWasm(
   program: WasmProgram,
@@ -182,63 +210,107 @@ export function runWasm(
   n: number,
   sums: Float64Array | null,
 ): boolean {
-  const { layout, elementBytes: es } = program;
-  if (!reserve(layout.bytes)) return false;
-  const view = es === 4 ? view32 : view64;
-  const p0 = layout.params / 8;
-  view64.set(params, p0);
-  let s = p0 + params.length;
-  for (let k = 0; k < inputs.length; k++) {
-    if (layout.inputs[k] === -1) view64[s++] = +(inputs[k] as number);
+  const { layout: L, spec } = program;
+  const V = inputs.length;
+  const J = outputs.length;
+  // Where each array is: its address in memory, or -1 (copied through a chunk buffer).
+  const inAt = new Array<number>(V).fill(-1);
+  const outAt = new Array<number>(J).fill(-1);
+  let copies = 0;
+  for (let k = 0; k < V; k++) {
+    if (spec.scalar[k]) continue;
+    const src = inputs[k]!;
+    const at = ArrayBuffer.isView(src) ? arenaAddress(src) : -1;
+    if (at >= 0) inAt[k] = at;
+    else copies++;
   }
-  const s0 = layout.sums / 8;
-  view64.fill(0, s0, s0 + outputs.length);
+  let summed = 0;
+  for (let j = 0; j < J; j++) {
+    if (spec.sum[j]) summed++;
+    if (!spec.store[j]) continue;
+    const out = outputs[j];
+    const at = out !== null && out !== undefined ? arenaAddress(out) : -1;
+    if (at >= 0) outAt[j] = at;
+    else copies++;
+  }
+  const blocks = summed > 0 ? Math.ceil(n / SUM_BLOCK) : 0;
+  const partBytes = Math.ceil((8 * blocks * summed) / 16) * 16;
+  const chunkBytes = 4 * CHUNK;
+  const scratch = takeScratch(L.bytes + partBytes + copies * chunkBytes);
+  if (scratch === null) return false;
+  const { i32, f32, f64 } = heap();
+  const ctrl = scratch.addr;
+  // Control block: addresses, partials, parameters and scalars.
+  let s = (ctrl + L.params) / 8;
+  for (let p = 0; p < params.length; p++) f64[s++] = saturate32(params[p]!);
+  const part = new Array<number>(J).fill(0);
+  let at = ctrl + L.bytes;
+  for (let j = 0; j < J; j++) {
+    if (!spec.sum[j]) continue;
+    part[j] = at;
+    i32[(ctrl + L.parts) / 4 + j] = at;
+    at += 8 * blocks;
+  }
+  at = ctrl + L.bytes + partBytes;
+  const inBuf = new Array<number>(V).fill(-1);
+  const outBuf = new Array<number>(J).fill(-1);
+  for (let k = 0; k < V; k++) {
+    if (spec.scalar[k]) f64[s++] = +(inputs[k] as number);
+    else if (inAt[k]! >= 0) i32[(ctrl + L.vars) / 4 + k] = inAt[k]!;
+    else {
+      inBuf[k] = at;
+      at += chunkBytes;
+    }
+  }
+  for (let j = 0; j < J; j++) {
+    if (!spec.store[j]) continue;
+    if (outAt[j]! >= 0) i32[(ctrl + L.outs) / 4 + j] = outAt[j]!;
+    else {
+      outBuf[j] = at;
+      at += chunkBytes;
+    }
+  }
   const run = program.run;
-  for (let off = 0; off < n; off += CHUNK) {
-    const len = Math.min(CHUNK, n - off);
-    for (let k = 0; k < inputs.length; k++) {
-      const at = layout.inputs[k]!;
-      if (at === -1) continue;
-      const src = inputs[k]!;
-      if (ArrayBuffer.isView(src)) view.set(src.subarray(off, off + len), at / es);
-      else gather(view, at / es, src as StridedSource, off, len);
-    }
-    run(len);
-    for (let j = 0; j < outputs.length; j++) {
-      const out = outputs[j];
-      const at = layout.outputs[j]!;
-      if (out === null || out === undefined || at === -1) continue;
-      out.set(view.subarray(at / es, at / es + len), off);
+  if (copies === 0) {
+    run(ctrl, 0, n);
+    stats.zeroCopyRuns++;
+  } else {
+    for (let off = 0; off < n; off += CHUNK) {
+      const len = Math.min(CHUNK, n - off);
+      for (let k = 0; k < V; k++) {
+        const buf = inBuf[k]!;
+        if (buf < 0) continue;
+        const src = inputs[k]!;
+        if (ArrayBuffer.isView(src)) f32.set(src.subarray(off, off + len), buf / 4);
+        else gather(f32, buf / 4, src as StridedSource, off, len);
+        i32[(ctrl + L.vars) / 4 + k] = (buf - 4 * off) | 0;
+      }
+      for (let j = 0; j < J; j++) {
+        const buf = outBuf[j]!;
+        if (buf >= 0) i32[(ctrl + L.outs) / 4 + j] = (buf - 4 * off) | 0;
+      }
+      run(ctrl, off, off + len);
+      for (let j = 0; j < J; j++) {
+        const buf = outBuf[j]!;
+        const out = outputs[j];
+        if (buf < 0 || out === null || out === undefined) continue;
+        out.set(f32.subarray(buf / 4, buf / 4 + len), off);
+      }
     }
   }
-  if (sums !== null) for (let j = 0; j < outputs.length; j++) sums[j] = view64[s0 + j]!;
+  if (sums !== null) {
+    for (let j = 0; j < J; j++) {
+      let t = 0;
+      if (spec.sum[j]) {
+        const p = part[j]! / 8;
+        for (let b = 0; b < blocks; b++) t += f64[p + b]!;
+      }
+      sums[j] = t;
+    }
+  }
+  giveBack(scratch);
   stats.runs++;
   return true;
 }
 
-let available: boolean | undefined;
-
-/**
- * Whether WebAssembly with the SIMD extension can run generated programs here (checked once: a small
- * program is compiled and run, and its results compared).
- */
-export function wasmSimdAvailable(): boolean {
-  if (available === undefined) available = probe();
-  return available;
-}
-
-function probe(): boolean {
-  if (typeof WebAssembly !== 'object' || WebAssembly === null) return false;
-  try {
-    // A module that needs the SIMD extension: v128.const, drop.
-    const body = new Body(0).f64x2(1).op(0x1a);
-    if (!WebAssembly.validate(moduleBytes([{ name: 'probe', params: 0, body }]))) return false;
-    memory = new WebAssembly.Memory({ initial: 4 });
-    view32 = new Float32Array(memory.buffer);
-    view64 = new Float64Array(memory.buffer);
-    return true;
-  } catch {
-    memory = null;
-    return false;
-  }
-}
+export { wasmSimdAvailable };
