@@ -54,6 +54,7 @@ export {
   wgslLiteral,
   wgslSupport,
 } from './codegen/wgsl.js';
+export { coalesceDims, compileStridedWgsl, type WgslStrided } from './codegen/wgsl-strided.js';
 export {
   ArgumentError,
   ArityError,

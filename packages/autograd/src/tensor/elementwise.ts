@@ -25,7 +25,7 @@ import { allocate, type DType, promoteTypes } from './dtype.js';
 import { isGradEnabled } from './grad-mode.js';
 import type { Grads } from './node.js';
 import { sumTo } from './reduce-sum.js';
-import { broadcastShapes, broadcastStrides, fmt, type Shape, sameShape, sizeOf } from './shape.js';
+import { broadcastShapes, broadcastStrides, type Shape, sameShape, sizeOf } from './shape.js';
 import { checkTensor, record, Tensor } from './tensor.js';
 
 /**
@@ -184,10 +184,10 @@ const numberArguments = new WeakSet<Tensor>();
 
 /**
  * Runs a spec on webgpu: ONE WGSL kernel over the inputs' buffers, nothing read back. Number arguments are
- * uniform scalars; a one-element webgpu tensor broadcasts; other broadcasts are not supported yet.
+ * uniform scalars; same-shape and one-element inputs run the flat kernel, any other broadcast the strided
+ * kernel (each input read through its broadcast strides, any rank).
  *
- * @throws DeviceError when a cpu tensor is mixed in, an input requires grad, or a broadcast needs strides;
- *   DtypeError for float64
+ * @throws DeviceError when a cpu tensor is mixed in, an input requires grad; DtypeError for float64
  */
 function runOnDevice(spec: ElementwiseSpec, inputs: readonly Tensor[], shape: Shape, dtype: DType): Tensor[] {
   const op = spec.name;
@@ -208,24 +208,31 @@ function runOnDevice(spec: ElementwiseSpec, inputs: readonly Tensor[], shape: Sh
   const n = sizeOf(shape);
   const kinds: InputKind[] = [];
   const splat: boolean[] = [];
-  const args: Array<DeviceArray | number> = inputs.map((t, i) => {
+  let flat = true;
+  const args: Array<DeviceArray | number> = inputs.map((t) => {
     const d = t.deviceArray;
     if (d === null) {
       kinds.push('scalar');
       splat.push(false);
       return t.data[0]!;
     }
-    if (t.size !== 1 && !sameShape(t.shape, shape)) {
-      throw new DeviceError(
-        op,
-        `broadcasting argument #${i} of shape ${fmt(t.shape)} to ${fmt(shape)} is not supported on webgpu yet (only same-shape and one-element tensors); expand it on the cpu first`,
-      );
-    }
+    if (t.size !== 1 && !sameShape(t.shape, shape)) flat = false;
     kinds.push('array');
     splat.push(t.size === 1 && n !== 1);
     return d;
   });
-  const outs = webgpuRuntime(op).elementwise(op, spec.outputs, spec.variables, kinds, splat, args, n);
+  const rt = webgpuRuntime(op);
+  const outs = flat
+    ? rt.elementwise(op, spec.outputs, spec.variables, kinds, splat, args, n)
+    : rt.strided(
+        op,
+        spec.outputs,
+        spec.variables,
+        kinds,
+        args,
+        shape,
+        inputs.map((t) => broadcastStrides(t.shape, shape)),
+      );
   return outs.map((d) => new Tensor(d, [...shape]));
 }
 

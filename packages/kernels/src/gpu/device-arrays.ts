@@ -1,5 +1,6 @@
 import type { InputKind } from '../codegen/js.js';
 import { compileElementwiseWgsl } from '../codegen/wgsl.js';
+import { coalesceDims, compileStridedWgsl } from '../codegen/wgsl-strided.js';
 import { ArgumentError, ShapeError, StateError } from '../errors.js';
 import type { Expr } from '../expr/node.js';
 import { LruCache } from '../util/lru.js';
@@ -225,17 +226,103 @@ export class WebGpuArrays {
       checkStorageSize(this.device, op, `output ${k} (${n} values)`, n * 4);
     });
     const shader = compileElementwiseWgsl(outputs, variables, kinds, splat);
-    let compiled = this.#pipelines.get(shader.code);
-    if (compiled === undefined) {
-      compiled = createPipelineSync(this.device, shader.code, op);
-      this.#pipelines.set(shader.code, compiled);
-    }
-    const { pipeline } = compiled;
-    const device = this.device;
     const params = new ArrayBuffer(shader.paramVec4s * 16);
     const u32 = new Uint32Array(params);
     const f32 = new Float32Array(params);
     u32[0] = n;
+    let scalar = 0;
+    for (const v of inputs) if (typeof v === 'number') f32[4 + scalar++] = v;
+    const arrays = inputs.filter((v): v is DeviceArray => typeof v !== 'number');
+    return this.#launch(op, shader.code, params, arrays, outputs.length, n);
+  }
+
+  /**
+   * Runs `outputs` (expressions over `variables`) over the broadcast shape `shape` on the device: an
+   * `'array'` input is a device array read at `Σ_d coord_d · strides[i][d]` (stride 0 along a broadcast
+   * dimension), a `'scalar'` input is a number (its `strides` entry is ignored). Returns one new device
+   * array per output, row-major over `shape`; nothing is read back. Dimensions are merged where the layout
+   * allows, so any rank runs (the shader is compiled per merged rank).
+   *
+   * @throws ArgumentError / ShapeError when the inputs do not match `kinds`, `shape` and `strides`
+   */
+  strided(
+    op: string,
+    outputs: readonly Expr[],
+    variables: readonly string[],
+    kinds: readonly InputKind[],
+    inputs: ReadonlyArray<DeviceArray | number>,
+    shape: readonly number[],
+    strides: ReadonlyArray<readonly number[]>,
+  ): DeviceArray[] {
+    this.#check(op);
+    let n = 1;
+    for (const d of shape) {
+      if (!Number.isSafeInteger(d) || d < 0) throw new ShapeError(op, `invalid shape [${shape.join(', ')}]`);
+      n *= d;
+    }
+    const arrayStrides: number[][] = [];
+    const arrays: DeviceArray[] = [];
+    inputs.forEach((v, i) => {
+      if (kinds[i] === 'scalar') {
+        if (typeof v !== 'number') throw new ArgumentError(op, `input #${i} must be a number`);
+        return;
+      }
+      if (!(v instanceof DeviceArray) || v.runtime !== this) {
+        throw new ArgumentError(op, `input #${i} must be a device array of this runtime`);
+      }
+      const st = strides[i];
+      if (st === undefined || st.length !== shape.length) {
+        throw new ShapeError(op, `input #${i} needs ${shape.length} strides`);
+      }
+      // The largest offset read must lie inside the array.
+      let last = 0;
+      shape.forEach((d, k) => {
+        last += (d - 1) * st[k]!;
+      });
+      if (n > 0 && (last >= v.length || st.some((x) => !Number.isSafeInteger(x) || x < 0))) {
+        throw new ShapeError(
+          op,
+          `input #${i} (${v.length} elements) is read past its end by strides [${st.join(', ')}]`,
+        );
+      }
+      arrays.push(v);
+      arrayStrides.push([...st]);
+    });
+    outputs.forEach((_, k) => {
+      checkStorageSize(this.device, op, `output ${k} (${n} values)`, n * 4);
+    });
+    const merged = coalesceDims(shape, arrayStrides);
+    const rank = merged.shape.length;
+    const shader = compileStridedWgsl(outputs, variables, kinds, rank);
+    const params = new ArrayBuffer(shader.paramVec4s * 16);
+    const u32 = new Uint32Array(params);
+    const f32 = new Float32Array(params);
+    u32[0] = n;
+    let scalar = 0;
+    for (const v of inputs) if (typeof v === 'number') f32[4 + scalar++] = v;
+    u32.set(merged.shape, shader.metaWord);
+    merged.strides.forEach((s, k) => {
+      u32.set(s, shader.metaWord + rank * (1 + k));
+    });
+    return this.#launch(op, shader.code, params, arrays, outputs.length, n);
+  }
+
+  /** Compiles (or finds) `code`, then runs it over `n` threads with the uniform `params`, the `inputs` and `outputs` new arrays of `n` elements. */
+  #launch(
+    op: string,
+    code: string,
+    params: ArrayBuffer,
+    inputs: readonly DeviceArray[],
+    outputs: number,
+    n: number,
+  ): DeviceArray[] {
+    let compiled = this.#pipelines.get(code);
+    if (compiled === undefined) {
+      compiled = createPipelineSync(this.device, code, op);
+      this.#pipelines.set(code, compiled);
+    }
+    const { pipeline } = compiled;
+    const device = this.device;
     const made: DeviceArray[] = [];
     const { verdict } = withErrorScopes(device, op, () => {
       const paramBuf = device.createBuffer({
@@ -245,13 +332,9 @@ export class WebGpuArrays {
       try {
         const entries: BindEntries = [{ binding: 0, resource: { buffer: paramBuf } }];
         let binding = 1;
-        let scalar = 0;
-        inputs.forEach((v) => {
-          if (typeof v === 'number') f32[4 + scalar++] = v;
-          else entries.push({ binding: binding++, resource: { buffer: v.buffer(op) } });
-        });
-        device.queue.writeBuffer(paramBuf, 0, u32);
-        for (const _ of outputs) {
+        for (const v of inputs) entries.push({ binding: binding++, resource: { buffer: v.buffer(op) } });
+        device.queue.writeBuffer(paramBuf, 0, new Uint8Array(params));
+        for (let k = 0; k < outputs; k++) {
           const out = this.#allocate(n, (size) =>
             device.createBuffer({
               size,
@@ -273,7 +356,7 @@ export class WebGpuArrays {
         paramBuf.destroy();
       }
     });
-    const inputsOk = inputs.map((v) => (typeof v === 'number' ? Promise.resolve() : v.verdict));
+    const inputsOk = inputs.map((v) => v.verdict);
     const all = Promise.all([compiled.verdict, verdict, ...inputsOk]).then(() => undefined);
     return made.map((m) => m.settleWith(all));
   }
