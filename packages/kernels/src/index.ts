@@ -159,6 +159,15 @@ export {
   webgpuAvailability,
 } from './gpu/webgpu.js';
 export {
+  indicesToFloat,
+  type Reduced,
+  type ReduceKind,
+  type ReducePlan,
+  reduceArray,
+  reducePlan,
+  selectionMask,
+} from './gpu/wgsl-reduce.js';
+export {
   erf as erfNumber,
   logSigmoid as logSigmoidNumber,
   type Runtime,

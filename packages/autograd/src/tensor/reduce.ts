@@ -1,10 +1,11 @@
 import { DomainError, exp as expE, mul as mulE, sub as subE } from '@gradkit/kernels';
+import { deviceArgExtreme, deviceExtreme } from './device-reduce.js';
 import { allocate } from './dtype.js';
 import { expressionOp } from './elementwise.js';
 import { div, mul } from './elementwise-ops.js';
 import { reducedShape, sum } from './reduce-sum.js';
 import { contiguousStrides, fmt, normalizeAxes, type Shape, sizeOf } from './shape.js';
-import { checkCpuTensor, record1, Tensor } from './tensor.js';
+import { checkCpuTensor, checkTensor, record1, Tensor } from './tensor.js';
 import { reshape } from './view.js';
 
 /** The `axis` argument of reductions: one axis, a list of axes (negative counts from the end), or all. */
@@ -80,7 +81,7 @@ function requireNonEmpty(op: string, x: Tensor, p: ReductionPlan): void {
  * @throws ShapeError on an out-of-range or repeated axis
  */
 export function mean(x: Tensor, axis?: Axis, keepDims = false): Tensor {
-  checkCpuTensor('mean', 'x', x);
+  checkTensor('mean', 'x', x);
   const axes = normalizeAxes('mean', axis, x.ndim).filter((a) => a < x.ndim);
   const count = sizeOf(axes.map((a) => x.shape[a]!));
   const s = sum(x, axes, keepDims);
@@ -121,7 +122,17 @@ function extremes(x: Tensor, p: ReductionPlan, sign: 1 | -1): { pos: Int32Array;
   return { pos, values };
 }
 
+/** The normalized axes and result shape of a reduction of a webgpu tensor. */
+function deviceAxes(op: string, x: Tensor, axis: Axis | undefined, keepDims: boolean) {
+  const axes = normalizeAxes(op, axis, x.ndim).filter((a) => a < x.ndim);
+  return { axes, shape: reducedShape(x.shape, axes, keepDims) };
+}
+
 function extremeValue(op: 'max' | 'min', x: Tensor, axis: Axis | undefined, keepDims: boolean): Tensor {
+  if (checkTensor(op, 'x', x).device === 'webgpu') {
+    const { axes, shape } = deviceAxes(op, x, axis, keepDims);
+    return deviceExtreme(op, x, axes, shape);
+  }
   const p = plan(op, x, axis, keepDims);
   requireNonEmpty(op, x, p);
   const { pos, values } = extremes(x, p, op === 'max' ? 1 : -1);
@@ -160,6 +171,10 @@ export function min(x: Tensor, axis?: Axis, keepDims = false): Tensor {
 }
 
 function argExtreme(op: 'argmax' | 'argmin', x: Tensor, axis: Axis | undefined, keepDims: boolean): Tensor {
+  if (checkTensor(op, 'x', x).device === 'webgpu') {
+    const { axes, shape } = deviceAxes(op, x, axis, keepDims);
+    return deviceArgExtreme(op, x, axes, shape);
+  }
   const p = plan(op, x, axis, keepDims);
   requireNonEmpty(op, x, p);
   if (x.dtype === 'float32' && p.members.length > 2 ** 24) {

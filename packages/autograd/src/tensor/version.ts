@@ -1,3 +1,4 @@
+import type { DeviceArray } from '@gradkit/kernels';
 import type { Storage } from './dtype.js';
 
 /**
@@ -7,8 +8,16 @@ import type { Storage } from './dtype.js';
  *
  * The counter belongs to the storage's ArrayBuffer, so every tensor sharing it (`detach()`, `reshape()`,
  * `view()`) sees the same counter, as PyTorch's views do. Writing into `tensor.data` directly bypasses it.
+ * The counter of a webgpu tensor belongs to its DeviceArray (shared the same way).
  */
-const counters = new WeakMap<ArrayBufferLike, VersionCounter>();
+const counters = new WeakMap<object, VersionCounter>();
+
+/** Storage of either device: host memory, or a WebGPU buffer. */
+type AnyStorage = Storage | DeviceArray;
+
+function keyOf(data: AnyStorage): object {
+  return ArrayBuffer.isView(data) ? data.buffer : data;
+}
 
 /** A shared, mutable version number. */
 export interface VersionCounter {
@@ -16,21 +25,21 @@ export interface VersionCounter {
 }
 
 /** The counter of `data`'s storage, created (at 0) on first use. */
-export function versionCounter(data: Storage): VersionCounter {
-  let c = counters.get(data.buffer);
+export function versionCounter(data: AnyStorage): VersionCounter {
+  let c = counters.get(keyOf(data));
   if (c === undefined) {
     c = { value: 0 };
-    counters.set(data.buffer, c);
+    counters.set(keyOf(data), c);
   }
   return c;
 }
 
 /** The current version of `data`'s storage (0 until an in-place op modified it). */
-export function versionOf(data: Storage): number {
-  return counters.get(data.buffer)?.value ?? 0;
+export function versionOf(data: AnyStorage): number {
+  return counters.get(keyOf(data))?.value ?? 0;
 }
 
 /** Records that `data`'s storage was modified in place. */
-export function bumpVersion(data: Storage): void {
+export function bumpVersion(data: AnyStorage): void {
   versionCounter(data).value++;
 }
