@@ -86,8 +86,12 @@ export function isDevice(d: unknown): d is Device {
  * `x` on `device`: the tensor itself when it is there already; a float32 copy in a WebGPU buffer for
  * `'webgpu'`. Moving back to the cpu reads the buffer, which is asynchronous: use `await x.cpu()`.
  *
- * @throws DeviceError for `'cpu'` on a webgpu tensor, before `initWebGPU()`, or when `x` requires grad
- *   (gradients on webgpu are not supported yet); DtypeError for a float64 tensor (WebGPU has no float64)
+ * Gradients do not flow through the move (reading them back to the cpu would be asynchronous): make the
+ * webgpu tensor a leaf instead (`{ device: 'webgpu', requiresGrad: true }` at creation, or
+ * `const w = x.detach().to('webgpu'); w.requiresGrad = true`).
+ *
+ * @throws DeviceError for `'cpu'` on a webgpu tensor, before `initWebGPU()`, or when `x` requires grad in
+ *   grad mode (the move is not differentiable); DtypeError for a float64 tensor (WebGPU has no float64)
  */
 export function toDevice(x: Tensor, device: Device, op = 'to'): Tensor {
   if (!isDevice(device)) {
@@ -106,16 +110,13 @@ export function toDevice(x: Tensor, device: Device, op = 'to'): Tensor {
       "WebGPU has no float64: a float64 tensor cannot move to webgpu; convert it first with t.to('float32')",
     );
   }
-  if (x.requiresGrad && isGradEnabled()) throw gradientsUnsupported(op);
+  if (x.requiresGrad && isGradEnabled()) {
+    throw new DeviceError(
+      op,
+      "moving a tensor that requires grad to webgpu is not differentiable (its gradient would have to be read back asynchronously): make the webgpu tensor a leaf instead — `const w = x.detach().to('webgpu'); w.requiresGrad = true`, or create it with { device: 'webgpu', requiresGrad: true }",
+    );
+  }
   return new Tensor(webgpuRuntime(op).upload(x.data, op), [...x.shape]);
-}
-
-/** The DeviceError for a tensor that requires grad on webgpu. */
-export function gradientsUnsupported(op: string): DeviceError {
-  return new DeviceError(
-    op,
-    'gradients on webgpu are not supported yet: use tensors that do not require grad (or noGrad) on webgpu, or keep the model on the cpu',
-  );
 }
 
 /** `x` on the cpu: itself when it is there, else a float32 copy read back from its WebGPU buffer. */

@@ -20,8 +20,8 @@ import {
 } from '@gradkit/kernels';
 import { INPUT_PREFIX, tracedInputs, Value } from '../scalar/value.js';
 import { toDtype } from './cast.js';
-import { gradientsUnsupported, webgpuRuntime } from './device.js';
-import { allocate, type DType, promoteTypes } from './dtype.js';
+import { webgpuRuntime } from './device.js';
+import { allocate, type DType, promoteTypes, type Storage } from './dtype.js';
 import { isGradEnabled } from './grad-mode.js';
 import type { Grads } from './node.js';
 import { sumTo } from './reduce-sum.js';
@@ -187,9 +187,14 @@ const numberArguments = new WeakSet<Tensor>();
  * uniform scalars; same-shape and one-element inputs run the flat kernel, any other broadcast the strided
  * kernel (each input read through its broadcast strides, any rank).
  *
- * @throws DeviceError when a cpu tensor is mixed in, an input requires grad; DtypeError for float64
+ * @throws DeviceError when a cpu tensor is mixed in; DtypeError for float64
  */
-function runOnDevice(spec: ElementwiseSpec, inputs: readonly Tensor[], shape: Shape, dtype: DType): Tensor[] {
+function runOnDevice(
+  spec: ElementwiseSpec,
+  inputs: readonly Tensor[],
+  shape: Shape,
+  dtype: DType,
+): DeviceArray[] {
   const op = spec.name;
   const devices = inputs.map((t) => t.device);
   const gpuAt = devices.indexOf('webgpu');
@@ -204,7 +209,6 @@ function runOnDevice(spec: ElementwiseSpec, inputs: readonly Tensor[], shape: Sh
   if (dtype === 'float64') {
     throw new DtypeError(op, 'WebGPU has no float64: the result would be float64; use float32 tensors');
   }
-  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) throw gradientsUnsupported(op);
   const n = sizeOf(shape);
   const kinds: InputKind[] = [];
   const splat: boolean[] = [];
@@ -222,7 +226,7 @@ function runOnDevice(spec: ElementwiseSpec, inputs: readonly Tensor[], shape: Sh
     return d;
   });
   const rt = webgpuRuntime(op);
-  const outs = flat
+  return flat
     ? rt.elementwise(op, spec.outputs, spec.variables, kinds, splat, args, n)
     : rt.strided(
         op,
@@ -233,13 +237,13 @@ function runOnDevice(spec: ElementwiseSpec, inputs: readonly Tensor[], shape: Sh
         shape,
         inputs.map((t) => broadcastStrides(t.shape, shape)),
       );
-  return outs.map((d) => new Tensor(d, [...shape]));
 }
 
 /**
  * Applies an elementwise spec to tensors with NumPy broadcasting, as ONE fused loop and ONE graph node.
  * Its backward is the derived spec (again one fused loop), reduced to each input's shape; under
- * `createGraph` that backward is recorded with the same mechanism, so every order of derivative works.
+ * `createGraph` that backward is recorded with the same mechanism, so every order of derivative works. On
+ * webgpu both directions are WGSL kernels (the reduction to an input's shape a device tree reduction).
  *
  * @throws ShapeError when the inputs do not broadcast
  */
@@ -252,8 +256,9 @@ export function applyElementwise(spec: ElementwiseSpec, inputs: readonly Tensor[
   });
   const shape = broadcastShapes(spec.name, ...inputs.map((t) => t.shape));
   const outDtype = dtype ?? inputs.map((t) => t.dtype).reduce(promoteTypes);
-  if (inputs.some((t) => t.device !== 'cpu')) return runOnDevice(spec, inputs, shape, outDtype);
-  const outs = runKernel(spec, inputs, shape, outDtype);
+  const outs: Array<Storage | DeviceArray> = inputs.some((t) => t.device !== 'cpu')
+    ? runOnDevice(spec, inputs, shape, outDtype)
+    : runKernel(spec, inputs, shape, outDtype);
   // Outputs with no derivative at all (comparisons, sign, logical ops) do not join the graph, as in PyTorch.
   // Without a graph to record (no grad mode, or no input needs grads) the spec is never differentiated.
   const track = isGradEnabled() && inputs.some((t) => t.requiresGrad);

@@ -1,4 +1,11 @@
-import { ArgumentError, checkOptionKeys, describeValue, ShapeError, StateError } from '@gradkit/kernels';
+import {
+  ArgumentError,
+  checkOptionKeys,
+  DeviceError,
+  describeValue,
+  ShapeError,
+  StateError,
+} from '@gradkit/kernels';
 import { checkBackward, isAnomalyEnabled } from './anomaly.js';
 import { toDtype } from './cast.js';
 import { withGradMode } from './grad-mode.js';
@@ -22,10 +29,20 @@ export interface GradOptions extends BackwardOptions {
   allowUnused?: boolean;
 }
 
+/** The implicit seed: ones of `t`'s shape, dtype and device (a one-element upload on webgpu). */
 function onesLike(t: Tensor): Tensor {
   const data = t.dtype === 'float32' ? new Float32Array(t.size) : new Float64Array(t.size);
   data.fill(1);
-  return new Tensor(data, t.shape);
+  const d = t.deviceArray;
+  return new Tensor(d === null ? data : d.runtime.upload(data, 'backward'), t.shape);
+}
+
+/** The DeviceError for a gradient on another device than its tensor. */
+function wrongDevice(op: string, what: string, t: Tensor, g: Tensor): DeviceError {
+  return new DeviceError(
+    op,
+    `the gradient for ${what} is on ${g.device} but the tensor is on ${t.device}; gradients live on their tensor's device`,
+  );
 }
 
 function seedGrads(
@@ -51,6 +68,7 @@ function seedGrads(
       return onesLike(o);
     }
     checkTensor(op, `gradient ${i}`, g);
+    if (g.device !== o.device) throw wrongDevice(op, `output ${i}`, o, g);
     if (!sameShape(g.shape, o.shape)) {
       throw new ShapeError(
         op,
@@ -74,6 +92,7 @@ function conform(op: string, what: string, t: Tensor, g: Tensor): Tensor {
       `backward returned a gradient of shape ${fmt(g.shape)} for ${what} of shape ${fmt(t.shape)}`,
     );
   }
+  if (g.device !== t.device) throw wrongDevice(op, what, t, g);
   return g.dtype === t.dtype ? g : toDtype(g, t.dtype);
 }
 
@@ -173,7 +192,10 @@ function propagate(
         }
       }
       const inGrads = node.apply(gs);
-      if (isAnomalyEnabled()) checkBackward(node.name, gs, inGrads, node.trace);
+      // Anomaly checks read the values: on the host only (webgpu reads are asynchronous).
+      if (isAnomalyEnabled() && ![...gs, ...inGrads].some((g) => g?.device === 'webgpu')) {
+        checkBackward(node.name, gs, inGrads, node.trace);
+      }
       if (!retainGraph) node.release();
       node.inputs.forEach((inp, k) => {
         const g = inGrads[k];

@@ -124,7 +124,8 @@ export class Tensor {
    * Replaces the gradient (optimizers and tests do this); it must match the tensor's shape and dtype, so that
    * a later `backward()` accumulates into it without broadcasting.
    *
-   * @throws ShapeError / DtypeError when it does not match; ArgumentError when it is not a Tensor or null
+   * @throws ShapeError / DtypeError / DeviceError when it does not match; ArgumentError when it is not a Tensor
+   *   or null
    */
   set grad(g: Tensor | null) {
     if (g !== null) {
@@ -139,6 +140,12 @@ export class Tensor {
         throw new DtypeError(
           'Tensor.grad',
           `assigned gradient has dtype ${g.dtype} but the tensor has dtype ${this.dtype}`,
+        );
+      }
+      if (g.device !== this.device) {
+        throw new DeviceError(
+          'Tensor.grad',
+          `assigned gradient is on ${g.device} but the tensor is on ${this.device}`,
         );
       }
     }
