@@ -122,7 +122,14 @@ export {
 } from './expr/primitives.js';
 // GPU.js-style kernels (cpu: generated JavaScript; webgpu: generated WGSL).
 export { Input, input, type KernelArgument } from './gpu/args.js';
-export { type ComputeSpec, DeviceArray, type DeviceMemory, WebGpuArrays } from './gpu/device-arrays.js';
+export {
+  type ComputeSpec,
+  DEFAULT_POOL_BYTES,
+  DeviceArray,
+  type DeviceMemory,
+  poolBucket,
+  WebGpuArrays,
+} from './gpu/device-arrays.js';
 export type { ElementwiseInputs, ElementwiseRunner } from './gpu/elementwise.js';
 export { type AnyKernel, GPU, type GPUSettings, type KernelMap, type KernelMapOutput } from './gpu/gpu.js';
 export {

@@ -47,11 +47,35 @@ export function webgpuRuntime(op: string): WebGpuArrays {
 }
 
 /**
- * The WebGPU buffers held by live tensors (released by `dispose()` or garbage collection); zeros before
- * `initWebGPU()`.
+ * The WebGPU buffers held by live tensors (released by `dispose()` or garbage collection, into the pool —
+ * see {@link pooledMemory}); zeros before `initWebGPU()`. Bytes are the buffers' sizes (a size class, at most
+ * 25% above the tensor's bytes).
  */
 export function memory(): DeviceMemory {
   return runtime === null ? { buffers: 0, bytes: 0 } : runtime.memory();
+}
+
+/**
+ * The free WebGPU buffers kept for reuse (not counted by {@link memory}): released buffers go to size-class
+ * free lists, up to a bound of 256 MiB by default (see {@link setPoolLimit}); zeros before `initWebGPU()`.
+ */
+export function pooledMemory(): DeviceMemory {
+  return runtime === null ? { buffers: 0, bytes: 0 } : runtime.pooled();
+}
+
+/** Destroys the pooled free WebGPU buffers (like `torch.cuda.empty_cache()`); live tensors are untouched. */
+export function releasePool(): void {
+  runtime?.releasePool();
+}
+
+/**
+ * Bounds the bytes of free buffers the WebGPU pool keeps (default 256 MiB; 0 turns pooling off). Buffers
+ * released while the pool is full are destroyed. Does not trim the pool: call {@link releasePool}.
+ *
+ * @throws ArgumentError when `bytes` is not a non-negative number; DeviceError before `initWebGPU()`
+ */
+export function setPoolLimit(bytes: number): void {
+  webgpuRuntime('setPoolLimit').poolLimit = bytes;
 }
 
 let defaultDevice: Device = 'cpu';

@@ -277,7 +277,11 @@ export function applyElementwise(spec: ElementwiseSpec, inputs: readonly Tensor[
       const raw = applyElementwise(back, [...inputs, ...gradTensors], outDtype);
       which.forEach((inputIndex, k) => {
         const input = inputs[inputIndex]!;
-        result[inputIndex] = toDtype(sumTo(raw[k]!, input.shape), input.dtype);
+        const reduced = sumTo(raw[k]!, input.shape);
+        // The unreduced gradient is this closure's own temporary: on webgpu release it now rather than at
+        // garbage collection (unless a graph is being recorded, which may hold it).
+        if (reduced.deviceArray !== raw[k]!.deviceArray && !isGradEnabled()) raw[k]!.deviceArray?.dispose();
+        result[inputIndex] = toDtype(reduced, input.dtype);
       });
       return result;
     },

@@ -150,10 +150,22 @@ function propagate(
   const pending = new Map<Node, Grads>();
   const leafGrads = new Map<Tensor, Tensor>();
   const nodeOutputs = new Map<Node, Map<number, Tensor>>();
+  // Partial sums the engine made while accumulating: they never leave the engine, so on webgpu the one a
+  // further accumulation supersedes is released at once instead of waiting for garbage collection (not
+  // under createGraph, where the sum is part of the recorded graph).
+  const sums = new WeakSet<Tensor>();
+  const sum = (a: Tensor | null, g: Tensor): Tensor => {
+    const total = addGrads(a, g);
+    if (a !== null) {
+      if (!createGraph && sums.has(a)) a.deviceArray?.dispose();
+      sums.add(total);
+    }
+    return total;
+  };
   const accumulate = (t: Tensor, g: Tensor) => {
     const node = t.gradFn;
     if (node === null) {
-      if (keep(t)) leafGrads.set(t, addGrads(leafGrads.get(t) ?? null, g));
+      if (keep(t)) leafGrads.set(t, sum(leafGrads.get(t) ?? null, g));
       return;
     }
     let m = nodeOutputs.get(node);
@@ -167,7 +179,7 @@ function propagate(
       slot = new Array<Tensor | null>(node.outputCount).fill(null);
       pending.set(node, slot);
     }
-    slot[t.outputIndex] = addGrads(slot[t.outputIndex] ?? null, g);
+    slot[t.outputIndex] = sum(slot[t.outputIndex] ?? null, g);
   };
   const finished: Array<[Tensor, Tensor]> = [];
   withGradMode(createGraph, () => {

@@ -31,7 +31,15 @@ export {
   zerosLike,
 } from './creation.js';
 export type { NumericTypedArray, TensorData } from './data.js';
-export { getDefaultDevice, initWebGPU, memory, setDefaultDevice } from './device.js';
+export {
+  getDefaultDevice,
+  initWebGPU,
+  memory,
+  pooledMemory,
+  releasePool,
+  setDefaultDevice,
+  setPoolLimit,
+} from './device.js';
 export {
   allocate,
   DEFAULT_DTYPE,

@@ -10,6 +10,7 @@ import {
   checkStorageSize,
   createPipelineSync,
   encodeDispatch,
+  maxStorageBytes,
   readBuffers,
   requestWebGpuDevice,
   type WebGpuBufferLike,
@@ -110,6 +111,36 @@ export class DeviceArray {
 const PIPELINE_CAPACITY = 256;
 
 /**
+ * The default bound on the bytes of free buffers a runtime keeps for reuse: 256 MiB. Released buffers go to
+ * size-class free lists (sizes rounded up to a quarter of their power of two, so at most 25% larger than
+ * asked) and serve later allocations of that class; past the bound a released buffer is destroyed. Change
+ * it with {@link WebGpuArrays.poolLimit}; empty the pool with {@link WebGpuArrays.releasePool}.
+ */
+export const DEFAULT_POOL_BYTES = 256 * 2 ** 20;
+
+/**
+ * The size class of a buffer of `bytes` bytes: at least 256, else rounded up to a multiple of a quarter of
+ * the largest power of two below it, and never above `max` (the device's largest storage binding) when
+ * `bytes` fits there.
+ */
+export function poolBucket(bytes: number, max: number = Number.POSITIVE_INFINITY): number {
+  if (bytes <= 256) return Math.max(bytes, Math.min(256, Math.floor(max / 4) * 4));
+  const step = 2 ** Math.floor(Math.log2(bytes - 1)) / 4;
+  const rounded = Math.ceil(bytes / step) * step;
+  return rounded <= max ? rounded : Math.max(bytes, Math.floor(max / 4) * 4);
+}
+
+/** The bytes an array occupies (its elements; 4 for an empty one), multiple of 4. */
+function byteSize(a: DeviceArray): number {
+  return Math.max(4, a.length * 4);
+}
+
+/** A binding of exactly the array's bytes (a pooled buffer may be larger), so `arrayLength` is exact. */
+function bound(a: DeviceArray, op: string): { buffer: WebGpuBufferLike; size: number } {
+  return { buffer: a.buffer(op), size: byteSize(a) };
+}
+
+/**
  * A WebGPU device that holds float32 arrays in storage buffers and runs fused elementwise expressions over
  * them (the same expression IR and WGSL generator as `GPU.createElementwise`) without reading back; only
  * {@link WebGpuArrays.read} copies to the host.
@@ -120,6 +151,11 @@ export class WebGpuArrays {
   #buffers = 0;
   #bytes = 0;
   #destroyed = false;
+  /** Free buffers by size class (bytes). */
+  readonly #pool = new Map<number, WebGpuBufferLike[]>();
+  #pooledBuffers = 0;
+  #pooledBytes = 0;
+  #poolLimit = DEFAULT_POOL_BYTES;
   readonly #pipelines = new LruCache<string, { pipeline: WebGpuPipelineLike; verdict: Promise<void> }>(
     PIPELINE_CAPACITY,
   );
@@ -148,26 +184,85 @@ export class WebGpuArrays {
     if (this.#destroyed) throw new StateError(op, 'the WebGPU runtime was destroyed');
   }
 
-  #allocate(length: number, make: (bytes: number) => WebGpuBufferLike): DeviceArray {
-    const bytes = Math.max(4, length * 4);
-    const held = { buffer: make(bytes), bytes };
+  /**
+   * A new array of `length` float32 elements in a storage buffer: a pooled free buffer of the size class when
+   * there is one (`reused`; its old contents remain), else a new buffer.
+   */
+  #allocate(length: number): { array: DeviceArray; reused: boolean } {
+    const bytes = poolBucket(Math.max(4, length * 4), maxStorageBytes(this.device));
+    const free = this.#pool.get(bytes);
+    let buffer = free?.pop();
+    const reused = buffer !== undefined;
+    if (buffer !== undefined) {
+      this.#pooledBuffers--;
+      this.#pooledBytes -= bytes;
+      if (free!.length === 0) this.#pool.delete(bytes);
+    } else {
+      buffer = this.device.createBuffer({
+        size: bytes,
+        usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+      });
+    }
+    const held = { buffer, bytes };
     this.#buffers++;
     this.#bytes += bytes;
     const array = new DeviceArray(this, held, length);
     this.#finalizer.register(array, held, array);
-    return array;
+    return { array, reused };
   }
 
+  /** A released buffer goes to its size class's free list, or is destroyed when the pool is full. */
   #free(held: Held): void {
-    held.buffer.destroy();
     this.#buffers--;
     this.#bytes -= held.bytes;
+    if (this.#destroyed || this.#pooledBytes + held.bytes > this.#poolLimit) {
+      held.buffer.destroy();
+      return;
+    }
+    let free = this.#pool.get(held.bytes);
+    if (free === undefined) {
+      free = [];
+      this.#pool.set(held.bytes, free);
+    }
+    free.push(held.buffer);
+    this.#pooledBuffers++;
+    this.#pooledBytes += held.bytes;
   }
 
   /** @internal called by `DeviceArray.dispose()`. */
   release(array: DeviceArray, held: Held): void {
     this.#finalizer.unregister(array);
     this.#free(held);
+  }
+
+  /** The free buffers kept for reuse (not counted by {@link WebGpuArrays.memory}) and their bytes. */
+  pooled(): DeviceMemory {
+    return { buffers: this.#pooledBuffers, bytes: this.#pooledBytes };
+  }
+
+  /**
+   * The most bytes of free buffers the pool keeps (default {@link DEFAULT_POOL_BYTES}); a buffer released
+   * while the pool is full is destroyed instead. Lowering it does not trim the pool: call
+   * {@link WebGpuArrays.releasePool}.
+   */
+  get poolLimit(): number {
+    return this.#poolLimit;
+  }
+
+  /** @throws ArgumentError when `bytes` is not a non-negative number */
+  set poolLimit(bytes: number) {
+    if (typeof bytes !== 'number' || !(bytes >= 0)) {
+      throw new ArgumentError('poolLimit', `must be a non-negative number of bytes, got ${String(bytes)}`);
+    }
+    this.#poolLimit = bytes;
+  }
+
+  /** Destroys every pooled free buffer (like `torch.cuda.empty_cache()`); live arrays are untouched. */
+  releasePool(): void {
+    for (const free of this.#pool.values()) for (const b of free) b.destroy();
+    this.#pool.clear();
+    this.#pooledBuffers = 0;
+    this.#pooledBytes = 0;
   }
 
   /**
@@ -181,14 +276,8 @@ export class WebGpuArrays {
     checkStorageSize(this.device, op, 'the tensor', values.length * 4);
     let out: DeviceArray | undefined;
     const { verdict } = withErrorScopes(this.device, op, () => {
-      out = this.#allocate(values.length, (size) => {
-        const b = this.device.createBuffer({
-          size,
-          usage: BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC,
-        });
-        if (values.length > 0) this.device.queue.writeBuffer(b, 0, values);
-        return b;
-      });
+      out = this.#allocate(values.length).array;
+      if (values.length > 0) this.device.queue.writeBuffer(out.buffer(op), 0, values);
     });
     return out!.settleWith(verdict);
   }
@@ -332,17 +421,12 @@ export class WebGpuArrays {
       try {
         const entries: BindEntries = [{ binding: 0, resource: { buffer: paramBuf } }];
         let binding = 1;
-        for (const v of inputs) entries.push({ binding: binding++, resource: { buffer: v.buffer(op) } });
+        for (const v of inputs) entries.push({ binding: binding++, resource: bound(v, op) });
         device.queue.writeBuffer(paramBuf, 0, new Uint8Array(params));
         for (let k = 0; k < outputs; k++) {
-          const out = this.#allocate(n, (size) =>
-            device.createBuffer({
-              size,
-              usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
-            }),
-          );
+          const out = this.#allocate(n).array;
           made.push(out);
-          entries.push({ binding: binding++, resource: { buffer: out.buffer(op) } });
+          entries.push({ binding: binding++, resource: bound(out, op) });
         }
         if (n > 0) {
           const encoder = device.createCommandEncoder();
@@ -420,26 +504,28 @@ export class WebGpuArrays {
         device.queue.writeBuffer(paramBuf, 0, new Uint8Array(params));
         const entries: BindEntries = [{ binding: 0, resource: { buffer: paramBuf } }];
         let binding = 1;
-        for (const v of inputs) entries.push({ binding: binding++, resource: { buffer: v.buffer(op) } });
-        for (const v of inOut) entries.push({ binding: binding++, resource: { buffer: v.buffer(op) } });
+        for (const v of inputs) entries.push({ binding: binding++, resource: bound(v, op) });
+        for (const v of inOut) entries.push({ binding: binding++, resource: bound(v, op) });
+        const clear: DeviceArray[] = [];
         for (const len of outputs) {
-          const out = this.#allocate(len, (size) =>
-            device.createBuffer({
-              size,
-              usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
-            }),
-          );
+          const { array: out, reused } = this.#allocate(len);
           made.push(out);
-          entries.push({ binding: binding++, resource: { buffer: out.buffer(op) } });
+          if (reused && len > 0) clear.push(out);
+          entries.push({ binding: binding++, resource: bound(out, op) });
         }
-        if (groups.every((g) => g > 0)) {
+        const dispatch = groups.every((g) => g > 0);
+        if (dispatch || clear.length > 0) {
           const encoder = device.createCommandEncoder();
-          const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-          const pass = encoder.beginComputePass();
-          pass.setPipeline(pipeline);
-          pass.setBindGroup(0, group);
-          pass.dispatchWorkgroups(groups[0]!, groups[1]!, groups[2]!);
-          pass.end();
+          // A reused buffer holds old values: outputs are promised zero-filled.
+          for (const c of clear) encoder.clearBuffer(c.buffer(op), 0, byteSize(c));
+          if (dispatch) {
+            const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+            const pass = encoder.beginComputePass();
+            pass.setPipeline(pipeline);
+            pass.setBindGroup(0, group);
+            pass.dispatchWorkgroups(groups[0]!, groups[1]!, groups[2]!);
+            pass.end();
+          }
           device.queue.submit([encoder.finish()]);
         }
       } catch (e) {
@@ -463,8 +549,10 @@ export class WebGpuArrays {
    */
   async read(array: DeviceArray, op = 'read'): Promise<Float32Array> {
     this.#check(op);
-    const buffer = array.buffer(op);
+    array.buffer(op);
     await array.verdict;
+    // Disposed meanwhile: its buffer may already serve another array (the pool).
+    const buffer = array.buffer(op);
     if (array.length === 0) return new Float32Array(0);
     const [out] = await readBuffers(this.device, [buffer], [array.length * 4], undefined, op);
     return out!;
@@ -474,6 +562,7 @@ export class WebGpuArrays {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    this.releasePool();
     this.device.destroy();
   }
 }
