@@ -34,6 +34,11 @@ export async function initWebGPU(): Promise<void> {
   }
 }
 
+/** @internal the WebGPU runtime, or null before `initWebGPU()`. */
+export function currentRuntime(): WebGpuArrays | null {
+  return runtime;
+}
+
 /**
  * @internal the WebGPU runtime.
  *

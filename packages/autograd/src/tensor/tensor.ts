@@ -149,6 +149,9 @@ export class Tensor {
         );
       }
     }
+    // A gradient outlives the `tidy` scope it was computed in.
+    const d = g?.deviceArray;
+    if (d) d.runtime.keep(d);
     this.#grad = g;
   }
 

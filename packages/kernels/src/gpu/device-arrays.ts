@@ -156,6 +156,8 @@ export class WebGpuArrays {
   #pooledBuffers = 0;
   #pooledBytes = 0;
   #poolLimit = DEFAULT_POOL_BYTES;
+  /** Open scopes (innermost last): the arrays allocated while each was innermost. */
+  readonly #scopes: Array<Set<DeviceArray>> = [];
   readonly #pipelines = new LruCache<string, { pipeline: WebGpuPipelineLike; verdict: Promise<void> }>(
     PIPELINE_CAPACITY,
   );
@@ -208,7 +210,37 @@ export class WebGpuArrays {
     this.#bytes += bytes;
     const array = new DeviceArray(this, held, length);
     this.#finalizer.register(array, held, array);
+    this.#scopes[this.#scopes.length - 1]?.add(array);
     return { array, reused };
+  }
+
+  /**
+   * Opens a scope: the arrays allocated until the matching {@link WebGpuArrays.endScope} are tracked by it
+   * (scopes nest; an array belongs to the innermost).
+   */
+  beginScope(): void {
+    this.#scopes.push(new Set());
+  }
+
+  /**
+   * Closes the innermost scope: disposes the arrays it tracked except those in `keep`, which move to the
+   * enclosing scope (or are no longer tracked when there is none).
+   *
+   * @throws StateError when no scope is open
+   */
+  endScope(keep: ReadonlySet<DeviceArray> = new Set()): void {
+    const scope = this.#scopes.pop();
+    if (scope === undefined) throw new StateError('endScope', 'no scope is open (beginScope was not called)');
+    const parent = this.#scopes[this.#scopes.length - 1];
+    for (const a of scope) {
+      if (keep.has(a)) parent?.add(a);
+      else a.dispose();
+    }
+  }
+
+  /** Stops every open scope from tracking `array` (it outlives them: a gradient stored on a tensor). */
+  keep(array: DeviceArray): void {
+    for (const s of this.#scopes) s.delete(array);
   }
 
   /** A released buffer goes to its size class's free list, or is destroyed when the pool is full. */
