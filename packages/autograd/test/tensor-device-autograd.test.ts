@@ -10,6 +10,7 @@ import {
   fuse,
   grad,
   initWebGPU,
+  logSumExp,
   max,
   mean,
   min,
@@ -52,6 +53,7 @@ const FUNCTIONS: Array<[string, Fn]> = [
   ['min-all', (a, b, c) => min(a).mul(sum(b.mul(c)))],
   ['sum-axis0-square', (a, b, c) => sum(sum(a.mul(b), 0, true).pow(2)).add(mean(c))],
   ['fused-where', (a, b, c) => sum(where(a.gt(0), fused(a, b, c), c.mul(b)))],
+  ['logSumExp', (a, b, c) => sum(logSumExp(a.mul(b), 0, true).mul(c.tanh()))],
 ];
 
 describe.skipIf(!HAVE)('autograd on WebGPU', async () => {

@@ -1,9 +1,20 @@
 /**
- * Reductions on WebGPU (issue 13): sum, mean, max, min, argmax, argmin over all axes, some axes, with and
+ * Reductions on WebGPU (issue 13): sum, mean, max, min, argmax, argmin, logSumExp over all axes, some axes, with and
  * without keepDims, against the cpu backend (float64 reference on the same float32 values, scale-aware
  * float32 tolerances); the multi-pass tree for large groups and its pairwise accuracy; ties and NaN.
  */
-import { argmax, argmin, fromArray, initWebGPU, max, mean, min, sum, type Tensor } from '@gradkit/autograd';
+import {
+  argmax,
+  argmin,
+  fromArray,
+  initWebGPU,
+  logSumExp,
+  max,
+  mean,
+  min,
+  sum,
+  type Tensor,
+} from '@gradkit/autograd';
 import { DomainError, ShapeError } from '@gradkit/kernels';
 import { propertyConfig, shape as shapeArb } from '@gradkit/testing';
 import fc from 'fast-check';
@@ -36,7 +47,7 @@ const caseArb = shapeArb({ maxRank: 4, maxDim: 6, allowZero: true, maxSize: 400 
 describe.skipIf(!HAVE)('reductions on WebGPU', async () => {
   if (HAVE) await initWebGPU();
 
-  it('sum, mean, max, min, argmax, argmin match the cpu (all axes, some axes, keepDims, empty, NaN, ties)', async () => {
+  it('sum, mean, max, min, argmax, argmin, logSumExp match the cpu (all axes, some axes, keepDims, empty, NaN, ties)', async () => {
     await fc.assert(
       fc.asyncProperty(caseArb, async ({ shape, axes, keepDims, values }) => {
         const x32 = fromArray(values, shape, { dtype: 'float32' });
@@ -50,6 +61,7 @@ describe.skipIf(!HAVE)('reductions on WebGPU', async () => {
           ['min', (t) => min(t, axes as number, keepDims), false],
           ['argmax', (t) => argmax(t, axes as number, keepDims), false],
           ['argmin', (t) => argmin(t, axes as number, keepDims), false],
+          ['logSumExp', (t) => logSumExp(t, axes as number, keepDims), false],
         ];
         for (const [name, run, scaled] of ops) {
           let want: Tensor;
@@ -72,7 +84,8 @@ describe.skipIf(!HAVE)('reductions on WebGPU', async () => {
             });
             expect([name, bad]).toEqual([name, []]);
           } else {
-            expect([name, mismatches(data, want.data, 0, 0)]).toEqual([name, []]);
+            const tol = name === 'logSumExp' ? 2e-6 : 0;
+            expect([name, mismatches(data, want.data, tol, tol)]).toEqual([name, []]);
           }
           got.dispose();
         }

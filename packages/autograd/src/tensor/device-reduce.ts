@@ -4,19 +4,34 @@
  * with another shape, a broadcast copy, and the sum over broadcast dimensions (`sumTo`).
  */
 import {
+  abs as absE,
+  add as addE,
   type DeviceArray,
   DomainError,
+  eq as eqE,
+  exp as expE,
   indicesToFloat,
+  log as logE,
   type ReduceKind,
   reduceArray,
   ShapeError,
   selectionMask,
+  sub as subE,
   variable,
+  where as whereE,
 } from '@gradkit/kernels';
 import { webgpuRuntime } from './device.js';
 import { mul } from './elementwise-ops.js';
 import { reducedShape } from './reduce-sum.js';
-import { broadcastShapes, broadcastStrides, fmt, type Shape, sameShape, sizeOf } from './shape.js';
+import {
+  broadcastShapes,
+  broadcastStrides,
+  contiguousStrides,
+  fmt,
+  type Shape,
+  sameShape,
+  sizeOf,
+} from './shape.js';
 import { record1, Tensor } from './tensor.js';
 
 const identity = [variable('x0')];
@@ -149,4 +164,46 @@ export function deviceArgExtreme(
   const out = indicesToFloat(rt, op, index!);
   index!.dispose();
   return deviceTensor(out, shape);
+}
+
+const [a0, a1] = [variable('x0'), variable('x1')];
+/** The shift of a group: its maximum, or 0 when that is infinite (NaN stays). */
+const lseShift = [whereE(eqE(absE(a0), Number.POSITIVE_INFINITY), 0, a0)];
+const lseExp = [expE(subE(a0, a1))];
+const lseResult = [addE(logE(a0), a1)];
+
+/**
+ * @internal the values of logSumExp of a webgpu tensor over `axes` (normalized), one per output: each group
+ * shifted by its maximum (by 0 when that is infinite), as on the cpu, in float32 — a max reduction, one
+ * broadcast kernel for exp(x − shift), a sum reduction, and one kernel for log(s) + shift. An empty group
+ * gives -inf.
+ */
+export function deviceLogSumExp(x: Tensor, axes: readonly number[]): DeviceArray {
+  const op = 'logSumExp';
+  const rt = webgpuRuntime(op);
+  const kept = reducedShape(x.shape, axes, true);
+  const groups = sizeOf(kept);
+  if (x.size === 0) return rt.upload(new Float32Array(groups).fill(Number.NEGATIVE_INFINITY), op);
+  const { values: m, index } = reduceArray(rt, op, 'max', x.deviceArray!, x.shape, axes);
+  index!.dispose();
+  const [shift] = rt.elementwise(op, lseShift, ['x0'], ['array'], [false], [m], groups);
+  m.dispose();
+  const [e] = rt.strided(op, lseExp, ['x0', 'x1'], ['array', 'array'], [x.deviceArray!, shift!], x.shape, [
+    contiguousStrides(x.shape),
+    broadcastStrides(kept, x.shape),
+  ]);
+  const { values: s } = reduceArray(rt, op, 'sum', e!, x.shape, axes);
+  e!.dispose();
+  const [out] = rt.elementwise(
+    op,
+    lseResult,
+    ['x0', 'x1'],
+    ['array', 'array'],
+    [false, false],
+    [s, shift!],
+    groups,
+  );
+  s.dispose();
+  shift!.dispose();
+  return out!;
 }

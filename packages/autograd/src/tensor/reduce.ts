@@ -1,5 +1,5 @@
 import { DomainError, exp as expE, mul as mulE, sub as subE } from '@gradkit/kernels';
-import { deviceArgExtreme, deviceExtreme } from './device-reduce.js';
+import { deviceArgExtreme, deviceExtreme, deviceLogSumExp, deviceView } from './device-reduce.js';
 import { allocate } from './dtype.js';
 import { expressionOp } from './elementwise.js';
 import { div, mul } from './elementwise-ops.js';
@@ -280,11 +280,19 @@ export function prod(x: Tensor, axis?: Axis, keepDims = false): Tensor {
  * maximum (by 0 when the maximum is infinite), and accumulated in float64. A group of only -inf (or an
  * empty group) gives -inf; +inf gives +inf; NaN propagates. The gradient is `g · exp(x − result)` (that is,
  * the softmax), built from tensor ops so it can be differentiated again; like PyTorch it is NaN in groups
- * whose result is -inf.
+ * whose result is -inf. On webgpu it runs in float32 on the device (see `deviceLogSumExp`).
  *
  * @throws ShapeError on an out-of-range or repeated axis
  */
 export function logSumExp(x: Tensor, axis?: Axis, keepDims = false): Tensor {
+  if (checkTensor('logSumExp', 'x', x).device === 'webgpu') {
+    const { axes, shape } = deviceAxes('logSumExp', x, axis, keepDims);
+    const kept = reducedShape(x.shape, axes, true);
+    const out: Tensor = record1('logSumExp', [x], deviceLogSumExp(x, axes), shape, (g) => [
+      logSumExpBackward(x, deviceView(out, kept), deviceView(g, kept)),
+    ]);
+    return out;
+  }
   const p = plan('logSumExp', x, axis, keepDims);
   const data = allocate(x.dtype, p.base.length);
   const src = x.data;
@@ -303,11 +311,12 @@ export function logSumExp(x: Tensor, axis?: Axis, keepDims = false): Tensor {
     data[o] = Math.log(s) + m;
   }
   const out: Tensor = record1('logSumExp', [x], data, p.shape, (g) => [
-    expressionOp('logSumExp_backward', (xv, o, gv) => mulE(gv!, expE(subE(xv!, o!))), [
-      x,
-      reshape(out, p.kept),
-      reshape(g, p.kept),
-    ]),
+    logSumExpBackward(x, reshape(out, p.kept), reshape(g, p.kept)),
   ]);
   return out;
+}
+
+/** `g · exp(x − out)` (the softmax times the gradient), with `out` and `g` in the kept shape. */
+function logSumExpBackward(x: Tensor, out: Tensor, g: Tensor): Tensor {
+  return expressionOp('logSumExp_backward', (xv, o, gv) => mulE(gv!, expE(subE(xv!, o!))), [x, out, g]);
 }
