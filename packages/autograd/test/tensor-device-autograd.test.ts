@@ -6,6 +6,7 @@
  */
 import {
   backward,
+  detectAnomaly,
   fromArray,
   fuse,
   grad,
@@ -150,6 +151,13 @@ describe.skipIf(!HAVE)('autograd on WebGPU', async () => {
     const y = x.mul(2);
     backward(y, tensor([1, 0, -1], { device: 'webgpu' }));
     expect(Array.from(await x.grad!.dataAsync())).toEqual([2, 0, -2]);
+  });
+
+  it('under detectAnomaly a device graph records and runs backward (the value checks are host-only)', async () => {
+    const x = tensor([1, 2], { device: 'webgpu', requiresGrad: true });
+    detectAnomaly(() => sum(x.log().mul(x)).backward());
+    const g = await x.grad!.dataAsync();
+    expect([g[0]! - 1, g[1]! - (Math.log(2) + 1)].map((e) => Math.abs(e) < 1e-6)).toEqual([true, true]);
   });
 
   it('device mismatches in gradients are DeviceErrors; moving a tensor that requires grad is refused with advice', () => {
