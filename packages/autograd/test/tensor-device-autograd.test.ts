@@ -16,6 +16,7 @@ import {
   mean,
   min,
   noGrad,
+  prod,
   sum,
   type Tensor,
   tensor,
@@ -55,6 +56,7 @@ const FUNCTIONS: Array<[string, Fn]> = [
   ['sum-axis0-square', (a, b, c) => sum(sum(a.mul(b), 0, true).pow(2)).add(mean(c))],
   ['fused-where', (a, b, c) => sum(where(a.gt(0), fused(a, b, c), c.mul(b)))],
   ['logSumExp', (a, b, c) => sum(logSumExp(a.mul(b), 0, true).mul(c.tanh()))],
+  ['prod', (a, b, c) => sum(prod(a.tanh().add(b.mul(0.1)), -1, true).mul(c))],
 ];
 
 describe.skipIf(!HAVE)('autograd on WebGPU', async () => {

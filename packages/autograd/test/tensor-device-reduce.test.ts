@@ -1,5 +1,5 @@
 /**
- * Reductions on WebGPU (issue 13): sum, mean, max, min, argmax, argmin, logSumExp over all axes, some axes, with and
+ * Reductions on WebGPU (issue 13): sum, mean, max, min, argmax, argmin, logSumExp, prod over all axes, some axes, with and
  * without keepDims, against the cpu backend (float64 reference on the same float32 values, scale-aware
  * float32 tolerances); the multi-pass tree for large groups and its pairwise accuracy; ties and NaN.
  */
@@ -12,6 +12,7 @@ import {
   max,
   mean,
   min,
+  prod,
   sum,
   type Tensor,
 } from '@gradkit/autograd';
@@ -47,7 +48,7 @@ const caseArb = shapeArb({ maxRank: 4, maxDim: 6, allowZero: true, maxSize: 400 
 describe.skipIf(!HAVE)('reductions on WebGPU', async () => {
   if (HAVE) await initWebGPU();
 
-  it('sum, mean, max, min, argmax, argmin, logSumExp match the cpu (all axes, some axes, keepDims, empty, NaN, ties)', async () => {
+  it('sum, mean, max, min, argmax, argmin, logSumExp, prod match the cpu (all axes, some axes, keepDims, empty, NaN, ties)', async () => {
     await fc.assert(
       fc.asyncProperty(caseArb, async ({ shape, axes, keepDims, values }) => {
         const x32 = fromArray(values, shape, { dtype: 'float32' });
@@ -63,6 +64,11 @@ describe.skipIf(!HAVE)('reductions on WebGPU', async () => {
           ['argmin', (t) => argmin(t, axes as number, keepDims), false],
           ['logSumExp', (t) => logSumExp(t, axes as number, keepDims), false],
         ];
+        // prod: the same tree of float32 multiplications as the cpu's float32 prod (overflow included)
+        const wantProd = prod(x32, axes as number, keepDims);
+        const gotProd = prod(g, axes as number, keepDims);
+        expect(gotProd.shape).toEqual(wantProd.shape);
+        expect(['prod', mismatches(await gotProd.dataAsync(), wantProd.data, 1e-6, 0)]).toEqual(['prod', []]);
         for (const [name, run, scaled] of ops) {
           let want: Tensor;
           try {

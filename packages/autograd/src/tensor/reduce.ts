@@ -1,11 +1,12 @@
 import { DomainError, exp as expE, mul as mulE, sub as subE } from '@gradkit/kernels';
+import { deviceGatherFlat, uploadIndices } from './device-gather-flat.js';
 import { deviceArgExtreme, deviceExtreme, deviceLogSumExp, deviceView } from './device-reduce.js';
 import { allocate } from './dtype.js';
 import { expressionOp } from './elementwise.js';
 import { div, mul } from './elementwise-ops.js';
 import { reducedShape, sum } from './reduce-sum.js';
 import { contiguousStrides, fmt, normalizeAxes, type Shape, sizeOf } from './shape.js';
-import { checkCpuTensor, checkTensor, record1, Tensor } from './tensor.js';
+import { checkTensor, record1, Tensor } from './tensor.js';
 import { reshape } from './view.js';
 
 /** The `axis` argument of reductions: one axis, a list of axes (negative counts from the end), or all. */
@@ -48,8 +49,9 @@ function offsets(dims: readonly number[], shape: Shape, strides: readonly number
   return out;
 }
 
+/** The plan reads only the shape: it serves both devices (the webgpu ops that build on it, like `prod`). */
 function plan(op: string, x: Tensor, axis: Axis | undefined, keepDims: boolean): ReductionPlan {
-  checkCpuTensor(op, 'x', x);
+  checkTensor(op, 'x', x);
   // A 0-d tensor accepts axis 0 / -1 (as in PyTorch); there is nothing to reduce.
   const axes = normalizeAxes(op, axis, x.ndim).filter((a) => a < x.ndim);
   const strides = contiguousStrides(x.shape);
@@ -243,12 +245,17 @@ function scatterFlat(g: Tensor, idx: Int32Array, shape: Shape): Tensor {
  *
  * It is computed as a balanced tree of elementwise multiplications (groups padded with ones to a power of
  * two), so its gradient is exact with zeros in the input — the gradient of an element is the product of
- * the others, never a division by the element — and so are derivatives of every order.
+ * the others, never a division by the element — and so are derivatives of every order. On webgpu the same
+ * tree runs on the device (float32).
  *
  * @throws ShapeError on an out-of-range or repeated axis
  */
 export function prod(x: Tensor, axis?: Axis, keepDims = false): Tensor {
   const p = plan('prod', x, axis, keepDims);
+  const device = x.device === 'webgpu';
+  // On webgpu the same tree runs as device gathers (index maps uploaded once per level) and multiplications.
+  const gather = (t: Tensor, idx: Int32Array, shape: Shape, fill: number): Tensor =>
+    device ? deviceGatherFlat(t, uploadIndices('prod', idx), shape, fill) : gatherFlat(t, idx, shape, fill);
   const groups = p.base.length;
   const count = p.members.length;
   let width = 1;
@@ -258,7 +265,7 @@ export function prod(x: Tensor, axis?: Axis, keepDims = false): Tensor {
     const b = p.base[o]!;
     for (let j = 0; j < count; j++) idx[o * width + j] = b + p.members[j]!;
   }
-  let cur = gatherFlat(x, idx, [groups, width], 1);
+  let cur = gather(x, idx, [groups, width], 1);
   while (width > 1) {
     const half = width / 2;
     const left = new Int32Array(groups * half);
@@ -269,10 +276,10 @@ export function prod(x: Tensor, axis?: Axis, keepDims = false): Tensor {
         right[o * half + j] = o * width + half + j;
       }
     }
-    cur = mul(gatherFlat(cur, left, [groups, half], 0), gatherFlat(cur, right, [groups, half], 0));
+    cur = mul(gather(cur, left, [groups, half], 0), gather(cur, right, [groups, half], 0));
     width = half;
   }
-  return reshape(cur, p.shape);
+  return device ? deviceView(cur, p.shape) : reshape(cur, p.shape);
 }
 
 /**
