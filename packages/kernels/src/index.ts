@@ -54,7 +54,12 @@ export {
   wgslLiteral,
   wgslSupport,
 } from './codegen/wgsl.js';
-export { coalesceDims, compileStridedWgsl, type WgslStrided } from './codegen/wgsl-strided.js';
+export {
+  coalesceDims,
+  compileStridedWgsl,
+  type MergedDims,
+  type WgslStrided,
+} from './codegen/wgsl-strided.js';
 export {
   ArgumentError,
   ArityError,

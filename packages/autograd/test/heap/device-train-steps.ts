@@ -6,7 +6,6 @@
  * buffer count must be back where it was (and, with the pool emptied, the heap too).
  */
 import {
-  type DeviceMemory,
   Generator,
   initWebGPU,
   mean,
@@ -18,7 +17,7 @@ import {
   sum,
   type Tensor,
 } from '@gradkit/autograd';
-import { webgpuAvailability } from '@gradkit/kernels';
+import { type DeviceMemory, webgpuAvailability } from '@gradkit/kernels';
 
 const gc = (globalThis as { gc?: () => void }).gc!;
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));

@@ -130,15 +130,20 @@ function generate(
   });
 }
 
+/** A strided loop after {@link coalesceDims}. */
+export interface MergedDims {
+  /** The merged sizes (at least one dimension). */
+  shape: number[];
+  /** Each input's strides over the merged dimensions. */
+  strides: number[][];
+}
+
 /**
  * Merges the dimensions of a strided loop that can be walked as one (dropping size-1 dimensions and joining
  * a dimension with the next where every input's strides continue it), so the shader's rank is as small as
  * the layout allows. Returns the merged shape and each input's merged strides (at least one dimension).
  */
-export function coalesceDims(
-  shape: readonly number[],
-  strides: readonly (readonly number[])[],
-): { shape: number[]; strides: number[][] } {
+export function coalesceDims(shape: readonly number[], strides: readonly (readonly number[])[]): MergedDims {
   const dims: number[] = [];
   for (let d = 0; d < shape.length; d++) if (shape[d] !== 1) dims.push(d);
   const outShape: number[] = [];
