@@ -19,4 +19,16 @@ describe('heap growth', () => {
     expect(r.growth).toBeLessThan(5 * MB);
     expect(r.details).toMatchObject({ kernels: 0 });
   });
+
+  it('1,000 forward+backward steps on WebGPU leave the live buffer count flat (graph buffers return to the pool)', async () => {
+    const r = await measureHeapGrowth('packages/autograd/test/heap/device-train-steps.ts');
+    const d = r.details as { skipped?: true; before: unknown; after: unknown; pooled: { buffers: number } };
+    if (d.skipped) {
+      if (process.env.CI === 'true') throw new Error('CI=true requires WebGPU for the device leak test');
+      return;
+    }
+    expect(d.after).toEqual(d.before);
+    expect(d.pooled.buffers).toBeGreaterThan(0);
+    expect(r.growth).toBeLessThan(5 * MB);
+  });
 });

@@ -55,6 +55,12 @@ export {
   wgslSupport,
 } from './codegen/wgsl.js';
 export {
+  coalesceDims,
+  compileStridedWgsl,
+  type MergedDims,
+  type WgslStrided,
+} from './codegen/wgsl-strided.js';
+export {
   ArgumentError,
   ArityError,
   CompileError,
@@ -121,7 +127,14 @@ export {
 } from './expr/primitives.js';
 // GPU.js-style kernels (cpu: generated JavaScript; webgpu: generated WGSL).
 export { Input, input, type KernelArgument } from './gpu/args.js';
-export { type ComputeSpec, DeviceArray, type DeviceMemory, WebGpuArrays } from './gpu/device-arrays.js';
+export {
+  type ComputeSpec,
+  DEFAULT_POOL_BYTES,
+  DeviceArray,
+  type DeviceMemory,
+  poolBucket,
+  WebGpuArrays,
+} from './gpu/device-arrays.js';
 export type { ElementwiseInputs, ElementwiseRunner } from './gpu/elementwise.js';
 export { type AnyKernel, GPU, type GPUSettings, type KernelMap, type KernelMapOutput } from './gpu/gpu.js';
 export {
@@ -157,6 +170,15 @@ export {
   type WebGpuShaderModuleLike,
   webgpuAvailability,
 } from './gpu/webgpu.js';
+export {
+  indicesToFloat,
+  type Reduced,
+  type ReduceKind,
+  type ReducePlan,
+  reduceArray,
+  reducePlan,
+  selectionMask,
+} from './gpu/wgsl-reduce.js';
 export {
   erf as erfNumber,
   logSigmoid as logSigmoidNumber,

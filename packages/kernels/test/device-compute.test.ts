@@ -98,3 +98,44 @@ describe.skipIf(rt === null)('WebGpuArrays after the device is lost', () => {
     ).toThrow(DeviceError);
   });
 });
+
+describe.skipIf(rt === null)('WebGpuArrays.strided', () => {
+  it('reads each input through its strides and refuses strides that read past an array', async () => {
+    const r = rt!;
+    const { variable, add } = await import('@gradkit/kernels');
+    const a = r.upload([1, 2, 3]);
+    const b = r.upload([10, 20]);
+    const e = [add(variable('a'), variable('b'))];
+    const [out] = r.strided(
+      't',
+      e,
+      ['a', 'b'],
+      ['array', 'array'],
+      [a, b],
+      [2, 3],
+      [
+        [0, 1],
+        [1, 0],
+      ],
+    );
+    expect(Array.from(await r.read(out!))).toEqual([11, 12, 13, 21, 22, 23]);
+    expect(() =>
+      r.strided(
+        't',
+        e,
+        ['a', 'b'],
+        ['array', 'array'],
+        [a, b],
+        [2, 3],
+        [
+          [0, 1],
+          [2, 0],
+        ],
+      ),
+    ).toThrow(ShapeError);
+    expect(() => r.strided('t', e, ['a', 'b'], ['array', 'array'], [a, b], [2, 3], [[0, 1]])).toThrow(
+      ShapeError,
+    );
+    for (const d of [a, b, out!]) d.dispose();
+  });
+});

@@ -79,8 +79,8 @@ function readOptions(op: string, opts: unknown, keys: readonly string[] = CREATE
 
 /**
  * The new leaf on the requested device (the default device when none is given): made on the cpu, then
- * uploaded for `'webgpu'`, where it keeps `requiresGrad` (ops on it then refuse, as gradients on webgpu are
- * not supported yet).
+ * uploaded for `'webgpu'`, where it keeps `requiresGrad` (a webgpu leaf whose gradient is computed on the
+ * device).
  */
 function leaf(data: Storage, shape: readonly number[], o: ReadOptions): Tensor {
   const device = o.device ?? getDefaultDevice();

@@ -36,6 +36,11 @@ export async function initWebGPU(): Promise<void> {
   }
 }
 
+/** @internal the WebGPU runtime, or null before `initWebGPU()`. */
+export function currentRuntime(): WebGpuArrays | null {
+  return runtime;
+}
+
 /**
  * @internal the WebGPU runtime.
  *
@@ -49,11 +54,35 @@ export function webgpuRuntime(op: string): WebGpuArrays {
 }
 
 /**
- * The WebGPU buffers held by live tensors (released by `dispose()` or garbage collection); zeros before
- * `initWebGPU()`.
+ * The WebGPU buffers held by live tensors (released by `dispose()` or garbage collection, into the pool —
+ * see {@link pooledMemory}); zeros before `initWebGPU()`. Bytes are the buffers' sizes (a size class, at most
+ * 25% above the tensor's bytes).
  */
 export function memory(): DeviceMemory {
   return runtime === null ? { buffers: 0, bytes: 0 } : runtime.memory();
+}
+
+/**
+ * The free WebGPU buffers kept for reuse (not counted by {@link memory}): released buffers go to size-class
+ * free lists, up to a bound of 256 MiB by default (see {@link setPoolLimit}); zeros before `initWebGPU()`.
+ */
+export function pooledMemory(): DeviceMemory {
+  return runtime === null ? { buffers: 0, bytes: 0 } : runtime.pooled();
+}
+
+/** Destroys the pooled free WebGPU buffers (like `torch.cuda.empty_cache()`); live tensors are untouched. */
+export function releasePool(): void {
+  runtime?.releasePool();
+}
+
+/**
+ * Bounds the bytes of free buffers the WebGPU pool keeps (default 256 MiB; 0 turns pooling off). Buffers
+ * released while the pool is full are destroyed. Does not trim the pool: call {@link releasePool}.
+ *
+ * @throws ArgumentError when `bytes` is not a non-negative number; DeviceError before `initWebGPU()`
+ */
+export function setPoolLimit(bytes: number): void {
+  webgpuRuntime('setPoolLimit').poolLimit = bytes;
 }
 
 let defaultDevice: Device = 'cpu';
@@ -88,8 +117,12 @@ export function isDevice(d: unknown): d is Device {
  * `x` on `device`: the tensor itself when it is there already; a float32 copy in a WebGPU buffer for
  * `'webgpu'`. Moving back to the cpu reads the buffer, which is asynchronous: use `await x.cpu()`.
  *
- * @throws DeviceError for `'cpu'` on a webgpu tensor, before `initWebGPU()`, or when `x` requires grad
- *   (gradients on webgpu are not supported yet); DtypeError for a float64 tensor (WebGPU has no float64)
+ * Gradients do not flow through the move (reading them back to the cpu would be asynchronous): make the
+ * webgpu tensor a leaf instead (`{ device: 'webgpu', requiresGrad: true }` at creation, or
+ * `const w = x.detach().to('webgpu'); w.requiresGrad = true`).
+ *
+ * @throws DeviceError for `'cpu'` on a webgpu tensor, before `initWebGPU()`, or when `x` requires grad in
+ *   grad mode (the move is not differentiable); DtypeError for a float64 tensor (WebGPU has no float64)
  */
 export function toDevice(x: Tensor, device: Device, op = 'to'): Tensor {
   if (!isDevice(device)) {
@@ -108,16 +141,13 @@ export function toDevice(x: Tensor, device: Device, op = 'to'): Tensor {
       "WebGPU has no float64: a float64 tensor cannot move to webgpu; convert it first with t.to('float32')",
     );
   }
-  if (x.requiresGrad && isGradEnabled()) throw gradientsUnsupported(op);
+  if (x.requiresGrad && isGradEnabled()) {
+    throw new DeviceError(
+      op,
+      "moving a tensor that requires grad to webgpu is not differentiable (its gradient would have to be read back asynchronously): make the webgpu tensor a leaf instead — `const w = x.detach().to('webgpu'); w.requiresGrad = true`, or create it with { device: 'webgpu', requiresGrad: true }",
+    );
+  }
   return new Tensor(webgpuRuntime(op).upload(x.data, op), [...x.shape]);
-}
-
-/** The DeviceError for a tensor that requires grad on webgpu. */
-export function gradientsUnsupported(op: string): DeviceError {
-  return new DeviceError(
-    op,
-    'gradients on webgpu are not supported yet: use tensors that do not require grad (or noGrad) on webgpu, or keep the model on the cpu',
-  );
 }
 
 /** `x` on the cpu: itself when it is there, else a float32 copy read back from its WebGPU buffer. */

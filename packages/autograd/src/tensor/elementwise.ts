@@ -20,12 +20,12 @@ import {
 } from '@gradkit/kernels';
 import { INPUT_PREFIX, tracedInputs, Value } from '../scalar/value.js';
 import { toDtype } from './cast.js';
-import { gradientsUnsupported, webgpuRuntime } from './device.js';
-import { allocate, type DType, promoteTypes } from './dtype.js';
+import { webgpuRuntime } from './device.js';
+import { allocate, type DType, promoteTypes, type Storage } from './dtype.js';
 import { isGradEnabled } from './grad-mode.js';
 import type { Grads } from './node.js';
 import { sumTo } from './reduce-sum.js';
-import { broadcastShapes, broadcastStrides, fmt, type Shape, sameShape, sizeOf } from './shape.js';
+import { broadcastShapes, broadcastStrides, type Shape, sameShape, sizeOf } from './shape.js';
 import { checkTensor, record, Tensor } from './tensor.js';
 
 /**
@@ -184,12 +184,17 @@ const numberArguments = new WeakSet<Tensor>();
 
 /**
  * Runs a spec on webgpu: ONE WGSL kernel over the inputs' buffers, nothing read back. Number arguments are
- * uniform scalars; a one-element webgpu tensor broadcasts; other broadcasts are not supported yet.
+ * uniform scalars; same-shape and one-element inputs run the flat kernel, any other broadcast the strided
+ * kernel (each input read through its broadcast strides, any rank).
  *
- * @throws DeviceError when a cpu tensor is mixed in, an input requires grad, or a broadcast needs strides;
- *   DtypeError for float64
+ * @throws DeviceError when a cpu tensor is mixed in; DtypeError for float64
  */
-function runOnDevice(spec: ElementwiseSpec, inputs: readonly Tensor[], shape: Shape, dtype: DType): Tensor[] {
+function runOnDevice(
+  spec: ElementwiseSpec,
+  inputs: readonly Tensor[],
+  shape: Shape,
+  dtype: DType,
+): DeviceArray[] {
   const op = spec.name;
   const devices = inputs.map((t) => t.device);
   const gpuAt = devices.indexOf('webgpu');
@@ -204,35 +209,41 @@ function runOnDevice(spec: ElementwiseSpec, inputs: readonly Tensor[], shape: Sh
   if (dtype === 'float64') {
     throw new DtypeError(op, 'WebGPU has no float64: the result would be float64; use float32 tensors');
   }
-  if (isGradEnabled() && inputs.some((t) => t.requiresGrad)) throw gradientsUnsupported(op);
   const n = sizeOf(shape);
   const kinds: InputKind[] = [];
   const splat: boolean[] = [];
-  const args: Array<DeviceArray | number> = inputs.map((t, i) => {
+  let flat = true;
+  const args: Array<DeviceArray | number> = inputs.map((t) => {
     const d = t.deviceArray;
     if (d === null) {
       kinds.push('scalar');
       splat.push(false);
       return t.data[0]!;
     }
-    if (t.size !== 1 && !sameShape(t.shape, shape)) {
-      throw new DeviceError(
-        op,
-        `broadcasting argument #${i} of shape ${fmt(t.shape)} to ${fmt(shape)} is not supported on webgpu yet (only same-shape and one-element tensors); expand it on the cpu first`,
-      );
-    }
+    if (t.size !== 1 && !sameShape(t.shape, shape)) flat = false;
     kinds.push('array');
     splat.push(t.size === 1 && n !== 1);
     return d;
   });
-  const outs = webgpuRuntime(op).elementwise(op, spec.outputs, spec.variables, kinds, splat, args, n);
-  return outs.map((d) => new Tensor(d, [...shape]));
+  const rt = webgpuRuntime(op);
+  return flat
+    ? rt.elementwise(op, spec.outputs, spec.variables, kinds, splat, args, n)
+    : rt.strided(
+        op,
+        spec.outputs,
+        spec.variables,
+        kinds,
+        args,
+        shape,
+        inputs.map((t) => broadcastStrides(t.shape, shape)),
+      );
 }
 
 /**
  * Applies an elementwise spec to tensors with NumPy broadcasting, as ONE fused loop and ONE graph node.
  * Its backward is the derived spec (again one fused loop), reduced to each input's shape; under
- * `createGraph` that backward is recorded with the same mechanism, so every order of derivative works.
+ * `createGraph` that backward is recorded with the same mechanism, so every order of derivative works. On
+ * webgpu both directions are WGSL kernels (the reduction to an input's shape a device tree reduction).
  *
  * @throws ShapeError when the inputs do not broadcast
  */
@@ -245,8 +256,9 @@ export function applyElementwise(spec: ElementwiseSpec, inputs: readonly Tensor[
   });
   const shape = broadcastShapes(spec.name, ...inputs.map((t) => t.shape));
   const outDtype = dtype ?? inputs.map((t) => t.dtype).reduce(promoteTypes);
-  if (inputs.some((t) => t.device !== 'cpu')) return runOnDevice(spec, inputs, shape, outDtype);
-  const outs = runKernel(spec, inputs, shape, outDtype);
+  const outs: Array<Storage | DeviceArray> = inputs.some((t) => t.device !== 'cpu')
+    ? runOnDevice(spec, inputs, shape, outDtype)
+    : runKernel(spec, inputs, shape, outDtype);
   // Outputs with no derivative at all (comparisons, sign, logical ops) do not join the graph, as in PyTorch.
   // Without a graph to record (no grad mode, or no input needs grads) the spec is never differentiated.
   const track = isGradEnabled() && inputs.some((t) => t.requiresGrad);
@@ -265,7 +277,11 @@ export function applyElementwise(spec: ElementwiseSpec, inputs: readonly Tensor[
       const raw = applyElementwise(back, [...inputs, ...gradTensors], outDtype);
       which.forEach((inputIndex, k) => {
         const input = inputs[inputIndex]!;
-        result[inputIndex] = toDtype(sumTo(raw[k]!, input.shape), input.dtype);
+        const reduced = sumTo(raw[k]!, input.shape);
+        // The unreduced gradient is this closure's own temporary: on webgpu release it now rather than at
+        // garbage collection (unless a graph is being recorded, which may hold it).
+        if (reduced.deviceArray !== raw[k]!.deviceArray && !isGradEnabled()) raw[k]!.deviceArray?.dispose();
+        result[inputIndex] = toDtype(reduced, input.dtype);
       });
       return result;
     },

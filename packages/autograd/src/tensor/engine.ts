@@ -1,4 +1,11 @@
-import { ArgumentError, checkOptionKeys, describeValue, ShapeError, StateError } from '@gradkit/kernels';
+import {
+  ArgumentError,
+  checkOptionKeys,
+  DeviceError,
+  describeValue,
+  ShapeError,
+  StateError,
+} from '@gradkit/kernels';
 import { checkBackward, isAnomalyEnabled } from './anomaly.js';
 import { toDtype } from './cast.js';
 import { allocate } from './dtype.js';
@@ -23,10 +30,20 @@ export interface GradOptions extends BackwardOptions {
   allowUnused?: boolean;
 }
 
+/** The implicit seed: ones of `t`'s shape, dtype and device (a one-element upload on webgpu). */
 function onesLike(t: Tensor): Tensor {
   const data = allocate(t.dtype, t.size, 'grad');
   data.fill(1);
-  return new Tensor(data, t.shape);
+  const d = t.deviceArray;
+  return new Tensor(d === null ? data : d.runtime.upload(data, 'backward'), t.shape);
+}
+
+/** The DeviceError for a gradient on another device than its tensor. */
+function wrongDevice(op: string, what: string, t: Tensor, g: Tensor): DeviceError {
+  return new DeviceError(
+    op,
+    `the gradient for ${what} is on ${g.device} but the tensor is on ${t.device}; gradients live on their tensor's device`,
+  );
 }
 
 function seedGrads(
@@ -52,6 +69,7 @@ function seedGrads(
       return onesLike(o);
     }
     checkTensor(op, `gradient ${i}`, g);
+    if (g.device !== o.device) throw wrongDevice(op, `output ${i}`, o, g);
     if (!sameShape(g.shape, o.shape)) {
       throw new ShapeError(
         op,
@@ -75,6 +93,7 @@ function conform(op: string, what: string, t: Tensor, g: Tensor): Tensor {
       `backward returned a gradient of shape ${fmt(g.shape)} for ${what} of shape ${fmt(t.shape)}`,
     );
   }
+  if (g.device !== t.device) throw wrongDevice(op, what, t, g);
   return g.dtype === t.dtype ? g : toDtype(g, t.dtype);
 }
 
@@ -132,10 +151,22 @@ function propagate(
   const pending = new Map<Node, Grads>();
   const leafGrads = new Map<Tensor, Tensor>();
   const nodeOutputs = new Map<Node, Map<number, Tensor>>();
+  // Partial sums the engine made while accumulating: they never leave the engine, so on webgpu the one a
+  // further accumulation supersedes is released at once instead of waiting for garbage collection (not
+  // under createGraph, where the sum is part of the recorded graph).
+  const sums = new WeakSet<Tensor>();
+  const sum = (a: Tensor | null, g: Tensor): Tensor => {
+    const total = addGrads(a, g);
+    if (a !== null) {
+      if (!createGraph && sums.has(a)) a.deviceArray?.dispose();
+      sums.add(total);
+    }
+    return total;
+  };
   const accumulate = (t: Tensor, g: Tensor) => {
     const node = t.gradFn;
     if (node === null) {
-      if (keep(t)) leafGrads.set(t, addGrads(leafGrads.get(t) ?? null, g));
+      if (keep(t)) leafGrads.set(t, sum(leafGrads.get(t) ?? null, g));
       return;
     }
     let m = nodeOutputs.get(node);
@@ -149,7 +180,7 @@ function propagate(
       slot = new Array<Tensor | null>(node.outputCount).fill(null);
       pending.set(node, slot);
     }
-    slot[t.outputIndex] = addGrads(slot[t.outputIndex] ?? null, g);
+    slot[t.outputIndex] = sum(slot[t.outputIndex] ?? null, g);
   };
   const finished: Array<[Tensor, Tensor]> = [];
   withGradMode(createGraph, () => {
@@ -174,7 +205,10 @@ function propagate(
         }
       }
       const inGrads = node.apply(gs);
-      if (isAnomalyEnabled()) checkBackward(node.name, gs, inGrads, node.trace);
+      // Anomaly checks read the values: on the host only (webgpu reads are asynchronous).
+      if (isAnomalyEnabled() && ![...gs, ...inGrads].some((g) => g?.device === 'webgpu')) {
+        checkBackward(node.name, gs, inGrads, node.trace);
+      }
       if (!retainGraph) node.release();
       node.inputs.forEach((inp, k) => {
         const g = inGrads[k];

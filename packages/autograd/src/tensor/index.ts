@@ -31,7 +31,16 @@ export {
   zerosLike,
 } from './creation.js';
 export type { NumericTypedArray, TensorData } from './data.js';
-export { getDefaultDevice, initWebGPU, memory, setDefaultDevice } from './device.js';
+export {
+  getDefaultDevice,
+  initWebGPU,
+  memory,
+  pooledMemory,
+  releasePool,
+  setDefaultDevice,
+  setPoolLimit,
+} from './device.js';
+export { tidy } from './device-scope.js';
 export {
   allocate,
   DEFAULT_DTYPE,

@@ -60,7 +60,7 @@ export class Node {
    */
   saveVersions(tensors: readonly Tensor[]): void {
     for (const t of tensors) {
-      const counter = versionCounter(t.data);
+      const counter = versionCounter(t.deviceArray ?? t.data);
       const tensor = { dtype: t.dtype, shape: t.shape, outputIndex: t.outputIndex };
       this.#saved.push({ counter, expected: counter.value, tensor, producer: t.gradFn?.name });
     }

@@ -1,7 +1,8 @@
 import { ShapeError } from '@gradkit/kernels';
+import { deviceSum, deviceSumTo } from './device-reduce.js';
 import { allocate } from './dtype.js';
 import { fmt, normalizeAxes, type Shape, sameShape, sizeOf } from './shape.js';
-import { checkCpuTensor, record1, type Tensor } from './tensor.js';
+import { checkTensor, record1, type Tensor } from './tensor.js';
 import { broadcastTo, reshape } from './view.js';
 
 /** The shape left after reducing `axes` (kept as size 1 with `keepDims`). */
@@ -60,14 +61,21 @@ export function sumKernel(x: Tensor, axes: readonly number[]): Float64Array {
 
 /**
  * Sum over `axis` (a number, a list, negative counts from the end; all axes when omitted).
- * Backward broadcasts the gradient back to the input's shape.
+ * Backward broadcasts the gradient back to the input's shape. On webgpu it is a workgroup tree reduction in
+ * float32 (pairwise combination; see `reduceArray`).
  *
  * @throws ShapeError on an out-of-range or repeated axis
  */
 export function sum(x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor {
-  checkCpuTensor('sum', 'x', x);
+  checkTensor('sum', 'x', x);
   const axes = normalizeAxes('sum', axis, x.ndim);
   const shape = reducedShape(x.shape, axes, keepDims);
+  if (x.device === 'webgpu')
+    return deviceSum(
+      x,
+      axes.filter((a) => a < x.ndim),
+      shape,
+    );
   const acc = sumKernel(x, axes);
   const data = allocate(x.dtype, acc.length);
   data.set(acc);
@@ -83,9 +91,10 @@ export function sum(x: Tensor, axis?: number | readonly number[], keepDims = fal
  * @throws ShapeError when `shape` does not broadcast to `g`'s shape
  */
 export function sumTo(g: Tensor, shape: Shape): Tensor {
-  checkCpuTensor('sumTo', 'g', g);
+  checkTensor('sumTo', 'g', g);
   if (!Array.isArray(shape))
     throw new ShapeError('sumTo', `shape must be a list of sizes, got ${fmt(shape)}`);
+  if (g.device === 'webgpu') return deviceSumTo(g, shape);
   if (sameShape(g.shape, shape)) return g;
   const lead = g.ndim - shape.length;
   if (lead < 0)

@@ -1,10 +1,12 @@
 import { DomainError, exp as expE, mul as mulE, sub as subE } from '@gradkit/kernels';
+import { deviceGatherFlat, uploadIndices } from './device-gather-flat.js';
+import { deviceArgExtreme, deviceExtreme, deviceLogSumExp, deviceView } from './device-reduce.js';
 import { allocate } from './dtype.js';
 import { expressionOp } from './elementwise.js';
 import { div, mul } from './elementwise-ops.js';
 import { reducedShape, sum } from './reduce-sum.js';
 import { contiguousStrides, fmt, normalizeAxes, type Shape, sizeOf } from './shape.js';
-import { checkCpuTensor, record1, Tensor } from './tensor.js';
+import { checkTensor, record1, Tensor } from './tensor.js';
 import { reshape } from './view.js';
 
 /** The `axis` argument of reductions: one axis, a list of axes (negative counts from the end), or all. */
@@ -47,8 +49,9 @@ function offsets(dims: readonly number[], shape: Shape, strides: readonly number
   return out;
 }
 
+/** The plan reads only the shape: it serves both devices (the webgpu ops that build on it, like `prod`). */
 function plan(op: string, x: Tensor, axis: Axis | undefined, keepDims: boolean): ReductionPlan {
-  checkCpuTensor(op, 'x', x);
+  checkTensor(op, 'x', x);
   // A 0-d tensor accepts axis 0 / -1 (as in PyTorch); there is nothing to reduce.
   const axes = normalizeAxes(op, axis, x.ndim).filter((a) => a < x.ndim);
   const strides = contiguousStrides(x.shape);
@@ -80,7 +83,7 @@ function requireNonEmpty(op: string, x: Tensor, p: ReductionPlan): void {
  * @throws ShapeError on an out-of-range or repeated axis
  */
 export function mean(x: Tensor, axis?: Axis, keepDims = false): Tensor {
-  checkCpuTensor('mean', 'x', x);
+  checkTensor('mean', 'x', x);
   const axes = normalizeAxes('mean', axis, x.ndim).filter((a) => a < x.ndim);
   const count = sizeOf(axes.map((a) => x.shape[a]!));
   const s = sum(x, axes, keepDims);
@@ -121,7 +124,17 @@ function extremes(x: Tensor, p: ReductionPlan, sign: 1 | -1): { pos: Int32Array;
   return { pos, values };
 }
 
+/** The normalized axes and result shape of a reduction of a webgpu tensor. */
+function deviceAxes(op: string, x: Tensor, axis: Axis | undefined, keepDims: boolean) {
+  const axes = normalizeAxes(op, axis, x.ndim).filter((a) => a < x.ndim);
+  return { axes, shape: reducedShape(x.shape, axes, keepDims) };
+}
+
 function extremeValue(op: 'max' | 'min', x: Tensor, axis: Axis | undefined, keepDims: boolean): Tensor {
+  if (checkTensor(op, 'x', x).device === 'webgpu') {
+    const { axes, shape } = deviceAxes(op, x, axis, keepDims);
+    return deviceExtreme(op, x, axes, shape);
+  }
   const p = plan(op, x, axis, keepDims);
   requireNonEmpty(op, x, p);
   const { pos, values } = extremes(x, p, op === 'max' ? 1 : -1);
@@ -160,6 +173,10 @@ export function min(x: Tensor, axis?: Axis, keepDims = false): Tensor {
 }
 
 function argExtreme(op: 'argmax' | 'argmin', x: Tensor, axis: Axis | undefined, keepDims: boolean): Tensor {
+  if (checkTensor(op, 'x', x).device === 'webgpu') {
+    const { axes, shape } = deviceAxes(op, x, axis, keepDims);
+    return deviceArgExtreme(op, x, axes, shape);
+  }
   const p = plan(op, x, axis, keepDims);
   requireNonEmpty(op, x, p);
   if (x.dtype === 'float32' && p.members.length > 2 ** 24) {
@@ -228,12 +245,17 @@ function scatterFlat(g: Tensor, idx: Int32Array, shape: Shape): Tensor {
  *
  * It is computed as a balanced tree of elementwise multiplications (groups padded with ones to a power of
  * two), so its gradient is exact with zeros in the input — the gradient of an element is the product of
- * the others, never a division by the element — and so are derivatives of every order.
+ * the others, never a division by the element — and so are derivatives of every order. On webgpu the same
+ * tree runs on the device (float32).
  *
  * @throws ShapeError on an out-of-range or repeated axis
  */
 export function prod(x: Tensor, axis?: Axis, keepDims = false): Tensor {
   const p = plan('prod', x, axis, keepDims);
+  const device = x.device === 'webgpu';
+  // On webgpu the same tree runs as device gathers (index maps uploaded once per level) and multiplications.
+  const gather = (t: Tensor, idx: Int32Array, shape: Shape, fill: number): Tensor =>
+    device ? deviceGatherFlat(t, uploadIndices('prod', idx), shape, fill) : gatherFlat(t, idx, shape, fill);
   const groups = p.base.length;
   const count = p.members.length;
   let width = 1;
@@ -243,7 +265,7 @@ export function prod(x: Tensor, axis?: Axis, keepDims = false): Tensor {
     const b = p.base[o]!;
     for (let j = 0; j < count; j++) idx[o * width + j] = b + p.members[j]!;
   }
-  let cur = gatherFlat(x, idx, [groups, width], 1);
+  let cur = gather(x, idx, [groups, width], 1);
   while (width > 1) {
     const half = width / 2;
     const left = new Int32Array(groups * half);
@@ -254,10 +276,10 @@ export function prod(x: Tensor, axis?: Axis, keepDims = false): Tensor {
         right[o * half + j] = o * width + half + j;
       }
     }
-    cur = mul(gatherFlat(cur, left, [groups, half], 0), gatherFlat(cur, right, [groups, half], 0));
+    cur = mul(gather(cur, left, [groups, half], 0), gather(cur, right, [groups, half], 0));
     width = half;
   }
-  return reshape(cur, p.shape);
+  return device ? deviceView(cur, p.shape) : reshape(cur, p.shape);
 }
 
 /**
@@ -265,11 +287,19 @@ export function prod(x: Tensor, axis?: Axis, keepDims = false): Tensor {
  * maximum (by 0 when the maximum is infinite), and accumulated in float64. A group of only -inf (or an
  * empty group) gives -inf; +inf gives +inf; NaN propagates. The gradient is `g · exp(x − result)` (that is,
  * the softmax), built from tensor ops so it can be differentiated again; like PyTorch it is NaN in groups
- * whose result is -inf.
+ * whose result is -inf. On webgpu it runs in float32 on the device (see `deviceLogSumExp`).
  *
  * @throws ShapeError on an out-of-range or repeated axis
  */
 export function logSumExp(x: Tensor, axis?: Axis, keepDims = false): Tensor {
+  if (checkTensor('logSumExp', 'x', x).device === 'webgpu') {
+    const { axes, shape } = deviceAxes('logSumExp', x, axis, keepDims);
+    const kept = reducedShape(x.shape, axes, true);
+    const out: Tensor = record1('logSumExp', [x], deviceLogSumExp(x, axes), shape, (g) => [
+      logSumExpBackward(x, deviceView(out, kept), deviceView(g, kept)),
+    ]);
+    return out;
+  }
   const p = plan('logSumExp', x, axis, keepDims);
   const data = allocate(x.dtype, p.base.length);
   const src = x.data;
@@ -288,11 +318,12 @@ export function logSumExp(x: Tensor, axis?: Axis, keepDims = false): Tensor {
     data[o] = Math.log(s) + m;
   }
   const out: Tensor = record1('logSumExp', [x], data, p.shape, (g) => [
-    expressionOp('logSumExp_backward', (xv, o, gv) => mulE(gv!, expE(subE(xv!, o!))), [
-      x,
-      reshape(out, p.kept),
-      reshape(g, p.kept),
-    ]),
+    logSumExpBackward(x, reshape(out, p.kept), reshape(g, p.kept)),
   ]);
   return out;
+}
+
+/** `g · exp(x − out)` (the softmax times the gradient), with `out` and `g` in the kept shape. */
+function logSumExpBackward(x: Tensor, out: Tensor, g: Tensor): Tensor {
+  return expressionOp('logSumExp_backward', (xv, o, gv) => mulE(gv!, expE(subE(xv!, o!))), [x, out, g]);
 }

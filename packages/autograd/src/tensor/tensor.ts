@@ -124,7 +124,8 @@ export class Tensor {
    * Replaces the gradient (optimizers and tests do this); it must match the tensor's shape and dtype, so that
    * a later `backward()` accumulates into it without broadcasting.
    *
-   * @throws ShapeError / DtypeError when it does not match; ArgumentError when it is not a Tensor or null
+   * @throws ShapeError / DtypeError / DeviceError when it does not match; ArgumentError when it is not a Tensor
+   *   or null
    */
   set grad(g: Tensor | null) {
     if (g !== null) {
@@ -141,7 +142,16 @@ export class Tensor {
           `assigned gradient has dtype ${g.dtype} but the tensor has dtype ${this.dtype}`,
         );
       }
+      if (g.device !== this.device) {
+        throw new DeviceError(
+          'Tensor.grad',
+          `assigned gradient is on ${g.device} but the tensor is on ${this.device}`,
+        );
+      }
     }
+    // A gradient outlives the `tidy` scope it was computed in.
+    const d = g?.deviceArray;
+    if (d) d.runtime.keep(d);
     this.#grad = g;
   }
 
@@ -151,7 +161,7 @@ export class Tensor {
    * Writing into `.data` directly does not change it.
    */
   get version(): number {
-    return this.#host === null ? 0 : versionOf(this.#host);
+    return versionOf(this.#host ?? this.#onDevice!);
   }
 
   /** Where the elements live: `'cpu'` (host memory, the default) or `'webgpu'` (see `t.to('webgpu')`). */
@@ -331,16 +341,23 @@ export class Tensor {
 
 /**
  * Wraps computed outputs as tensors and, when grad mode is on and some input requires grad, records one
- * graph node for them. This is how every op joins the graph.
+ * graph node for them. This is how every op joins the graph, on every device: an output's `data` is host
+ * storage or a webgpu DeviceArray (a webgpu op's backward closure must then return webgpu gradients).
  */
 export function record(
   name: string,
   inputs: readonly Tensor[],
-  outputs: ReadonlyArray<{ data: Storage; shape: Shape }>,
+  outputs: ReadonlyArray<{ data: Storage | DeviceArray; shape: Shape }>,
   backward: (grads: Grads) => Grads,
 ): Tensor[] {
   const anomaly = isAnomalyEnabled();
-  if (anomaly) checkForward(name, inputs, outputs);
+  // Anomaly checks read the values: on the host only (reading webgpu buffers back would be asynchronous).
+  if (anomaly && inputs.every((t) => t.device === 'cpu')) {
+    const host = outputs.filter(
+      (o): o is { data: Storage; shape: Shape } => !(o.data instanceof DeviceArray),
+    );
+    if (host.length === outputs.length) checkForward(name, inputs, host);
+  }
   const track = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   if (!track) return outputs.map((o) => new Tensor(o.data, o.shape));
   const node = new Node(name, inputs, backward, outputs.length);
@@ -355,7 +372,7 @@ export function record(
 export function record1(
   name: string,
   inputs: readonly Tensor[],
-  data: Storage,
+  data: Storage | DeviceArray,
   shape: Shape,
   backward: (grad: Tensor) => Grads,
 ): Tensor {

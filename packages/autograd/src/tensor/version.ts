@@ -1,4 +1,4 @@
-import { isArenaStorage } from '@gradkit/kernels';
+import { type DeviceArray, isArenaStorage } from '@gradkit/kernels';
 import type { Storage } from './dtype.js';
 
 /**
@@ -10,12 +10,16 @@ import type { Storage } from './dtype.js';
  * `view()`) sees the same counter, as PyTorch's views do — except for storage in the WebAssembly arena
  * (`allocateStorage`), whose ArrayBuffer is the whole memory shared by every such tensor: there the counter
  * belongs to the typed array itself (which those views share). Writing into `tensor.data` directly
- * bypasses it.
+ * bypasses it. The counter of a webgpu tensor belongs to its DeviceArray (shared the same way).
  */
 const counters = new WeakMap<object, VersionCounter>();
 
+/** Storage of either device: host memory, or a WebGPU buffer. */
+type AnyStorage = Storage | DeviceArray;
+
 /** The object a storage's counter belongs to. */
-function owner(data: Storage): object {
+function keyOf(data: AnyStorage): object {
+  if (!ArrayBuffer.isView(data)) return data;
   return isArenaStorage(data) ? data : data.buffer;
 }
 
@@ -25,22 +29,21 @@ export interface VersionCounter {
 }
 
 /** The counter of `data`'s storage, created (at 0) on first use. */
-export function versionCounter(data: Storage): VersionCounter {
-  const key = owner(data);
-  let c = counters.get(key);
+export function versionCounter(data: AnyStorage): VersionCounter {
+  let c = counters.get(keyOf(data));
   if (c === undefined) {
     c = { value: 0 };
-    counters.set(key, c);
+    counters.set(keyOf(data), c);
   }
   return c;
 }
 
 /** The current version of `data`'s storage (0 until an in-place op modified it). */
-export function versionOf(data: Storage): number {
-  return counters.get(owner(data))?.value ?? 0;
+export function versionOf(data: AnyStorage): number {
+  return counters.get(keyOf(data))?.value ?? 0;
 }
 
 /** Records that `data`'s storage was modified in place. */
-export function bumpVersion(data: Storage): void {
+export function bumpVersion(data: AnyStorage): void {
   versionCounter(data).value++;
 }

@@ -1,5 +1,6 @@
 import type { InputKind } from '../codegen/js.js';
 import { compileElementwiseWgsl } from '../codegen/wgsl.js';
+import { coalesceDims, compileStridedWgsl } from '../codegen/wgsl-strided.js';
 import { ArgumentError, DeviceError, ShapeError, StateError } from '../errors.js';
 import type { Expr } from '../expr/node.js';
 import { LruCache } from '../util/lru.js';
@@ -9,6 +10,7 @@ import {
   checkStorageSize,
   createPipelineSync,
   encodeDispatch,
+  maxStorageBytes,
   readBuffers,
   requestWebGpuDevice,
   type WebGpuBufferLike,
@@ -109,6 +111,36 @@ export class DeviceArray {
 const PIPELINE_CAPACITY = 256;
 
 /**
+ * The default bound on the bytes of free buffers a runtime keeps for reuse: 256 MiB. Released buffers go to
+ * size-class free lists (sizes rounded up to a quarter of their power of two, so at most 25% larger than
+ * asked) and serve later allocations of that class; past the bound a released buffer is destroyed. Change
+ * it with {@link WebGpuArrays.poolLimit}; empty the pool with {@link WebGpuArrays.releasePool}.
+ */
+export const DEFAULT_POOL_BYTES = 256 * 2 ** 20;
+
+/**
+ * The size class of a buffer of `bytes` bytes: at least 256, else rounded up to a multiple of a quarter of
+ * the largest power of two below it, and never above `max` (the device's largest storage binding) when
+ * `bytes` fits there.
+ */
+export function poolBucket(bytes: number, max: number = Number.POSITIVE_INFINITY): number {
+  if (bytes <= 256) return Math.max(bytes, Math.min(256, Math.floor(max / 4) * 4));
+  const step = 2 ** Math.floor(Math.log2(bytes - 1)) / 4;
+  const rounded = Math.ceil(bytes / step) * step;
+  return rounded <= max ? rounded : Math.max(bytes, Math.floor(max / 4) * 4);
+}
+
+/** The bytes an array occupies (its elements; 4 for an empty one), multiple of 4. */
+function byteSize(a: DeviceArray): number {
+  return Math.max(4, a.length * 4);
+}
+
+/** A binding of exactly the array's bytes (a pooled buffer may be larger), so `arrayLength` is exact. */
+function bound(a: DeviceArray, op: string): { buffer: WebGpuBufferLike; size: number } {
+  return { buffer: a.buffer(op), size: byteSize(a) };
+}
+
+/**
  * A WebGPU device that holds float32 arrays in storage buffers and runs fused elementwise expressions over
  * them (the same expression IR and WGSL generator as `GPU.createElementwise`) without reading back; only
  * {@link WebGpuArrays.read} copies to the host.
@@ -119,6 +151,13 @@ export class WebGpuArrays {
   #buffers = 0;
   #bytes = 0;
   #destroyed = false;
+  /** Free buffers by size class (bytes). */
+  readonly #pool = new Map<number, WebGpuBufferLike[]>();
+  #pooledBuffers = 0;
+  #pooledBytes = 0;
+  #poolLimit = DEFAULT_POOL_BYTES;
+  /** Open scopes (innermost last): the arrays allocated while each was innermost. */
+  readonly #scopes: Array<Set<DeviceArray>> = [];
   readonly #pipelines = new LruCache<string, { pipeline: WebGpuPipelineLike; verdict: Promise<void> }>(
     PIPELINE_CAPACITY,
   );
@@ -169,26 +208,115 @@ export class WebGpuArrays {
     }
   }
 
-  #allocate(length: number, make: (bytes: number) => WebGpuBufferLike): DeviceArray {
-    const bytes = Math.max(4, length * 4);
-    const held = { buffer: make(bytes), bytes };
+  /**
+   * A new array of `length` float32 elements in a storage buffer: a pooled free buffer of the size class when
+   * there is one (`reused`; its old contents remain), else a new buffer.
+   */
+  #allocate(length: number): { array: DeviceArray; reused: boolean } {
+    const bytes = poolBucket(Math.max(4, length * 4), maxStorageBytes(this.device));
+    const free = this.#pool.get(bytes);
+    let buffer = free?.pop();
+    const reused = buffer !== undefined;
+    if (buffer !== undefined) {
+      this.#pooledBuffers--;
+      this.#pooledBytes -= bytes;
+      if (free!.length === 0) this.#pool.delete(bytes);
+    } else {
+      buffer = this.device.createBuffer({
+        size: bytes,
+        usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
+      });
+    }
+    const held = { buffer, bytes };
     this.#buffers++;
     this.#bytes += bytes;
     const array = new DeviceArray(this, held, length);
     this.#finalizer.register(array, held, array);
-    return array;
+    this.#scopes[this.#scopes.length - 1]?.add(array);
+    return { array, reused };
   }
 
+  /**
+   * Opens a scope: the arrays allocated until the matching {@link WebGpuArrays.endScope} are tracked by it
+   * (scopes nest; an array belongs to the innermost).
+   */
+  beginScope(): void {
+    this.#scopes.push(new Set());
+  }
+
+  /**
+   * Closes the innermost scope: disposes the arrays it tracked except those in `keep`, which move to the
+   * enclosing scope (or are no longer tracked when there is none).
+   *
+   * @throws StateError when no scope is open
+   */
+  endScope(keep: ReadonlySet<DeviceArray> = new Set()): void {
+    const scope = this.#scopes.pop();
+    if (scope === undefined) throw new StateError('endScope', 'no scope is open (beginScope was not called)');
+    const parent = this.#scopes[this.#scopes.length - 1];
+    for (const a of scope) {
+      if (keep.has(a)) parent?.add(a);
+      else a.dispose();
+    }
+  }
+
+  /** Stops every open scope from tracking `array` (it outlives them: a gradient stored on a tensor). */
+  keep(array: DeviceArray): void {
+    for (const s of this.#scopes) s.delete(array);
+  }
+
+  /** A released buffer goes to its size class's free list, or is destroyed when the pool is full. */
   #free(held: Held): void {
-    held.buffer.destroy();
     this.#buffers--;
     this.#bytes -= held.bytes;
+    if (this.#destroyed || this.#pooledBytes + held.bytes > this.#poolLimit) {
+      held.buffer.destroy();
+      return;
+    }
+    let free = this.#pool.get(held.bytes);
+    if (free === undefined) {
+      free = [];
+      this.#pool.set(held.bytes, free);
+    }
+    free.push(held.buffer);
+    this.#pooledBuffers++;
+    this.#pooledBytes += held.bytes;
   }
 
   /** @internal called by `DeviceArray.dispose()`. */
   release(array: DeviceArray, held: Held): void {
     this.#finalizer.unregister(array);
     this.#free(held);
+  }
+
+  /** The free buffers kept for reuse (not counted by {@link WebGpuArrays.memory}) and their bytes. */
+  pooled(): DeviceMemory {
+    return { buffers: this.#pooledBuffers, bytes: this.#pooledBytes };
+  }
+
+  /**
+   * The most bytes of free buffers the pool keeps (default {@link DEFAULT_POOL_BYTES}); a buffer released
+   * while the pool is full is destroyed instead. Lowering it does not trim the pool: call
+   * {@link WebGpuArrays.releasePool}.
+   */
+  get poolLimit(): number {
+    return this.#poolLimit;
+  }
+
+  /** @throws ArgumentError when `bytes` is not a non-negative number */
+  set poolLimit(bytes: number) {
+    if (typeof bytes !== 'number' || !(bytes >= 0)) {
+      throw new ArgumentError('poolLimit', `must be a non-negative number of bytes, got ${String(bytes)}`);
+    }
+    this.#poolLimit = bytes;
+  }
+
+  /** Destroys every pooled free buffer (like `torch.cuda.empty_cache()`); live arrays are untouched. */
+  releasePool(): void {
+    for (const free of this.#pool.values()) for (const b of free) b.destroy();
+    this.#pool.clear();
+    this.#pooledBuffers = 0;
+    this.#pooledBytes = 0;
   }
 
   /**
@@ -202,14 +330,8 @@ export class WebGpuArrays {
     checkStorageSize(this.device, op, 'the tensor', values.length * 4);
     let out: DeviceArray | undefined;
     const { verdict } = withErrorScopes(this.device, op, () => {
-      out = this.#allocate(values.length, (size) => {
-        const b = this.device.createBuffer({
-          size,
-          usage: BufferUsage.STORAGE | BufferUsage.COPY_DST | BufferUsage.COPY_SRC,
-        });
-        if (values.length > 0) this.device.queue.writeBuffer(b, 0, values);
-        return b;
-      });
+      out = this.#allocate(values.length).array;
+      if (values.length > 0) this.device.queue.writeBuffer(out.buffer(op), 0, values);
     });
     return out!.settleWith(verdict);
   }
@@ -247,17 +369,103 @@ export class WebGpuArrays {
       checkStorageSize(this.device, op, `output ${k} (${n} values)`, n * 4);
     });
     const shader = compileElementwiseWgsl(outputs, variables, kinds, splat);
-    let compiled = this.#pipelines.get(shader.code);
-    if (compiled === undefined) {
-      compiled = createPipelineSync(this.device, shader.code, op);
-      this.#pipelines.set(shader.code, compiled);
-    }
-    const { pipeline } = compiled;
-    const device = this.device;
     const params = new ArrayBuffer(shader.paramVec4s * 16);
     const u32 = new Uint32Array(params);
     const f32 = new Float32Array(params);
     u32[0] = n;
+    let scalar = 0;
+    for (const v of inputs) if (typeof v === 'number') f32[4 + scalar++] = v;
+    const arrays = inputs.filter((v): v is DeviceArray => typeof v !== 'number');
+    return this.#launch(op, shader.code, params, arrays, outputs.length, n);
+  }
+
+  /**
+   * Runs `outputs` (expressions over `variables`) over the broadcast shape `shape` on the device: an
+   * `'array'` input is a device array read at `Σ_d coord_d · strides[i][d]` (stride 0 along a broadcast
+   * dimension), a `'scalar'` input is a number (its `strides` entry is ignored). Returns one new device
+   * array per output, row-major over `shape`; nothing is read back. Dimensions are merged where the layout
+   * allows, so any rank runs (the shader is compiled per merged rank).
+   *
+   * @throws ArgumentError / ShapeError when the inputs do not match `kinds`, `shape` and `strides`
+   */
+  strided(
+    op: string,
+    outputs: readonly Expr[],
+    variables: readonly string[],
+    kinds: readonly InputKind[],
+    inputs: ReadonlyArray<DeviceArray | number>,
+    shape: readonly number[],
+    strides: ReadonlyArray<readonly number[]>,
+  ): DeviceArray[] {
+    this.#check(op);
+    let n = 1;
+    for (const d of shape) {
+      if (!Number.isSafeInteger(d) || d < 0) throw new ShapeError(op, `invalid shape [${shape.join(', ')}]`);
+      n *= d;
+    }
+    const arrayStrides: number[][] = [];
+    const arrays: DeviceArray[] = [];
+    inputs.forEach((v, i) => {
+      if (kinds[i] === 'scalar') {
+        if (typeof v !== 'number') throw new ArgumentError(op, `input #${i} must be a number`);
+        return;
+      }
+      if (!(v instanceof DeviceArray) || v.runtime !== this) {
+        throw new ArgumentError(op, `input #${i} must be a device array of this runtime`);
+      }
+      const st = strides[i];
+      if (st === undefined || st.length !== shape.length) {
+        throw new ShapeError(op, `input #${i} needs ${shape.length} strides`);
+      }
+      // The largest offset read must lie inside the array.
+      let last = 0;
+      shape.forEach((d, k) => {
+        last += (d - 1) * st[k]!;
+      });
+      if (n > 0 && (last >= v.length || st.some((x) => !Number.isSafeInteger(x) || x < 0))) {
+        throw new ShapeError(
+          op,
+          `input #${i} (${v.length} elements) is read past its end by strides [${st.join(', ')}]`,
+        );
+      }
+      arrays.push(v);
+      arrayStrides.push([...st]);
+    });
+    outputs.forEach((_, k) => {
+      checkStorageSize(this.device, op, `output ${k} (${n} values)`, n * 4);
+    });
+    const merged = coalesceDims(shape, arrayStrides);
+    const rank = merged.shape.length;
+    const shader = compileStridedWgsl(outputs, variables, kinds, rank);
+    const params = new ArrayBuffer(shader.paramVec4s * 16);
+    const u32 = new Uint32Array(params);
+    const f32 = new Float32Array(params);
+    u32[0] = n;
+    let scalar = 0;
+    for (const v of inputs) if (typeof v === 'number') f32[4 + scalar++] = v;
+    u32.set(merged.shape, shader.metaWord);
+    merged.strides.forEach((s, k) => {
+      u32.set(s, shader.metaWord + rank * (1 + k));
+    });
+    return this.#launch(op, shader.code, params, arrays, outputs.length, n);
+  }
+
+  /** Compiles (or finds) `code`, then runs it over `n` threads with the uniform `params`, the `inputs` and `outputs` new arrays of `n` elements. */
+  #launch(
+    op: string,
+    code: string,
+    params: ArrayBuffer,
+    inputs: readonly DeviceArray[],
+    outputs: number,
+    n: number,
+  ): DeviceArray[] {
+    let compiled = this.#pipelines.get(code);
+    if (compiled === undefined) {
+      compiled = createPipelineSync(this.device, code, op);
+      this.#pipelines.set(code, compiled);
+    }
+    const { pipeline } = compiled;
+    const device = this.device;
     const made: DeviceArray[] = [];
     const { verdict } = withErrorScopes(device, op, () => {
       const paramBuf = device.createBuffer({
@@ -267,21 +475,12 @@ export class WebGpuArrays {
       try {
         const entries: BindEntries = [{ binding: 0, resource: { buffer: paramBuf } }];
         let binding = 1;
-        let scalar = 0;
-        inputs.forEach((v) => {
-          if (typeof v === 'number') f32[4 + scalar++] = v;
-          else entries.push({ binding: binding++, resource: { buffer: v.buffer(op) } });
-        });
-        device.queue.writeBuffer(paramBuf, 0, u32);
-        for (const _ of outputs) {
-          const out = this.#allocate(n, (size) =>
-            device.createBuffer({
-              size,
-              usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
-            }),
-          );
+        for (const v of inputs) entries.push({ binding: binding++, resource: bound(v, op) });
+        device.queue.writeBuffer(paramBuf, 0, new Uint8Array(params));
+        for (let k = 0; k < outputs; k++) {
+          const out = this.#allocate(n).array;
           made.push(out);
-          entries.push({ binding: binding++, resource: { buffer: out.buffer(op) } });
+          entries.push({ binding: binding++, resource: bound(out, op) });
         }
         if (n > 0) {
           const encoder = device.createCommandEncoder();
@@ -295,7 +494,7 @@ export class WebGpuArrays {
         paramBuf.destroy();
       }
     });
-    const inputsOk = inputs.map((v) => (typeof v === 'number' ? Promise.resolve() : v.verdict));
+    const inputsOk = inputs.map((v) => v.verdict);
     const all = Promise.all([compiled.verdict, verdict, ...inputsOk]).then(() => undefined);
     return made.map((m) => m.settleWith(all));
   }
@@ -359,26 +558,28 @@ export class WebGpuArrays {
         device.queue.writeBuffer(paramBuf, 0, new Uint8Array(params));
         const entries: BindEntries = [{ binding: 0, resource: { buffer: paramBuf } }];
         let binding = 1;
-        for (const v of inputs) entries.push({ binding: binding++, resource: { buffer: v.buffer(op) } });
-        for (const v of inOut) entries.push({ binding: binding++, resource: { buffer: v.buffer(op) } });
+        for (const v of inputs) entries.push({ binding: binding++, resource: bound(v, op) });
+        for (const v of inOut) entries.push({ binding: binding++, resource: bound(v, op) });
+        const clear: DeviceArray[] = [];
         for (const len of outputs) {
-          const out = this.#allocate(len, (size) =>
-            device.createBuffer({
-              size,
-              usage: BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST,
-            }),
-          );
+          const { array: out, reused } = this.#allocate(len);
           made.push(out);
-          entries.push({ binding: binding++, resource: { buffer: out.buffer(op) } });
+          if (reused && len > 0) clear.push(out);
+          entries.push({ binding: binding++, resource: bound(out, op) });
         }
-        if (groups.every((g) => g > 0)) {
+        const dispatch = groups.every((g) => g > 0);
+        if (dispatch || clear.length > 0) {
           const encoder = device.createCommandEncoder();
-          const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-          const pass = encoder.beginComputePass();
-          pass.setPipeline(pipeline);
-          pass.setBindGroup(0, group);
-          pass.dispatchWorkgroups(groups[0]!, groups[1]!, groups[2]!);
-          pass.end();
+          // A reused buffer holds old values: outputs are promised zero-filled.
+          for (const c of clear) encoder.clearBuffer(c.buffer(op), 0, byteSize(c));
+          if (dispatch) {
+            const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+            const pass = encoder.beginComputePass();
+            pass.setPipeline(pipeline);
+            pass.setBindGroup(0, group);
+            pass.dispatchWorkgroups(groups[0]!, groups[1]!, groups[2]!);
+            pass.end();
+          }
           device.queue.submit([encoder.finish()]);
         }
       } catch (e) {
@@ -402,9 +603,11 @@ export class WebGpuArrays {
    */
   async read(array: DeviceArray, op = 'read'): Promise<Float32Array> {
     this.#check(op);
-    const buffer = array.buffer(op);
+    array.buffer(op);
     try {
       await array.verdict;
+      // Disposed meanwhile: its buffer may already serve another array (the pool).
+      const buffer = array.buffer(op);
       if (array.length === 0) return new Float32Array(0);
       const [out] = await readBuffers(this.device, [buffer], [array.length * 4], undefined, op);
       return out!;
@@ -420,6 +623,7 @@ export class WebGpuArrays {
   destroy(): void {
     if (this.#destroyed) return;
     this.#destroyed = true;
+    this.releasePool();
     this.device.destroy();
   }
 }

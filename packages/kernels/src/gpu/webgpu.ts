@@ -66,6 +66,8 @@ export interface WebGpuEncoderLike {
     dstOffset: number,
     size: number,
   ): void;
+  /** `GPUCommandEncoder.clearBuffer`: zero-fills `size` bytes from `offset`. */
+  clearBuffer(buffer: WebGpuBufferLike, offset?: number, size?: number): void;
   /** `GPUCommandEncoder.finish`: the command buffer. */
   finish(): unknown;
 }
@@ -353,7 +355,7 @@ export function dispatchSize(groups: number, limit: number, op: string): [number
 }
 
 /** The entries of a bind group. */
-export type BindEntries = Array<{ binding: number; resource: { buffer: WebGpuBufferLike } }>;
+export type BindEntries = Array<{ binding: number; resource: { buffer: WebGpuBufferLike; size?: number } }>;
 
 /**
  * Runs `fn` (synchronously) inside a validation and an out-of-memory error scope. The returned verdict
