@@ -157,6 +157,17 @@ export {
   type WebGpuShaderModuleLike,
   webgpuAvailability,
 } from './gpu/webgpu.js';
+export { deviceZeros } from './gpu/wgsl-common.js';
+export { deviceGatherRows, deviceScatterAddRows, type RowGather } from './gpu/wgsl-gather.js';
+export { type DeviceMatmulSpec, deviceMatmul } from './gpu/wgsl-matmul.js';
+export { deviceSoftmax, type SoftmaxKind } from './gpu/wgsl-softmax.js';
+export {
+  type DeviceWindow,
+  deviceStridedRead,
+  deviceStridedWrite,
+  deviceSumAxes,
+  MAX_STRIDED_RANK,
+} from './gpu/wgsl-strided.js';
 export {
   erf as erfNumber,
   logSigmoid as logSigmoidNumber,

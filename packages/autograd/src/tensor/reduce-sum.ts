@@ -1,7 +1,8 @@
 import { ShapeError } from '@gradkit/kernels';
+import { sumToDevice } from './device-shape.js';
 import { allocate } from './dtype.js';
 import { fmt, normalizeAxes, type Shape, sameShape, sizeOf } from './shape.js';
-import { checkCpuTensor, record1, type Tensor } from './tensor.js';
+import { checkCpuTensor, checkTensor, record1, type Tensor } from './tensor.js';
 import { broadcastTo, reshape } from './view.js';
 
 /** The shape left after reducing `axes` (kept as size 1 with `keepDims`). */
@@ -83,7 +84,7 @@ export function sum(x: Tensor, axis?: number | readonly number[], keepDims = fal
  * @throws ShapeError when `shape` does not broadcast to `g`'s shape
  */
 export function sumTo(g: Tensor, shape: Shape): Tensor {
-  checkCpuTensor('sumTo', 'g', g);
+  checkTensor('sumTo', 'g', g);
   if (!Array.isArray(shape))
     throw new ShapeError('sumTo', `shape must be a list of sizes, got ${fmt(shape)}`);
   if (sameShape(g.shape, shape)) return g;
@@ -98,6 +99,7 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
       throw new ShapeError('sumTo', `shape ${fmt(shape)} does not broadcast to ${fmt(g.shape)}`);
     }
   }
+  if (g.device !== 'cpu') return sumToDevice(g, shape, axes);
   const s = axes.length > 0 ? sum(g, axes, true) : g;
   return sameShape(s.shape, shape) ? s : reshape(s, shape);
 }
