@@ -31,7 +31,7 @@ function body(kind: SoftmaxKind): string {
     case 'softmax':
     case 'logSoftmax':
       return `
-  var v = bitcast<f32>(0xff800000u);
+  var v = bitcast<f32>(p.neginf); // -inf (a constant -inf is not valid WGSL)
   for (var j = lid.x; j < p.len; j += ${THREADS}u) { let e = x[base + j * p.inner]; if (e > v) { v = e; } }
   ${TREE('select(a, b, b > a)', 'mx')}
   v = 0.0;
@@ -61,7 +61,7 @@ function body(kind: SoftmaxKind): string {
 function softmaxWgsl(kind: SoftmaxKind): string {
   const backward = kind.endsWith('Backward');
   return `
-struct P { slices: u32, len: u32, inner: u32, pad: u32 }
+struct P { slices: u32, len: u32, inner: u32, neginf: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 ${backward ? '@group(0) @binding(2) var<storage, read> g: array<f32>;' : ''}
@@ -117,7 +117,7 @@ export function deviceSoftmax(
     code,
     inputs: g === undefined ? [x] : [x, g],
     outputs: [n],
-    params: uniformU32([slices, length, inner, 0]),
+    params: uniformU32([slices, length, inner, 0xff800000]),
     workgroups: grid,
   })[0]!;
 }
