@@ -159,7 +159,7 @@ export {
 } from './gpu/webgpu.js';
 export { deviceZeros } from './gpu/wgsl-common.js';
 export { deviceGatherRows, deviceScatterAddRows, type RowGather } from './gpu/wgsl-gather.js';
-export { type DeviceMatmulSpec, deviceMatmul } from './gpu/wgsl-matmul.js';
+export { type DeviceMatmulBias, type DeviceMatmulSpec, deviceMatmul } from './gpu/wgsl-matmul.js';
 export { deviceSoftmax, type SoftmaxKind } from './gpu/wgsl-softmax.js';
 export {
   type DeviceWindow,

@@ -112,8 +112,16 @@ export interface DeviceMatmulSpec {
   readonly aStrides: readonly [number, number];
   /** Element strides of op(B): between rows, between columns. */
   readonly bStrides: readonly [number, number];
-  /** Added to every row of C: element `j * stride` for column `j` (stride 0 broadcasts one value). */
-  readonly bias?: { readonly array: DeviceArray; readonly stride: number };
+  /** Added to every row of C (see {@link DeviceMatmulBias}). */
+  readonly bias?: DeviceMatmulBias;
+}
+
+/** A bias {@link deviceMatmul} adds to every row of C: element `j * stride` of `array` for column `j`. */
+export interface DeviceMatmulBias {
+  /** The bias values. */
+  readonly array: DeviceArray;
+  /** The element stride between columns (0 broadcasts one value to every column). */
+  readonly stride: number;
 }
 
 function checkReads(op: string, what: string, arr: DeviceArray, offsets: number[], last: number): void {
