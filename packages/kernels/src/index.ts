@@ -170,6 +170,9 @@ export {
   type WebGpuShaderModuleLike,
   webgpuAvailability,
 } from './gpu/webgpu.js';
+export { deviceZeros } from './gpu/wgsl-common.js';
+export { deviceGatherRows, deviceScatterAddRows, type RowGather } from './gpu/wgsl-gather.js';
+export { type DeviceMatmulBias, type DeviceMatmulSpec, deviceMatmul } from './gpu/wgsl-matmul.js';
 export {
   indicesToFloat,
   type Reduced,
@@ -179,6 +182,13 @@ export {
   reducePlan,
   selectionMask,
 } from './gpu/wgsl-reduce.js';
+export { deviceSoftmax, type SoftmaxKind } from './gpu/wgsl-softmax.js';
+export {
+  type DeviceWindow,
+  deviceStridedRead,
+  deviceStridedWrite,
+  MAX_STRIDED_RANK,
+} from './gpu/wgsl-strided.js';
 export {
   erf as erfNumber,
   logSigmoid as logSigmoidNumber,

@@ -1,11 +1,13 @@
 import { ArgumentError, ShapeError, StateError } from '@gradkit/kernels';
 import { toDtype } from './cast.js';
+import { linearDevice, mmDevice } from './device-matmul.js';
+import { anyOnDevice, deviceRuntime } from './device-ops.js';
 import { allocate, type DType, promoteTypes, type Storage } from './dtype.js';
 import { createWasmGemm, type GemmOperand } from './matmul-wasm.js';
 import type { Grads } from './node.js';
 import { sumTo } from './reduce-sum.js';
 import { broadcastStrides, checkSize, fmt, type Shape, show, sizeOf } from './shape.js';
-import { checkCpuTensor, record1, type Tensor } from './tensor.js';
+import { checkTensor, record1, type Tensor } from './tensor.js';
 import { reshape } from './view.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -463,8 +465,10 @@ function gradOfB(a: Tensor, b: Tensor, ta: boolean, tb: boolean, g: Tensor): Ten
  * @throws ArgumentError when an argument is not a Tensor
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  checkCpuTensor('matmul', 'a', a);
-  checkCpuTensor('matmul', 'b', b);
+  checkTensor('matmul', 'a', a);
+  checkTensor('matmul', 'b', b);
+  const onDevice = anyOnDevice([a, b]);
+  if (onDevice) deviceRuntime('matmul', [a, b], ['a', 'b']);
   if (a.ndim === 0 || b.ndim === 0) {
     throw new ShapeError(
       'matmul',
@@ -484,7 +488,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const b2 = b.ndim === 1 ? reshape(b, [k, 1]) : b;
   // Validate the batch dimensions against the user's shapes before any work.
   batchShape('matmul', a2.shape.slice(0, -2), b2.shape.slice(0, -2), [a.shape, b.shape]);
-  const out = mmCore(a2, b2, false, false);
+  const out = onDevice ? mmDevice(a2, b2, false, false) : mmCore(a2, b2, false, false);
   if (a.ndim > 1 && b.ndim > 1) return out;
   const shape = out.shape.slice();
   if (b.ndim === 1) shape.splice(shape.length - 1, 1);
@@ -504,10 +508,13 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  * @throws ArgumentError when an argument is not a Tensor
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  checkCpuTensor('linear', 'x', x);
-  checkCpuTensor('linear', 'weight', weight);
+  checkTensor('linear', 'x', x);
+  checkTensor('linear', 'weight', weight);
   const hasBias = bias !== undefined && bias !== null;
-  if (hasBias) checkCpuTensor('linear', 'bias', bias);
+  if (hasBias) checkTensor('linear', 'bias', bias);
+  const inputs = hasBias ? [x, weight, bias] : [x, weight];
+  const onDevice = anyOnDevice(inputs);
+  if (onDevice) deviceRuntime('linear', inputs, hasBias ? ['x', 'weight', 'bias'] : ['x', 'weight']);
   if (weight.ndim !== 2) {
     throw new ShapeError(
       'linear',
@@ -529,6 +536,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       `bias shape ${fmt(bias.shape)} does not fit weight shape ${fmt(weight.shape)}: expected [${outF}] (outFeatures)`,
     );
   }
+  if (onDevice) return linearDevice(x, weight, hasBias ? bias : null);
   let dtype = promoteTypes(x.dtype, weight.dtype);
   if (hasBias) dtype = promoteTypes(dtype, bias.dtype);
   const rows = sizeOf(x.shape.slice(0, -1));
@@ -549,7 +557,6 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     0,
     hasBias,
   );
-  const inputs = hasBias ? [x, weight, bias] : [x, weight];
   return record1('linear', inputs, data, shape, (g) => {
     const g2 = reshape(g, [rows, outF]);
     const grads: Grads = [

@@ -1,10 +1,11 @@
 import { exp as expE, mul as mulE, sub as subE } from '@gradkit/kernels';
+import { softmaxDevice } from './device-softmax.js';
 import { allocate } from './dtype.js';
 import { expressionOp } from './elementwise.js';
 import { mul } from './elementwise-ops.js';
 import { sum } from './reduce-sum.js';
 import { normalizeAxis, sizeOf } from './shape.js';
-import { checkCpuTensor, record1, type Tensor } from './tensor.js';
+import { checkTensor, record1, type Tensor } from './tensor.js';
 
 /**
  * Runs `write(start, length, stride, m, s)` over every 1-D slice of `x` along `axis` (each slice starts at
@@ -41,8 +42,9 @@ function forEachSlice(
  * @throws ShapeError when `axis` is out of range
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
-  checkCpuTensor('softmax', 'x', x);
+  checkTensor('softmax', 'x', x);
   const ax = normalizeAxis('softmax', axis, x.ndim);
+  if (x.device !== 'cpu') return softmaxDevice(x, ax, false);
   const src = x.data;
   const data = allocate(x.dtype, x.size);
   forEachSlice(x, ax, (start, len, stride, m, s) => {
@@ -63,8 +65,9 @@ export function softmax(x: Tensor, axis = -1): Tensor {
  * @throws ShapeError when `axis` is out of range
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  checkCpuTensor('logSoftmax', 'x', x);
+  checkTensor('logSoftmax', 'x', x);
   const ax = normalizeAxis('logSoftmax', axis, x.ndim);
+  if (x.device !== 'cpu') return softmaxDevice(x, ax, true);
   const src = x.data;
   const data = allocate(x.dtype, x.size);
   forEachSlice(x, ax, (start, len, stride, m, s) => {

@@ -1,8 +1,9 @@
 import { compileStrided, describeValue, ShapeError, variable } from '@gradkit/kernels';
+import { broadcastToDevice, cloneDevice, reshapeDevice } from './device-shape.js';
 import { allocate } from './dtype.js';
 import { sumTo } from './reduce-sum.js';
 import { broadcastShapes, broadcastStrides, checkShape, fmt, MAX_RANK, sameShape, sizeOf } from './shape.js';
-import { checkCpuTensor, record1, type Tensor } from './tensor.js';
+import { checkTensor, record1, type Tensor } from './tensor.js';
 
 /**
  * The same elements in a new shape (row-major order kept). One dimension may be -1 (inferred).
@@ -11,7 +12,7 @@ import { checkCpuTensor, record1, type Tensor } from './tensor.js';
  * @throws ShapeError when the element counts differ or more than one dimension is -1
  */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
-  checkCpuTensor('reshape', 'x', x);
+  checkTensor('reshape', 'x', x);
   if (!Array.isArray(shape) || shape.length > MAX_RANK) {
     throw new ShapeError(
       'reshape',
@@ -47,6 +48,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     );
   }
   if (sameShape(target, x.shape)) return x;
+  if (x.device !== 'cpu') return reshapeDevice(x, target);
   const inShape = x.shape;
   return record1('reshape', [x], x.data, target, (g) => [reshape(g, inShape)]);
 }
@@ -60,13 +62,14 @@ const copyKernel = compileStrided([variable('x0')], ['x0']);
  * @throws ShapeError when `x` does not broadcast to `shape`, or `shape` is not a list of non-negative integers
  */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
-  checkCpuTensor('broadcastTo', 'x', x);
+  checkTensor('broadcastTo', 'x', x);
   checkShape('broadcastTo', shape);
   if (sameShape(x.shape, shape)) return x;
   const out = broadcastShapes('broadcastTo', x.shape, shape);
   if (!sameShape(out, shape)) {
     throw new ShapeError('broadcastTo', `cannot broadcast shape ${fmt(x.shape)} to ${fmt(shape)}`);
   }
+  if (x.device !== 'cpu') return broadcastToDevice(x, shape);
   const n = sizeOf(shape);
   const data = allocate(x.dtype, n);
   if (n > 0) copyKernel([x.data], [broadcastStrides(x.shape, shape)], [data], shape);
@@ -79,6 +82,7 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
  * gradient passes through unchanged). Use it to keep a value that an in-place op will modify.
  */
 export function clone(x: Tensor): Tensor {
-  checkCpuTensor('clone', 'x', x);
+  checkTensor('clone', 'x', x);
+  if (x.device !== 'cpu') return cloneDevice(x);
   return record1('clone', [x], x.data.slice(), x.shape, (g) => [g]);
 }

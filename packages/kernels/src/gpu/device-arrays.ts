@@ -17,6 +17,7 @@ import {
   type WebGpuDeviceLike,
   type WebGpuPipelineLike,
   withErrorScopes,
+  writableSource,
 } from './webgpu.js';
 
 /** What a runtime holds on the device: live (not yet released) buffers and their bytes. */
@@ -331,7 +332,7 @@ export class WebGpuArrays {
     let out: DeviceArray | undefined;
     const { verdict } = withErrorScopes(this.device, op, () => {
       out = this.#allocate(values.length).array;
-      if (values.length > 0) this.device.queue.writeBuffer(out.buffer(op), 0, values);
+      if (values.length > 0) this.device.queue.writeBuffer(out.buffer(op), 0, writableSource(values));
     });
     return out!.settleWith(verdict);
   }

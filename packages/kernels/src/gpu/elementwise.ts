@@ -14,6 +14,7 @@ import {
   type WebGpuBufferLike,
   type WebGpuPipelineLike,
   withErrorScopes,
+  writableSource,
 } from './webgpu.js';
 
 /** The inputs of an elementwise runner: per variable, an array of `n` values or one number. */
@@ -129,7 +130,7 @@ export function elementwiseRunner<M extends GPUMode>(
             usage: BufferUsage.STORAGE | BufferUsage.COPY_DST,
           });
           temp.push(b);
-          device.queue.writeBuffer(b, 0, data);
+          device.queue.writeBuffer(b, 0, writableSource(data));
           entries.push({ binding: binding++, resource: { buffer: b } });
         });
         device.queue.writeBuffer(paramBuf, 0, u32);

@@ -54,6 +54,7 @@ import {
   type WebGpuEncoderLike,
   type WebGpuPipelineLike,
   withErrorScopes,
+  writableSource,
 } from './webgpu.js';
 
 /** What `this` is inside a kernel function (for TypeScript: `function (this: KernelThis<C>, ...)`). */
@@ -928,7 +929,7 @@ export class KernelImpl {
           BufferUsage.STORAGE | BufferUsage.COPY_DST,
         );
         temps.push(buffer);
-        device.queue.writeBuffer(buffer, 0, host);
+        device.queue.writeBuffer(buffer, 0, writableSource(host));
       }
       entries.push({ binding: layout.binding.get(i)!, resource: { buffer } });
     });

@@ -143,6 +143,20 @@ interface NavigatorGpuLike {
 }
 
 /** WebGPU's buffer usage flags (from the specification). */
+/**
+ * `data` as WebGPU may read it: itself, or a copy when it lies in a SharedArrayBuffer (the WebAssembly arena
+ * of tensor storage) — `queue.writeBuffer` from a shared buffer crashes the `webgpu` Node package (a native
+ * segfault) and is refused by some browsers, so shared views are never handed to it.
+ */
+export function writableSource<T extends ArrayBufferView>(data: T): T {
+  const shared = typeof SharedArrayBuffer === 'function' && data.buffer instanceof SharedArrayBuffer;
+  if (!shared) return data;
+  const copy = new Uint8Array(data.byteLength);
+  copy.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  const Ctor = data.constructor as new (b: ArrayBuffer) => T;
+  return new Ctor(copy.buffer);
+}
+
 export const BufferUsage = {
   MAP_READ: 0x0001,
   COPY_SRC: 0x0004,

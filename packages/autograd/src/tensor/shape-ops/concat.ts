@@ -1,7 +1,9 @@
 import { ArgumentError, ShapeError } from '@gradkit/kernels';
+import { anyOnDevice } from '../device-ops.js';
+import { concatDevice } from '../device-shape.js';
 import { allocate, promoteTypes } from '../dtype.js';
 import { checkSize, fmt, normalizeAxis, sameShape, show } from '../shape.js';
-import { checkCpuTensor, record1, type Tensor } from '../tensor.js';
+import { checkTensor, record1, type Tensor } from '../tensor.js';
 import { splitChecked } from './split.js';
 import { unsqueeze } from './squeeze.js';
 import { copyRun, splitAtAxis } from './strided.js';
@@ -11,7 +13,7 @@ function checkList(op: string, tensors: readonly Tensor[]): void {
     throw new ArgumentError(op, 'expects a non-empty list of tensors');
   }
   tensors.forEach((t, i) => {
-    checkCpuTensor(op, `tensors[${i}]`, t);
+    checkTensor(op, `tensors[${i}]`, t);
   });
 }
 
@@ -43,6 +45,7 @@ export function concat(tensors: readonly Tensor[], axis = 0): Tensor {
     }
   });
   if (tensors.length === 1) return first;
+  if (anyOnDevice(tensors)) return concatDevice(tensors, a);
   const dtype = tensors.map((t) => t.dtype).reduce(promoteTypes);
   const sizes = tensors.map((t) => t.shape[a]!);
   const total = sizes.reduce((p, q) => p + q, 0);

@@ -1,6 +1,6 @@
 import { ShapeError } from '@gradkit/kernels';
 import { fmt, normalizeAxis } from '../shape.js';
-import { checkCpuTensor, type Tensor } from '../tensor.js';
+import { checkTensor, type Tensor } from '../tensor.js';
 import { reshape } from '../view.js';
 
 /**
@@ -10,7 +10,7 @@ import { reshape } from '../view.js';
  * @throws ShapeError when an axis is out of range or `startDim` comes after `endDim`
  */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
-  checkCpuTensor('flatten', 'x', x);
+  checkTensor('flatten', 'x', x);
   const rank = x.ndim;
   const s = normalizeAxis('flatten', startDim, rank);
   const e = normalizeAxis('flatten', endDim, rank);

@@ -1,8 +1,9 @@
 import { ShapeError } from '@gradkit/kernels';
 import { zeros } from '../creation.js';
+import { gatherDevice, scatterAddDevice } from '../device-gather.js';
 import { allocate, requireSameDtype } from '../dtype.js';
 import { contiguousStrides, fmt, normalizeAxis, type Shape, sameShape, sizeOf } from '../shape.js';
-import { checkCpuTensor, record1, type Tensor } from '../tensor.js';
+import { checkTensor, record1, type Tensor } from '../tensor.js';
 import { type CheckedIndex, checkIndex, type IndexLike } from './index-arg.js';
 
 /**
@@ -28,6 +29,17 @@ function walk(shape: Shape, target: Shape, axis: number, visit: (k: number, base
   }
 }
 
+/** The flat offset into `xShape` of the element each index position addresses (for the device kernels). */
+function flatOffsets(xShape: Shape, iShape: Shape, axis: number, idx: CheckedIndex): Uint32Array {
+  const out = new Uint32Array(idx.data.length);
+  const ix = idx.data;
+  const step = contiguousStrides(xShape)[axis]!;
+  walk(iShape, xShape, axis, (k, base) => {
+    out[k] = base + ix[k]! * step;
+  });
+  return out;
+}
+
 function checkGatherShapes(op: string, x: Tensor, axis: number, idx: CheckedIndex): void {
   const rank = Math.max(x.ndim, 1);
   const xs = x.ndim === 0 ? [1] : x.shape;
@@ -51,7 +63,7 @@ function checkGatherShapes(op: string, x: Tensor, axis: number, idx: CheckedInde
  * @throws DomainError when an index is not an integer or is out of range (naming the axis and the index)
  */
 export function gather(x: Tensor, axis: number, index: IndexLike): Tensor {
-  checkCpuTensor('gather', 'x', x);
+  checkTensor('gather', 'x', x);
   const a = normalizeAxis('gather', axis, x.ndim);
   const idx = checkIndex('gather', index, a, x.ndim === 0 ? 1 : x.shape[a]!, x.shape);
   checkGatherShapes('gather', x, a, idx);
@@ -62,6 +74,7 @@ export function gather(x: Tensor, axis: number, index: IndexLike): Tensor {
 export function gatherChecked(x: Tensor, axis: number, idx: CheckedIndex): Tensor {
   const xShape = x.ndim === 0 ? [1] : x.shape;
   const iShape = idx.shape.length === 0 ? [1] : idx.shape;
+  if (x.device !== 'cpu') return gatherDevice(x, flatOffsets(xShape, iShape, axis, idx), idx.shape);
   const out = allocate(x.dtype, idx.data.length);
   const src = x.data;
   const ix = idx.data;
@@ -86,8 +99,8 @@ export function gatherChecked(x: Tensor, axis: number, idx: CheckedIndex): Tenso
  * @throws DomainError when an index is not an integer or is out of range
  */
 export function scatterAdd(x: Tensor, axis: number, index: IndexLike, src: Tensor): Tensor {
-  checkCpuTensor('scatterAdd', 'x', x);
-  checkCpuTensor('scatterAdd', 'src', src);
+  checkTensor('scatterAdd', 'x', x);
+  checkTensor('scatterAdd', 'src', src);
   requireSameDtype('scatterAdd', ['x', 'src'], [x.dtype, src.dtype]);
   const a = normalizeAxis('scatterAdd', axis, x.ndim);
   const idx = checkIndex('scatterAdd', index, a, x.ndim === 0 ? 1 : x.shape[a]!, x.shape);
@@ -105,6 +118,9 @@ export function scatterAdd(x: Tensor, axis: number, index: IndexLike, src: Tenso
 export function scatterAddChecked(x: Tensor, axis: number, idx: CheckedIndex, src: Tensor): Tensor {
   const xShape = x.ndim === 0 ? [1] : x.shape;
   const iShape = idx.shape.length === 0 ? [1] : idx.shape;
+  if (x.device !== 'cpu' || src.device !== 'cpu') {
+    return scatterAddDevice(x, x.shape, flatOffsets(xShape, iShape, axis, idx), src);
+  }
   const acc = Float64Array.from(x.data);
   const s = src.data;
   const ix = idx.data;

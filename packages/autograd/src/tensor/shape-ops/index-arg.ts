@@ -1,4 +1,4 @@
-import { ArgumentError, DomainError, GradkitError, ShapeError } from '@gradkit/kernels';
+import { ArgumentError, DeviceError, DomainError, GradkitError, ShapeError } from '@gradkit/kernels';
 import { tensor } from '../creation.js';
 import { fmt, type Shape, show } from '../shape.js';
 import { type NestedArray, Tensor } from '../tensor.js';
@@ -38,6 +38,12 @@ export function checkIndex(
   let values: ArrayLike<number>;
   let shape: Shape;
   if (index instanceof Tensor) {
+    if (index.device !== 'cpu') {
+      throw new DeviceError(
+        op,
+        "argument 'index' is a webgpu tensor: indices are checked on the host, so pass them as a cpu tensor, an array or an Int32Array (await index.cpu())",
+      );
+    }
     values = index.data;
     shape = index.shape;
   } else if (index instanceof Int32Array) {

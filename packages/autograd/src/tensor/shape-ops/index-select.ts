@@ -1,8 +1,9 @@
 import { ShapeError } from '@gradkit/kernels';
 import { zeros } from '../creation.js';
+import { indexAddDevice, indexSelectDevice } from '../device-gather.js';
 import { allocate, requireSameDtype } from '../dtype.js';
 import { fmt, normalizeAxis, sameShape } from '../shape.js';
-import { checkCpuTensor, record1, type Tensor } from '../tensor.js';
+import { checkTensor, record1, type Tensor } from '../tensor.js';
 import { reshape } from '../view.js';
 import { type CheckedIndex, checkIndex, type IndexLike } from './index-arg.js';
 import { copyRun, splitAtAxis } from './strided.js';
@@ -23,7 +24,7 @@ function checkVectorIndex(op: string, idx: CheckedIndex): void {
  * @throws DomainError when an index is not an integer or is out of range (naming the axis and the index)
  */
 export function indexSelect(x: Tensor, axis: number, index: IndexLike): Tensor {
-  checkCpuTensor('indexSelect', 'x', x);
+  checkTensor('indexSelect', 'x', x);
   const a = normalizeAxis('indexSelect', axis, x.ndim);
   const size = x.ndim === 0 ? 1 : x.shape[a]!;
   const idx = checkIndex('indexSelect', index, a, size, x.shape);
@@ -39,6 +40,7 @@ export function indexSelect(x: Tensor, axis: number, index: IndexLike): Tensor {
 
 /** @internal indexSelect with a normalized axis and checked indices. */
 export function indexSelectChecked(x: Tensor, axis: number, idx: Int32Array): Tensor {
+  if (x.device !== 'cpu') return indexSelectDevice(x, axis, idx);
   const [outer, size, inner] = splitAtAxis(x.shape, axis);
   const m = idx.length;
   const shape = [...x.shape];
@@ -66,8 +68,8 @@ export function indexSelectChecked(x: Tensor, axis: number, idx: Int32Array): Te
  * @throws DomainError when an index is not an integer or is out of range
  */
 export function indexAdd(x: Tensor, axis: number, index: IndexLike, source: Tensor): Tensor {
-  checkCpuTensor('indexAdd', 'x', x);
-  checkCpuTensor('indexAdd', 'source', source);
+  checkTensor('indexAdd', 'x', x);
+  checkTensor('indexAdd', 'source', source);
   requireSameDtype('indexAdd', ['x', 'source'], [x.dtype, source.dtype]);
   const a = normalizeAxis('indexAdd', axis, x.ndim);
   const size = x.ndim === 0 ? 1 : x.shape[a]!;
@@ -95,6 +97,7 @@ export function indexAdd(x: Tensor, axis: number, index: IndexLike, source: Tens
 
 /** @internal indexAdd with a normalized axis, checked indices and checked shapes. */
 export function indexAddChecked(x: Tensor, axis: number, idx: Int32Array, source: Tensor): Tensor {
+  if (x.device !== 'cpu' || source.device !== 'cpu') return indexAddDevice(x, x.shape, axis, idx, source);
   const [outer, size, inner] = splitAtAxis(x.shape, axis);
   const m = idx.length;
   const acc = Float64Array.from(x.data);

@@ -1,6 +1,7 @@
 import { ShapeError } from '@gradkit/kernels';
+import { windowDevice } from '../device-shape.js';
 import { contiguousStrides, fmt, normalizeAxis, showList } from '../shape.js';
-import { checkCpuTensor, record1, type Tensor } from '../tensor.js';
+import { checkTensor, record1, type Tensor } from '../tensor.js';
 import { readWindow } from './strided.js';
 
 /**
@@ -11,7 +12,7 @@ import { readWindow } from './strided.js';
  * @throws ShapeError when `dims` is not a permutation of the axes of `x`
  */
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
-  checkCpuTensor('permute', 'x', x);
+  checkTensor('permute', 'x', x);
   const rank = x.ndim;
   if (!Array.isArray(dims) || dims.length !== rank) {
     throw new ShapeError(
@@ -30,11 +31,13 @@ function permuteUnchecked(x: Tensor, perm: readonly number[]): Tensor {
   if (perm.every((p, i) => p === i)) return x;
   const inStrides = contiguousStrides(x.shape);
   const shape = perm.map((p) => x.shape[p]!);
-  const data = readWindow(x.data, { shape, strides: perm.map((p) => inStrides[p]!), offset: 0 });
+  const w = { shape, strides: perm.map((p) => inStrides[p]!), offset: 0 };
   const inverse = new Array<number>(perm.length);
   perm.forEach((p, i) => {
     inverse[p] = i;
   });
+  if (x.device !== 'cpu') return windowDevice('permute', x, w, (g) => permuteUnchecked(g, inverse));
+  const data = readWindow(x.data, w);
   return record1('permute', [x], data, shape, (g) => [permuteUnchecked(g, inverse)]);
 }
 
@@ -44,7 +47,7 @@ function permuteUnchecked(x: Tensor, perm: readonly number[]): Tensor {
  * @throws ShapeError when an axis is out of range
  */
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
-  checkCpuTensor('transpose', 'x', x);
+  checkTensor('transpose', 'x', x);
   const rank = x.ndim;
   const a = normalizeAxis('transpose', dim0, rank);
   const b = normalizeAxis('transpose', dim1, rank);
@@ -62,7 +65,7 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
  * @throws ShapeError when `x` has more than 2 dimensions
  */
 export function t(x: Tensor): Tensor {
-  checkCpuTensor('t', 'x', x);
+  checkTensor('t', 'x', x);
   if (x.ndim > 2) {
     throw new ShapeError(
       't',

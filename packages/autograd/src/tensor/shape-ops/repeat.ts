@@ -1,6 +1,6 @@
 import { ShapeError } from '@gradkit/kernels';
 import { checkShape, fmt } from '../shape.js';
-import { checkCpuTensor, type Tensor } from '../tensor.js';
+import { checkTensor, type Tensor } from '../tensor.js';
 import { broadcastTo, reshape } from '../view.js';
 
 /**
@@ -12,7 +12,7 @@ import { broadcastTo, reshape } from '../view.js';
  *   integer, or the result is too large
  */
 export function repeat(x: Tensor, sizes: readonly number[]): Tensor {
-  checkCpuTensor('repeat', 'x', x);
+  checkTensor('repeat', 'x', x);
   const reps = checkShape('repeat', sizes);
   if (reps.length < x.ndim) {
     throw new ShapeError(
@@ -35,7 +35,7 @@ export function repeat(x: Tensor, sizes: readonly number[]): Tensor {
  * @throws ShapeError when an entry is not a non-negative integer, or the result is too large
  */
 export function tile(x: Tensor, dims: readonly number[]): Tensor {
-  checkCpuTensor('tile', 'x', x);
+  checkTensor('tile', 'x', x);
   const d = checkShape('tile', dims);
   return repeat(x, [...new Array<number>(Math.max(0, x.ndim - d.length)).fill(1), ...d]);
 }

@@ -1,6 +1,6 @@
 import { ArgumentError, DomainError, ShapeError } from '@gradkit/kernels';
 import { contiguousStrides, fmt, normalizeAxis, type Shape, show } from '../shape.js';
-import { checkCpuTensor, type Tensor } from '../tensor.js';
+import { checkTensor, type Tensor } from '../tensor.js';
 import { stridedRead } from './strided.js';
 
 /** A range of one axis: `start` (inclusive), `end` (exclusive), `step` > 0, as in Python's `a[start:end:step]`. */
@@ -49,7 +49,7 @@ function resolveRange(op: string, size: number, r: SliceSpec, axis: number, shap
  * @throws ArgumentError when a bound is not an integer or `step` is not positive
  */
 export function slice(x: Tensor, axis: number, start?: number, end?: number, step?: number): Tensor {
-  checkCpuTensor('slice', 'x', x);
+  checkTensor('slice', 'x', x);
   if (x.ndim === 0) throw new ShapeError('slice', 'cannot slice a 0-D tensor (shape [])');
   const a = normalizeAxis('slice', axis, x.ndim);
   const size = x.shape[a]!;
@@ -75,7 +75,7 @@ export function slice(x: Tensor, axis: number, start?: number, end?: number, ste
  * @throws ArgumentError when a spec is malformed or a step is not positive
  */
 export function index(x: Tensor, specs: readonly IndexSpec[]): Tensor {
-  checkCpuTensor('index', 'x', x);
+  checkTensor('index', 'x', x);
   if (!Array.isArray(specs))
     throw new ArgumentError('index', `argument 'specs' must be an array, got ${typeof specs}`);
   if (specs.length > x.ndim) {

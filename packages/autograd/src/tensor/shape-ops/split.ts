@@ -1,8 +1,9 @@
 import { ArgumentError, ShapeError } from '@gradkit/kernels';
 import { zeros } from '../creation.js';
+import { splitDevice } from '../device-shape.js';
 import { allocate } from '../dtype.js';
 import { fmt, normalizeAxis, show, showList } from '../shape.js';
-import { checkCpuTensor, record, type Tensor } from '../tensor.js';
+import { checkTensor, record, type Tensor } from '../tensor.js';
 import { concat } from './concat.js';
 import { copyRun, splitAtAxis } from './strided.js';
 
@@ -15,7 +16,7 @@ import { copyRun, splitAtAxis } from './strided.js';
  * @throws ArgumentError when a size is not a positive integer (list entries may be 0)
  */
 export function split(x: Tensor, sizeOrSections: number | readonly number[], axis = 0): Tensor[] {
-  checkCpuTensor('split', 'x', x);
+  checkTensor('split', 'x', x);
   if (x.ndim === 0) throw new ShapeError('split', 'cannot split a 0-D tensor (shape [])');
   const a = normalizeAxis('split', axis, x.ndim);
   const n = x.shape[a]!;
@@ -61,7 +62,7 @@ const MAX_EMPTY_CHUNKS = 2 ** 20;
  * @throws ArgumentError when `chunks` is not a positive integer
  */
 export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
-  checkCpuTensor('chunk', 'x', x);
+  checkTensor('chunk', 'x', x);
   if (!Number.isInteger(chunks) || chunks <= 0) {
     throw new ArgumentError('chunk', `chunks must be a positive integer, got ${show(chunks)}`);
   }
@@ -84,6 +85,7 @@ export function chunk(x: Tensor, chunks: number, axis = 0): Tensor[] {
 /** @internal split into checked sizes (summing to the axis size) along a normalized axis. */
 export function splitChecked(x: Tensor, sizes: readonly number[], axis: number): Tensor[] {
   if (sizes.length === 1) return [x];
+  if (x.device !== 'cpu') return splitDevice(x, sizes, axis);
   const [outer, n, inner] = splitAtAxis(x.shape, axis);
   const row = n * inner;
   let off = 0;

@@ -1,6 +1,6 @@
 import { ShapeError } from '@gradkit/kernels';
 import { fmt, normalizeAxes, show } from '../shape.js';
-import { checkCpuTensor, type Tensor } from '../tensor.js';
+import { checkTensor, type Tensor } from '../tensor.js';
 import { reshape } from '../view.js';
 
 /**
@@ -11,7 +11,7 @@ import { reshape } from '../view.js';
  * @throws ShapeError when an axis is out of range or repeated
  */
 export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
-  checkCpuTensor('squeeze', 'x', x);
+  checkTensor('squeeze', 'x', x);
   const axes = normalizeAxes('squeeze', axis, x.ndim);
   return reshape(
     x,
@@ -26,7 +26,7 @@ export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
  * @throws ShapeError when the axis is out of range
  */
 export function unsqueeze(x: Tensor, axis: number): Tensor {
-  checkCpuTensor('unsqueeze', 'x', x);
+  checkTensor('unsqueeze', 'x', x);
   const r = x.ndim + 1;
   if (!Number.isInteger(axis) || axis < -r || axis >= r) {
     throw new ShapeError(

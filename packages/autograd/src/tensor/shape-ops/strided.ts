@@ -1,4 +1,5 @@
 import { compileStrided, variable } from '@gradkit/kernels';
+import { stridedReadDevice, stridedWriteDevice } from '../device-shape.js';
 import { allocate, type Storage } from '../dtype.js';
 import type { Shape } from '../shape.js';
 import { sizeOf } from '../shape.js';
@@ -58,6 +59,7 @@ export function writeWindow(dst: Storage, w: StridedWindow, src: Storage): void 
  * @internal the engine of slice and index; the window must stay inside `x` and not repeat elements
  */
 export function stridedRead(name: string, x: Tensor, w: StridedWindow): Tensor {
+  if (x.device !== 'cpu') return stridedReadDevice(name, x, w);
   const inShape = x.shape;
   return record1(name, [x], readWindow(x.data, w), w.shape, (g) => [stridedWrite(name, g, inShape, w)]);
 }
@@ -69,6 +71,7 @@ export function stridedRead(name: string, x: Tensor, w: StridedWindow): Tensor {
  * @internal
  */
 export function stridedWrite(name: string, y: Tensor, shape: Shape, w: StridedWindow): Tensor {
+  if (y.device !== 'cpu') return stridedWriteDevice(name, y, shape, w);
   const out = allocate(y.dtype, sizeOf(shape));
   writeWindow(out, w, y.data);
   return record1(`${name}Backward`, [y], out, shape, (g) => [stridedRead(name, g, w)]);
