@@ -122,6 +122,14 @@ export {
 // GPU.js-style kernels (cpu: generated JavaScript; webgpu: generated WGSL).
 export { Input, input, type KernelArgument } from './gpu/args.js';
 export { type ComputeSpec, DeviceArray, type DeviceMemory, WebGpuArrays } from './gpu/device-arrays.js';
+export {
+  type DeviceFusedCall,
+  deviceFusedMap,
+  deviceFusedSum,
+  deviceSumTo,
+  type FusedOperand,
+  sumPartials,
+} from './gpu/device-fused.js';
 export type { ElementwiseInputs, ElementwiseRunner } from './gpu/elementwise.js';
 export { type AnyKernel, GPU, type GPUSettings, type KernelMap, type KernelMapOutput } from './gpu/gpu.js';
 export {
@@ -157,6 +165,13 @@ export {
   type WebGpuShaderModuleLike,
   webgpuAvailability,
 } from './gpu/webgpu.js';
+export {
+  compileFusedWgsl,
+  type FusedKernel,
+  type FusedKernelSpec,
+  type FusedOperandKind,
+  fusedKernelsGenerated,
+} from './gpu/wgsl-fused.js';
 export {
   erf as erfNumber,
   logSigmoid as logSigmoidNumber,
