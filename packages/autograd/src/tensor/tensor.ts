@@ -151,7 +151,7 @@ export class Tensor {
    * Writing into `.data` directly does not change it.
    */
   get version(): number {
-    return this.#host === null ? 0 : versionOf(this.#host);
+    return versionOf(this.#host ?? this.#onDevice!);
   }
 
   /** Where the elements live: `'cpu'` (host memory, the default) or `'webgpu'` (see `t.to('webgpu')`). */
