@@ -1,6 +1,6 @@
 import { ArgumentError, type Tensor } from '@gradkit/autograd';
 import { add, describeValue, mul, sub, where } from '@gradkit/kernels';
-import { storageOf, type UpdateArray } from './device-update.js';
+import { storageOf } from './device-update.js';
 import { FusedUpdate } from './fused-update.js';
 import {
   atLeast,
