@@ -128,6 +128,24 @@ describe.skipIf(rt === null)('fused device kernels', () => {
     A.dispose();
   });
 
+  it('write overwrites a device array in queue order and refuses a length mismatch', async () => {
+    const r = rt!;
+    const A = r.upload([1, 2, 3]);
+    const [before] = deviceFusedMap(r, 'test', {
+      outputs: [mul(a, 2)],
+      variables: ['a'],
+      operands: [{ array: A, shape: [3] }],
+      shape: [3],
+    });
+    r.write(A, [4, 5, 6.5]);
+    expect(Array.from(await r.read(before!))).toEqual([2, 4, 6]);
+    expect(Array.from(await r.read(A))).toEqual([4, 5, 6.5]);
+    expect(() => r.write(A, [1, 2])).toThrow(ShapeError);
+    expect(() => r.write({} as never, [1])).toThrow(ArgumentError);
+    A.dispose();
+    before!.dispose();
+  });
+
   it('refuses operands that do not broadcast or are not device arrays', () => {
     const r = rt!;
     const A = r.upload([1, 2, 3]);
