@@ -5,7 +5,6 @@
  * device gradients. Skipped (with one line) without a WebGPU adapter, except under `CI=true`.
  */
 import {
-  DeviceError,
   DtypeError,
   fromArray,
   Generator,
@@ -14,7 +13,7 @@ import {
   setDefaultDevice,
   type Tensor,
 } from '@gradkit/autograd';
-import { webgpuAvailability } from '@gradkit/kernels';
+import { DeviceError, webgpuAvailability } from '@gradkit/kernels';
 import {
   Adam,
   buffer,
@@ -50,6 +49,10 @@ class Net extends Module {
     this.norm = new LayerNorm([2], { dtype });
     this.emb = new Embedding(5, 2, { paddingIdx: 1, generator, dtype });
     this.mask = buffer(fromArray([1, 0, 1], [3], { dtype }));
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.norm.forward(this.body.forward(x));
   }
 }
 
