@@ -57,7 +57,12 @@ export interface LossProgram {
    * webgpu, where a check would need a read-back, an element outside its domain (or NaN) makes the loss and
    * the gradients NaN at that element instead; the target range is handled the same way there.
    */
-  readonly domains?: ReadonlyArray<{ readonly index: number; readonly range: readonly [number, number] }>;
+  readonly domains?: ReadonlyArray<{
+    /** The input's position among the program's inputs. */
+    readonly index: number;
+    /** Its inclusive domain `[min, max]`. */
+    readonly range: readonly [number, number];
+  }>;
 }
 
 /** The positional variable of input `i`. */

@@ -17,7 +17,14 @@ import {
  * One operand of a fused device kernel: a number (an f32 uniform: a new value never compiles a new
  * pipeline), or a device array with its shape, broadcast (NumPy rules) to the kernel's shape.
  */
-export type FusedOperand = number | { readonly array: DeviceArray; readonly shape: readonly number[] };
+export type FusedOperand =
+  | number
+  | {
+      /** The device array (contiguous, row-major). */
+      readonly array: DeviceArray;
+      /** Its shape; it must broadcast to the kernel's shape. */
+      readonly shape: readonly number[];
+    };
 
 /** What {@link deviceFusedMap} and {@link deviceFusedSum} run. */
 export interface DeviceFusedCall {

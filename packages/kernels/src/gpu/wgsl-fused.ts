@@ -90,7 +90,7 @@ const word = (k: number) => `gk_p[${k >> 2}u][${k & 3}u]`;
  *
  * Uniform layout (`array<vec4<u32>, W/4>`): word 0 is the element count `n`; then the scalar operands (f32
  * bits), the output shape, and the strides of each broadcast operand. `'sum'` mode: each workgroup of
- * {@link FUSED_SUM_WORKGROUP} threads walks the elements with a grid stride (a compensated float32 sum per
+ * `FUSED_SUM_WORKGROUP` (256) threads walks the elements with a grid stride (a compensated float32 sum per
  * thread), then adds its threads' sums pairwise in workgroup memory and writes one partial per workgroup
  * (a new output array, bound last).
  *
