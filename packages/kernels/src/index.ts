@@ -135,6 +135,14 @@ export {
   poolBucket,
   WebGpuArrays,
 } from './gpu/device-arrays.js';
+export {
+  type DeviceFusedCall,
+  deviceFusedMap,
+  deviceFusedSum,
+  deviceSumTo,
+  type FusedOperand,
+  sumPartials,
+} from './gpu/device-fused.js';
 export type { ElementwiseInputs, ElementwiseRunner } from './gpu/elementwise.js';
 export { type AnyKernel, GPU, type GPUSettings, type KernelMap, type KernelMapOutput } from './gpu/gpu.js';
 export {
@@ -171,6 +179,13 @@ export {
   webgpuAvailability,
 } from './gpu/webgpu.js';
 export { deviceZeros } from './gpu/wgsl-common.js';
+export {
+  compileFusedWgsl,
+  type FusedKernel,
+  type FusedKernelSpec,
+  type FusedOperandKind,
+  fusedKernelsGenerated,
+} from './gpu/wgsl-fused.js';
 export { deviceGatherRows, deviceScatterAddRows, type RowGather } from './gpu/wgsl-gather.js';
 export { type DeviceMatmulBias, type DeviceMatmulSpec, deviceMatmul } from './gpu/wgsl-matmul.js';
 export {

@@ -58,6 +58,7 @@ function bceProgram(weighted: boolean): LossProgram {
     grads: grads(jetX),
     // The second-order terms of the jet are 0 in value: the forward pass computes the plain formula.
     gradValues: grads(gradX),
+    domains: [{ index: 0, range: [0, 1] }],
   };
 }
 
@@ -80,7 +81,8 @@ function bceProgram(weighted: boolean): LossProgram {
  * @param target - targets, same shape as `input` (not range-checked, as in PyTorch: a target outside [0, 1]
  *   gives PyTorch's number, e.g. a negative loss)
  * @param options - `weight`, `reduction`; own keys only, any other key is an ArgumentError
- * @throws DomainError when an input element is outside [0, 1] or NaN
+ * @throws DomainError when an input element is outside [0, 1] or NaN (on webgpu, where that check would read
+ *   the input back, such an element makes the loss and its gradients NaN there instead)
  * @throws ShapeError when target or weight do not fit the input's shape
  * @throws DtypeError when the dtypes differ
  */
@@ -91,7 +93,8 @@ export function bce(input: Tensor, target: Tensor, options?: LossOptions): Tenso
   const weight = optionalTensor(op, 'weight', opts.get('weight'));
   const weighted = weight !== undefined;
   checkLossTensors(op, input, target, weighted ? [{ name: 'weight', tensor: weight }] : []);
-  const data = input.data;
+  // On webgpu the range is checked in the kernel (an element outside it gives NaN: no read-back).
+  const data = input.device === 'cpu' ? input.data : [];
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (!(v >= 0 && v <= 1)) {

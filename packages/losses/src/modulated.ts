@@ -8,6 +8,7 @@ import {
   LruCache,
   ownValue,
 } from '@gradkit/kernels';
+import { lossScalar } from './device-run.js';
 import {
   checkLossTensors,
   checkRange,
@@ -397,7 +398,7 @@ export function defineModulatedLoss<P extends FactorParams = Record<never, numbe
     const opts = readOptions(name, options, validKeys);
     const reduction = checkReduction(name, opts.get('reduction') ?? defaultReduction);
     const extras: ExtraTensor[] = [];
-    const ranged: Array<{ name: string; tensor: Tensor; range: Range }> = [];
+    const ranged: Array<{ name: string; tensor: Tensor; range: Range; index: number }> = [];
     const scalars: number[] = [];
     const addTensor = (label: string, t: unknown): number => {
       if (!(t instanceof Tensor)) {
@@ -416,7 +417,7 @@ export function defineModulatedLoss<P extends FactorParams = Record<never, numbe
       const a = opts.has('alpha') ? opts.get('alpha') : defaultAlpha;
       if (a instanceof Tensor) {
         alphaSlot = ['t', addTensor('alpha', a)];
-        ranged.push({ name: 'alpha', tensor: a, range: ALPHA_RANGE });
+        ranged.push({ name: 'alpha', tensor: a, range: ALPHA_RANGE, index: alphaSlot[1] });
       } else if (typeof a === 'number') {
         const v = alphaNumber(name, a);
         if (v !== null) alphaSlot = addScalar(v);
@@ -431,8 +432,9 @@ export function defineModulatedLoss<P extends FactorParams = Record<never, numbe
       const v = opts.has(k) ? opts.get(k) : defaults[k];
       const range = ranges.get(k);
       if (v instanceof Tensor) {
-        if (range !== undefined) ranged.push({ name: k, tensor: v, range });
-        return ['t', addTensor(k, v)];
+        const index = addTensor(k, v);
+        if (range !== undefined) ranged.push({ name: k, tensor: v, range, index });
+        return ['t', index];
       }
       if (typeof v !== 'number' || !Number.isFinite(v)) {
         throw new ArgumentError(
@@ -447,7 +449,8 @@ export function defineModulatedLoss<P extends FactorParams = Record<never, numbe
       return changesCode(n) ? ['c', n] : addScalar(n);
     });
     checkLossTensors(name, input, target, extras);
-    for (const r of ranged) checkTensorRange(name, r.name, r.tensor, r.range);
+    // On webgpu the tensor ranges are checked in the kernel instead (NaN where outside: no read-back).
+    if (input.device === 'cpu') for (const r of ranged) checkTensorRange(name, r.name, r.tensor, r.range);
     const cacheKey = JSON.stringify([weightIndex, posWeightIndex, alphaSlot, paramSlots]);
     let program = programs.get(cacheKey);
     if (program === undefined) {
@@ -462,10 +465,11 @@ export function defineModulatedLoss<P extends FactorParams = Record<never, numbe
         posWeightIndex,
         tensorCount: 2 + extras.length,
         scalarCount: scalars.length,
+        domains: ranged.map((r) => ({ index: r.index, range: r.range })),
       });
       programs.set(cacheKey, program);
     }
-    const scalarTensors = scalars.map((v) => new Tensor(Float64Array.of(v), []));
+    const scalarTensors = scalars.map((v) => lossScalar(v));
     return runLoss(program, [input, target, ...extras.map((e) => e.tensor), ...scalarTensors], reduction);
   };
   caches.set(loss, programs);
@@ -486,6 +490,8 @@ interface ProgramRequest<P extends FactorParams> {
   readonly tensorCount: number;
   /** Run-time scalars, passed after the tensors. */
   readonly scalarCount: number;
+  /** The ranges of the tensor-valued alpha and parameters (checked in the kernel on webgpu). */
+  readonly domains: NonNullable<LossProgram['domains']>;
 }
 
 /** Builds the program of one call structure: the factor and additive run here, once. */
@@ -534,5 +540,5 @@ function buildProgram<P extends FactorParams>(r: ProgramRequest<P>): LossProgram
   });
   // Run-time scalars never receive a gradient.
   const grads = program.grads.map((g, i) => (i < r.tensorCount ? g : null));
-  return { ...program, grads, targetRange: TARGET_RANGE };
+  return { ...program, grads, targetRange: TARGET_RANGE, domains: r.domains };
 }

@@ -1,7 +1,7 @@
 import {
   ArgumentError,
   broadcastShapes,
-  checkCpuTensor,
+  checkTensor,
   DomainError,
   formatShape,
   requireSameDtype,
@@ -9,7 +9,7 @@ import {
   sameShape,
   Tensor,
 } from '@gradkit/autograd';
-import { checkOptionKeys, describeValue, ownValue } from '@gradkit/kernels';
+import { checkOptionKeys, DeviceError, describeValue, ownValue } from '@gradkit/kernels';
 
 /**
  * How a loss reduces its elementwise values: `'none'` keeps them (the result has the input's shape),
@@ -51,12 +51,13 @@ export interface ExtraTensor {
 
 /**
  * Validates the tensors of a loss call: `input` and `target` must be Tensors of the same shape (PyTorch
- * refuses to broadcast them), every tensor must have the input's dtype, and every extra tensor must broadcast
- * to the input's shape (not beyond it).
+ * refuses to broadcast them), every tensor must have the input's dtype and the input's device, and every extra
+ * tensor must broadcast to the input's shape (not beyond it).
  *
  * @throws ShapeError naming the op, the argument and both shapes
  * @throws DtypeError naming the op and both dtypes
  * @throws ArgumentError when an argument is not a Tensor
+ * @throws DeviceError naming both arguments and devices when the tensors are not all on one device
  */
 export function checkLossTensors(
   op: string,
@@ -64,9 +65,17 @@ export function checkLossTensors(
   target: unknown,
   extras: readonly ExtraTensor[],
 ): void {
-  const x = checkCpuTensor(op, 'input', input);
-  const y = checkCpuTensor(op, 'target', target);
-  for (const e of extras) checkCpuTensor(op, e.name, e.tensor);
+  const x = checkTensor(op, 'input', input);
+  const y = checkTensor(op, 'target', target);
+  for (const e of extras) checkTensor(op, e.name, e.tensor);
+  for (const [name, t] of [['target', y] as const, ...extras.map((e) => [e.name, e.tensor] as const)]) {
+    if (t.device !== x.device) {
+      throw new DeviceError(
+        op,
+        `expected all tensors on the same device, but argument 'input' is on ${x.device} and argument '${name}' is on ${t.device}; move one with t.to('webgpu') or await t.cpu()`,
+      );
+    }
+  }
   if (!sameShape(x.shape, y.shape)) {
     throw new ShapeError(
       op,

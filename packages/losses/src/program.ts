@@ -52,6 +52,17 @@ export interface LossProgram {
    * offending element.
    */
   readonly targetRange?: readonly [number, number];
+  /**
+   * Further inclusive domains of inputs, checked on the cpu by the loss before `runLoss` (a DomainError). On
+   * webgpu, where a check would need a read-back, an element outside its domain (or NaN) makes the loss and
+   * the gradients NaN at that element instead; the target range is handled the same way there.
+   */
+  readonly domains?: ReadonlyArray<{
+    /** The input's position among the program's inputs. */
+    readonly index: number;
+    /** Its inclusive domain `[min, max]`. */
+    readonly range: readonly [number, number];
+  }>;
 }
 
 /** The positional variable of input `i`. */

@@ -28,6 +28,7 @@ import {
   le,
   where as whereExpr,
 } from '@gradkit/kernels';
+import { runLossOnDevice } from './device-run.js';
 import { firstOutside, formatRange, type Range, type Reduction } from './options.js';
 import { arg, type LossProgram } from './program.js';
 
@@ -129,10 +130,14 @@ function scale(saved: Saved, i: number, g: Tensor, dtype: DType): Storage {
  * gradient expressions as ONE fused elementwise op (`applyElementwise`), which is itself a differentiable
  * node — so double backward needs nothing else. Gradients of broadcast inputs are summed back to their shape.
  *
- * @throws DomainError when a target is outside the program's `targetRange`
+ * On webgpu the loss runs as one fused forward-and-reduce kernel and one fused backward kernel instead (see
+ * `runLossOnDevice`); nothing is read back.
+ *
+ * @throws DomainError when a target is outside the program's `targetRange` (cpu)
  */
 export function runLoss(program: LossProgram, tensors: readonly Tensor[], reduction: Reduction): Tensor {
   const x = tensors[0]!;
+  if (x.device !== 'cpu') return runLossOnDevice(program, tensors, reduction);
   const dtype = x.dtype;
   const n = x.size;
   const track = isGradEnabled() && tensors.some((t) => t.requiresGrad);

@@ -125,9 +125,15 @@ function fansOf(t: Tensor, op: string): { fanIn: number; fanOut: number } {
   return { fanIn: t.shape[1]! * receptive, fanOut: t.shape[0]! * receptive };
 }
 
+/**
+ * Fills `t` with `f()` element by element. A webgpu tensor is filled on the cpu (float32) and its buffer
+ * overwritten with the values (so initialisers work when the default device is webgpu).
+ */
 function fill(t: Tensor, f: () => number): Tensor {
-  const d = t.data;
+  const device = t.deviceArray;
+  const d = device === null ? t.data : new Float32Array(t.size);
   for (let i = 0; i < d.length; i++) d[i] = f();
+  if (device !== null) device.runtime.write(device, d, 'init');
   markModified(t);
   return t;
 }
@@ -180,9 +186,7 @@ export function constant_(t: Tensor, value: number): Tensor {
   if (typeof value !== 'number') {
     throw new DomainError('init.constant_', `argument 'value' must be a number, got ${describeValue(value)}`);
   }
-  t.data.fill(value);
-  markModified(t);
-  return t;
+  return fill(t, () => value);
 }
 
 /** Fills `t` with zeros. */

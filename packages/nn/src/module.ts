@@ -2,6 +2,7 @@ import {
   ArgumentError,
   checkTensor,
   copy_,
+  type Device,
   type DType,
   DtypeError,
   formatShape,
@@ -10,7 +11,7 @@ import {
   Tensor,
   toDtype,
 } from '@gradkit/autograd';
-import { checkOptionKeys, describeValue } from '@gradkit/kernels';
+import { checkOptionKeys, DeviceError, describeValue } from '@gradkit/kernels';
 
 const PARAMETERS = new WeakSet<Tensor>();
 const BUFFERS = new WeakSet<Tensor>();
@@ -260,26 +261,72 @@ export abstract class Module {
   }
 
   /**
-   * Converts every parameter and buffer to `dtype` (new storage; parameters stay parameters with their
-   * `requiresGrad`). Build optimizers after calling it, as in PyTorch.
+   * Converts every parameter and buffer to `dtype` (new storage), or moves them to a device (PyTorch's
+   * `module.to('cuda')`): `'webgpu'` uploads them as float32 (after `await initWebGPU()`); parameters stay
+   * parameters with their `requiresGrad`. Moving back to the cpu reads the buffers, which is asynchronous:
+   * use `await module.cpu()`. Build optimizers after calling it, as in PyTorch.
    *
-   * @throws DtypeError when `dtype` is not 'float32' or 'float64'
+   * @throws DtypeError when `target` is not 'float32', 'float64', 'cpu' or 'webgpu', or a float64 module
+   *   moves to webgpu (WebGPU has no float64; convert with `to('float32')` first)
+   * @throws DeviceError for `'webgpu'` before `initWebGPU()`, or `'cpu'` while some tensors are on webgpu
    */
-  to(dtype: DType): this {
-    if (dtype !== 'float32' && dtype !== 'float64') {
-      throw new DtypeError('Module.to', `dtype must be 'float32' or 'float64', got ${describeValue(dtype)}`);
+  to(target: DType | Device): this {
+    if (target === 'webgpu')
+      return this.#replace((t) => (t.device === 'webgpu' ? t : t.detach().to('webgpu')));
+    if (target === 'cpu') {
+      if (this.#tensors().some((t) => t.device !== 'cpu')) {
+        throw new DeviceError(
+          'Module.to',
+          "the module is on webgpu and reading it back is asynchronous: use 'await module.cpu()' instead of module.to('cpu')",
+        );
+      }
+      return this;
     }
+    if (target !== 'float32' && target !== 'float64') {
+      throw new DtypeError(
+        'Module.to',
+        `dtype must be 'float32' or 'float64' (or a device: 'cpu', 'webgpu'), got ${describeValue(target)}`,
+      );
+    }
+    return this.#replace((t) => {
+      const data = toDtype(t.detach(), target).data;
+      return new Tensor(data === t.data ? data.slice() : data, t.shape, false);
+    });
+  }
+
+  /** Moves every parameter and buffer to the cpu (float32 copies read back from webgpu), like `module.cpu()`. */
+  async cpu(): Promise<this> {
+    const read = new Map<Tensor, Tensor>();
+    for (const t of this.#tensors()) if (t.device !== 'cpu') read.set(t, await t.detach().cpu());
+    return this.#replace((t) => read.get(t) ?? t);
+  }
+
+  /** Every parameter and buffer held by this module and its descendants. */
+  #tensors(): Tensor[] {
+    const out: Tensor[] = [];
+    for (const m of this.modules()) {
+      for (const v of Object.values(m)) if (isParameter(v) || isBuffer(v)) out.push(v);
+    }
+    return out;
+  }
+
+  /**
+   * Replaces every parameter and buffer `t` by `make(t)` (a tensor shared by several modules is converted
+   * once); a replacement that is a new tensor is marked like the original (parameter with its
+   * `requiresGrad`, or buffer).
+   */
+  #replace(make: (t: Tensor) => Tensor): this {
     const converted = new Map<Tensor, Tensor>();
     const convert = (t: Tensor): Tensor => {
       let c = converted.get(t);
       if (c === undefined) {
-        const data = toDtype(t.detach(), dtype).data;
-        const fresh = new Tensor(data === t.data ? data.slice() : data, t.shape, false);
-        if (isParameter(t)) {
-          parameter(fresh);
-          fresh.requiresGrad = t.requiresGrad;
-        } else buffer(fresh);
-        c = fresh;
+        c = make(t);
+        if (c !== t) {
+          if (isParameter(t)) {
+            parameter(c);
+            c.requiresGrad = t.requiresGrad;
+          } else buffer(c);
+        }
         converted.set(t, c);
       }
       return c;

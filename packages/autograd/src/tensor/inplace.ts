@@ -296,7 +296,8 @@ export function fuseInPlace(
  * Records that the storage of each tensor was written in place by code outside these ops — a fused update
  * that writes several buffers in one loop (the optimizers of @gradkit/nn), or an initialiser filling `.data` —
  * by bumping its version counter (PyTorch's `mark_dirty`). A graph that saved one of them then refuses to
- * backpropagate through the modified data instead of returning a wrong gradient.
+ * backpropagate through the modified data instead of returning a wrong gradient. Works on every device (a
+ * webgpu tensor's counter belongs to its device array).
  *
  * @throws ArgumentError when an argument is not a Tensor
  */
@@ -306,8 +307,5 @@ export function markModified(...tensors: Tensor[]): void {
       throw new ArgumentError('markModified', `argument #${i} must be a Tensor, got ${describeValue(t)}`);
     }
   });
-  tensors.forEach((t, i) => {
-    if (t.device !== 'cpu') throw unsupportedOnWebgpu('markModified', `#${i}`);
-  });
-  for (const t of tensors) bumpVersion(t.data);
+  for (const t of tensors) bumpVersion(t.deviceArray ?? t.data);
 }

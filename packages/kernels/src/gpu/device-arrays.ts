@@ -338,6 +338,31 @@ export class WebGpuArrays {
   }
 
   /**
+   * Overwrites a device array with host values (rounded to float32), in queue order: work submitted before
+   * reads the old values, work submitted after the new ones (initialisers filling a webgpu parameter).
+   *
+   * @throws ArgumentError when the array is not of this runtime; ShapeError when the lengths differ;
+   *   StateError when it was disposed
+   */
+  write(array: DeviceArray, data: ArrayLike<number>, op = 'write'): void {
+    this.#check(op);
+    if (!(array instanceof DeviceArray) || array.runtime !== this) {
+      throw new ArgumentError(op, 'the target must be a device array of this runtime');
+    }
+    if (data.length !== array.length) {
+      throw new ShapeError(op, `${data.length} values given for a device array of ${array.length} elements`);
+    }
+    if (array.length === 0) return;
+    const values = data instanceof Float32Array ? data : Float32Array.from(data);
+    const buffer = array.buffer(op);
+    const { verdict } = withErrorScopes(this.device, op, () => {
+      this.device.queue.writeBuffer(buffer, 0, writableSource(values));
+    });
+    const before = array.verdict;
+    array.settleWith(Promise.all([before, verdict]).then(() => undefined));
+  }
+
+  /**
    * Runs `outputs` (expressions over `variables`) for `n` elements on the device: an `'array'` input is a
    * device array of `n` elements, or of one element where `splat[i]` (read at index 0 by every thread); a
    * `'scalar'` input is a number. Returns one new device array per output; nothing is read back.

@@ -2,6 +2,7 @@ import {
   ArgumentError,
   type DType,
   type Generator,
+  getDefaultDevice,
   indexSelect,
   ShapeError,
   Tensor,
@@ -58,9 +59,10 @@ export class Embedding extends Module {
     }
     this.paddingIdx = pad;
     const generator = Object.hasOwn(options, 'generator') ? { generator: options.generator! } : undefined;
-    const w = normal_(zeros([numEmbeddings, embeddingDim], { dtype }), 0, 1, generator);
+    // Made on the cpu (the padding row is zeroed in place), then moved to the default device.
+    const w = normal_(zeros([numEmbeddings, embeddingDim], { dtype, device: 'cpu' }), 0, 1, generator);
     if (pad !== null) w.data.fill(0, pad * embeddingDim, (pad + 1) * embeddingDim);
-    this.weight = parameter(w);
+    this.weight = parameter(w.to(getDefaultDevice()));
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Tensor } from '@gradkit/autograd';
 import { add, div, type Expr, max, mul, sqrt, sub } from '@gradkit/kernels';
+import { storageOf, type UpdateArray } from './device-update.js';
 import { FusedUpdate } from './fused-update.js';
 import {
   atLeast,
@@ -89,15 +90,15 @@ abstract class AdamBase extends Optimizer<AdamHyper> {
     const step = (s.step as number) + 1;
     s.step = step;
     const [b1, b2] = h.betas;
-    const arrays: Record<string, Float32Array | Float64Array> = {
-      p: p.data,
-      g: g.data,
-      m: (s.expAvg as Tensor).data,
-      v: (s.expAvgSq as Tensor).data,
+    const arrays: Record<string, UpdateArray> = {
+      p: storageOf(p),
+      g: storageOf(g),
+      m: storageOf(s.expAvg as Tensor),
+      v: storageOf(s.expAvgSq as Tensor),
     };
     if (h.amsgrad) {
       if (s.maxExpAvgSq === undefined) s.maxExpAvgSq = zerosLikeParam(p);
-      arrays.vmax = (s.maxExpAvgSq as Tensor).data;
+      arrays.vmax = storageOf(s.maxExpAvgSq as Tensor);
     }
     (h.amsgrad ? amsAdam : plainAdam).run(
       arrays,
@@ -113,6 +114,7 @@ abstract class AdamBase extends Optimizer<AdamHyper> {
         bc2sqrt: Math.sqrt(1 - b2 ** step),
       },
       p.size,
+      this.name,
     );
   }
 }

@@ -1,7 +1,9 @@
 import { ArgumentError, DomainError, markModified, Tensor } from '@gradkit/autograd';
-import { describeValue } from '@gradkit/kernels';
+import { DeviceError, describeValue } from '@gradkit/kernels';
+import { clipGradValueOnDevice } from './device-clip.js';
 
-function gradsOf(op: string, params: Iterable<Tensor> | Tensor): Tensor[] {
+/** @internal the gradients of `params` that have one (checked arguments). */
+export function gradsOf(op: string, params: Iterable<Tensor> | Tensor): Tensor[] {
   if (
     !(params instanceof Tensor) &&
     (params === null || typeof params !== 'object' || !(Symbol.iterator in params))
@@ -27,6 +29,7 @@ function gradsOf(op: string, params: Iterable<Tensor> | Tensor): Tensor[] {
  * @param normType - p of the norm (default 2; Infinity for the max-norm)
  * @param errorIfNonfinite - throw a DomainError when the total norm is NaN or infinite (default false)
  * @throws DomainError for a negative or NaN maxNorm, a normType ≤ 0, or a non-finite norm when asked
+ * @throws DeviceError for gradients on webgpu (use {@link clipGradNormTensor}, which reads nothing back)
  */
 export function clipGradNorm(
   params: Iterable<Tensor> | Tensor,
@@ -49,6 +52,12 @@ export function clipGradNorm(
   }
   const grads = gradsOf(op, params);
   if (grads.length === 0) return 0;
+  if (grads.some((g) => g.device !== 'cpu')) {
+    throw new DeviceError(
+      op,
+      'the gradients are on webgpu and returning the norm as a number would read it back: use clipGradNormTensor (it returns a 0-d tensor on the device)',
+    );
+  }
   let total: number;
   if (normType === Number.POSITIVE_INFINITY) {
     total = 0;
@@ -80,7 +89,7 @@ export function clipGradNorm(
 
 /**
  * Clamps every gradient element of `params` into [−clipValue, clipValue] in place, like
- * `torch.nn.utils.clip_grad_value_`.
+ * `torch.nn.utils.clip_grad_value_` (on webgpu: one in-place kernel per gradient).
  *
  * @throws DomainError for a negative or NaN clipValue
  */
@@ -92,7 +101,18 @@ export function clipGradValue(params: Iterable<Tensor> | Tensor, clipValue: numb
       `argument 'clipValue' must be a non-negative number, got ${describeValue(clipValue)}`,
     );
   }
-  for (const g of gradsOf(op, params)) {
+  const grads = gradsOf(op, params);
+  if (grads.some((g) => g.device !== 'cpu')) {
+    if (grads.some((g) => g.device === 'cpu')) {
+      throw new DeviceError(
+        op,
+        'expected every gradient on the same device, but some are on webgpu and some on cpu',
+      );
+    }
+    clipGradValueOnDevice(grads, clipValue);
+    return;
+  }
+  for (const g of grads) {
     const d = g.data;
     for (let i = 0; i < d.length; i++) {
       const v = d[i]!;

@@ -1,11 +1,15 @@
 import {
   compileElementwise,
+  DeviceArray,
+  DeviceError,
   type Expr,
   expressionBackend,
   type InputKind,
   type NumericArray,
   variable,
 } from '@gradkit/kernels';
+
+import { runUpdateOnDevice, type UpdateArray } from './device-update.js';
 
 /** The expressions of an update: one per state array it writes, over the arrays and scalars it reads. */
 export type UpdateBuilder = (v: Readonly<Record<string, Expr>>) => Readonly<Record<string, Expr>>;
@@ -51,18 +55,35 @@ export class FusedUpdate {
     compileElementwise(this.#outputs, this.#variables, kinds);
   }
 
-  /** Runs the loop over `n` elements: `arrays` and `scalars` by name; written arrays are updated in place. */
+  /**
+   * Runs the loop over `n` elements: `arrays` and `scalars` by name; written arrays are updated in place. When
+   * the arrays are device arrays (a parameter on webgpu), the same expressions run as ONE in-place WGSL kernel
+   * with the scalars as uniforms.
+   *
+   * @throws DeviceError when some arrays are on the device and others on the cpu
+   */
   run(
-    arrays: Readonly<Record<string, NumericArray>>,
+    arrays: Readonly<Record<string, UpdateArray>>,
     scalars: Readonly<Record<string, number>>,
     n: number,
+    op = 'optimizer step',
   ): void {
+    if (arrays[this.arrays[0]!] instanceof DeviceArray) {
+      runUpdateOnDevice(op, this.#outputs, this.arrays, this.scalars, this.writes, arrays, scalars, n);
+      return;
+    }
     const ins: Array<NumericArray | number> = [];
-    for (const a of this.arrays) ins.push(arrays[a]!);
+    for (const a of this.arrays) {
+      const v = arrays[a]!;
+      if (v instanceof DeviceArray) {
+        throw new DeviceError(op, `optimizer state '${a}' is on webgpu while the parameter is on the cpu`);
+      }
+      ins.push(v);
+    }
     for (const s of this.scalars) ins.push(scalars[s]!);
     expressionBackend().elementwise(this.#outputs, this.#variables, this.#kinds)(
       ins,
-      this.writes.map((w) => arrays[w]!),
+      this.writes.map((w) => arrays[w] as NumericArray),
       n,
     );
   }

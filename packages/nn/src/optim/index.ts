@@ -1,5 +1,6 @@
 export { Adam, type AdamHyper, AdamW } from './adam.js';
 export { clipGradNorm, clipGradValue } from './clip.js';
+export { clipGradNormTensor } from './device-clip.js';
 export { CosineAnnealingLR, LinearLR, LRScheduler, StepLR } from './lr-scheduler.js';
 export { OneCycleLR, type OneCycleOptions } from './one-cycle-lr.js';
 export {

@@ -8,7 +8,8 @@ import {
   ShapeError,
   Tensor,
 } from '@gradkit/autograd';
-import { checkOptionKeys, describeValue } from '@gradkit/kernels';
+import { checkOptionKeys, DeviceError, describeValue } from '@gradkit/kernels';
+import { checkSameDevice, cloneOnDevice, zerosOnDevice } from './device-update.js';
 
 /** Hyperparameters every optimizer has. */
 export interface BaseHyper {
@@ -197,6 +198,7 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
             s = this.initState(p, group);
             this.state.set(p, s);
           }
+          checkSameDevice(this.name, p, g);
           this.update(p, g, s, group);
           markModified(p);
         }
@@ -236,8 +238,12 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
       const i = index.get(p);
       if (i === undefined) continue;
       const copy: ParamState = {};
-      for (const [k, v] of Object.entries(s))
-        copy[k] = v instanceof Tensor ? new Tensor(v.data.slice(), v.shape) : v;
+      for (const [k, v] of Object.entries(s)) {
+        // State on webgpu is copied on the device (nothing is read back).
+        if (v instanceof Tensor)
+          copy[k] = v.device === 'cpu' ? new Tensor(v.data.slice(), v.shape) : cloneOnDevice(v);
+        else copy[k] = v;
+      }
       state[String(i)] = copy;
     }
     return { state, paramGroups };
@@ -318,11 +324,7 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
               `state '${k}' of parameter ${key} has shape ${formatShape(v.shape)}, the parameter has ${formatShape(p.shape)}`,
             );
           }
-          const data =
-            p.dtype === v.dtype
-              ? v.data.slice()
-              : (p.dtype === 'float32' ? Float32Array : Float64Array).from(v.data);
-          copy[k] = new Tensor(data, p.shape);
+          copy[k] = stateLike(p, v);
         } else {
           throw new ArgumentError(
             op,
@@ -351,7 +353,29 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
   }
 }
 
-/** A zero tensor shaped and typed like `p` (a fresh state buffer). */
+/**
+ * A copy of the saved state tensor `v` shaped, typed and placed like the parameter `p`: on webgpu a cpu state
+ * is uploaded and a device state copied on the device.
+ */
+function stateLike(p: Tensor, v: Tensor): Tensor {
+  if (p.device === 'webgpu') {
+    return v.device === 'webgpu'
+      ? cloneOnDevice(v)
+      : new Tensor(Float32Array.from(v.data), [...p.shape]).to('webgpu');
+  }
+  if (v.device !== 'cpu') {
+    throw new DeviceError(
+      'loadStateDict',
+      "a state tensor on webgpu cannot be loaded for a parameter on the cpu synchronously: read it with 'await t.cpu()' first",
+    );
+  }
+  const data =
+    p.dtype === v.dtype ? v.data.slice() : (p.dtype === 'float32' ? Float32Array : Float64Array).from(v.data);
+  return new Tensor(data, p.shape);
+}
+
+/** A zero tensor shaped and typed like `p` (a fresh state buffer), on `p`'s device. */
 export function zerosLikeParam(p: Tensor): Tensor {
+  if (p.device === 'webgpu') return zerosOnDevice(p);
   return new Tensor(p.dtype === 'float32' ? new Float32Array(p.size) : new Float64Array(p.size), p.shape);
 }

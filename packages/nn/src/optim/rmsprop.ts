@@ -1,5 +1,6 @@
 import type { Tensor } from '@gradkit/autograd';
 import { add, div, mul, sqrt, sub } from '@gradkit/kernels';
+import { storageOf, type UpdateArray } from './device-update.js';
 import { FusedUpdate } from './fused-update.js';
 import {
   atLeast,
@@ -105,18 +106,18 @@ export class RMSprop extends Optimizer<RMSpropHyper> {
 
   protected update(p: Tensor, g: Tensor, s: ParamState, h: ParamGroup<RMSpropHyper>): void {
     s.step = (s.step as number) + 1;
-    const arrays: Record<string, Float32Array | Float64Array> = {
-      p: p.data,
-      g: g.data,
-      sq: (s.squareAvg as Tensor).data,
+    const arrays: Record<string, UpdateArray> = {
+      p: storageOf(p),
+      g: storageOf(g),
+      sq: storageOf(s.squareAvg as Tensor),
     };
     if (h.centered) {
       if (s.gradAvg === undefined) s.gradAvg = zerosLikeParam(p);
-      arrays.gavg = (s.gradAvg as Tensor).data;
+      arrays.gavg = storageOf(s.gradAvg as Tensor);
     }
     if (h.momentum > 0) {
       if (s.momentumBuffer === undefined) s.momentumBuffer = zerosLikeParam(p);
-      arrays.buf = (s.momentumBuffer as Tensor).data;
+      arrays.buf = storageOf(s.momentumBuffer as Tensor);
     }
     UPDATES[(h.centered ? 2 : 0) + (h.momentum > 0 ? 1 : 0)]!.run(
       arrays,
@@ -129,6 +130,7 @@ export class RMSprop extends Optimizer<RMSpropHyper> {
         momentum: h.momentum,
       },
       p.size,
+      this.name,
     );
   }
 }

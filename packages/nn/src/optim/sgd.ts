@@ -1,5 +1,6 @@
 import { ArgumentError, type Tensor } from '@gradkit/autograd';
 import { add, describeValue, mul, sub, where } from '@gradkit/kernels';
+import { storageOf } from './device-update.js';
 import { FusedUpdate } from './fused-update.js';
 import {
   atLeast,
@@ -94,7 +95,7 @@ export class SGD extends Optimizer<SGDHyper> {
   protected update(p: Tensor, g: Tensor, s: ParamState, h: ParamGroup<SGDHyper>): void {
     const scalars = { lr: h.lr, wd: h.weightDecay, sign: h.maximize ? -1 : 1 };
     if (h.momentum === 0) {
-      plain.run({ p: p.data, g: g.data }, scalars, p.size);
+      plain.run({ p: storageOf(p), g: storageOf(g) }, scalars, p.size, this.name);
       return;
     }
     let buf = s.momentumBuffer as Tensor | undefined;
@@ -104,9 +105,10 @@ export class SGD extends Optimizer<SGDHyper> {
       s.momentumBuffer = buf;
     }
     (h.nesterov ? nesterovUpdate : heavyBall).run(
-      { p: p.data, g: g.data, buf: buf.data },
+      { p: storageOf(p), g: storageOf(g), buf: storageOf(buf) },
       { ...scalars, momentum: h.momentum, dampening: h.dampening, first },
       p.size,
+      this.name,
     );
   }
 }
