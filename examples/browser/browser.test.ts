@@ -158,7 +158,7 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('gradkit in Chromium', () => {
     else expect(k.webgpu.reason).not.toBe('');
   }, 90_000);
 
-  test('WebGPU (SwiftShader): a GPU.js kernel and a createElementwise loss match the cpu backend', async () => {
+  test('WebGPU (SwiftShader): a GPU.js kernel, a createElementwise loss and device-resident training match the cpu', async () => {
     const r = await runPage<PageResult>(context!, `${origin}/`);
     expectNoError(r);
     const k = r.kernels!;
@@ -176,6 +176,17 @@ describe.skipIf(!HAVE_CHROMIUM && !IN_CI)('gradkit in Chromium', () => {
     // float32 tolerance: WGSL's exp / log1p are not correctly rounded.
     const bad = gpu.findIndex((g, i) => !(Math.abs(g - cpu[i]!) <= 1e-5 + 1e-5 * Math.abs(cpu[i]!)));
     expect(bad, `element ${bad}: webgpu ${gpu[bad]} vs cpu ${cpu[bad]}`).toBe(-1);
+
+    // Device-resident training: every tensor on WebGPU, the float32 loss curve of the cpu within float32
+    // rounding (the curves agree to ~1e-7 in Node on lavapipe), the same final accuracy.
+    const t = r.deviceTraining!;
+    expect(t.webgpu.status).toBe('ran');
+    const dev = (t.webgpu as { result: { losses: number[]; accuracy: number } }).result;
+    expect(dev.losses).toHaveLength(t.cpu.losses.length);
+    const drift = Math.max(...dev.losses.map((l, i) => Math.abs(l - t.cpu.losses[i]!)));
+    expect(drift).toBeLessThanOrEqual(1e-5);
+    expect(dev.accuracy).toBe(t.cpu.accuracy);
+    expect(t.cpu.lossAfter).toBeLessThan(0.8 * t.cpu.lossBefore);
   }, 90_000);
 
   test('matmul falls back to its JavaScript kernel when WebAssembly cannot compile', async () => {

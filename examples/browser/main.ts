@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     matmul: null,
     kernels: null,
     loss: null,
+    deviceTraining: null,
     error: null,
     ms: 0,
   };

@@ -8,7 +8,10 @@
  * 3. kernels: a GPU.js-style matrix-multiply kernel on `new GPU({ mode: 'cpu' })`, and on `'webgpu'` when an
  *    adapter exists (otherwise reported as skipped, with the reason);
  * 4. loss: a `createElementwise` runner of the stable binary cross-entropy with logits and its derivative,
- *    on the cpu backend and on WebGPU when an adapter exists.
+ *    on the cpu backend and on WebGPU when an adapter exists;
+ * 5. device training: the same MLP in float32, trained with every tensor on the device (`device: 'webgpu'`:
+ *    forward, `bceWithLogits`, `grad`, the updates; nothing read back until the losses at the end) and again
+ *    on the cpu in float32, to compare the loss curves.
  *
  * Inputs are small integers, so every product and sum is exact in float32: the expected numbers are exact.
  */
@@ -16,6 +19,7 @@ import {
   fromArray,
   Generator,
   grad,
+  initWebGPU,
   linear,
   matmul,
   matmulKernel,
@@ -23,6 +27,7 @@ import {
   randn,
   setMatmulKernel,
   type Tensor,
+  tidy,
   zeros,
 } from '@gradkit/autograd';
 import {
@@ -109,6 +114,12 @@ export interface LossResult {
   webgpu: KernelRun;
 }
 
+/** What the device-training section found: the float32 loss curve per device (webgpu skipped without one). */
+export interface DeviceTrainingResult {
+  cpu: TrainingResult;
+  webgpu: { status: 'ran'; result: TrainingResult } | { status: 'skipped'; reason: string };
+}
+
 /** The object the page writes to `window.__gradkitResult`. Sections stay null until they finish. */
 export interface PageResult {
   userAgent: string;
@@ -116,6 +127,7 @@ export interface PageResult {
   matmul: MatmulResult | null;
   kernels: KernelsResult | null;
   loss: LossResult | null;
+  deviceTraining: DeviceTrainingResult | null;
   error: { name: string; message: string; stack: string } | null;
   ms: number;
 }
@@ -159,6 +171,58 @@ export function trainModel(): TrainingResult {
   let correct = 0;
   for (let i = 0; i < z.length; i++) if (z[i]! > 0 === (labels[i] === 1)) correct++;
   return { losses, lossBefore: losses[0]!, lossAfter: losses.at(-1)!, accuracy: correct / z.length };
+}
+
+/**
+ * The training run in float32 with every tensor on `device`: data and parameters are made on the cpu from the
+ * same seed, then moved (`to(device)`, before `requiresGrad` is set: a leaf is made where it lives); each step
+ * (forward, loss, `grad`, update) runs inside `tidy`, which releases the step's temporaries on the device.
+ * The losses stay on the device until the end, when they are read back together.
+ */
+export async function trainModelOn(device: 'cpu' | 'webgpu'): Promise<TrainingResult> {
+  const gen = new Generator(TRAINING.seed);
+  const { x: x64, y: y64 } = xorData(gen, TRAINING.samples);
+  const h = TRAINING.hidden;
+  const init = [
+    randn([h, 2], { generator: gen, dtype: 'float64' }),
+    zeros([h], { dtype: 'float64' }),
+    randn([1, h], { generator: gen, dtype: 'float64' }).mul(Math.sqrt(1 / h)),
+    zeros([1], { dtype: 'float64' }),
+  ];
+  const x = x64.to('float32').to(device);
+  const y = y64.to('float32').to(device);
+  let params = init.map((t) => parameter(t.to('float32').to(device)));
+  const logits = ([w1, b1, w2, b2]: Tensor[]) => linear(linear(x, w1!, b1!).tanh(), w2!, b2!);
+  const losses: Tensor[] = [];
+  for (let step = 0; step < TRAINING.steps; step++) {
+    const [loss, next] = tidy(() => {
+      const l = bceWithLogits(logits(params), y);
+      const grads = grad(l, params);
+      const updated = noGrad(() => params.map((p, i) => p.sub(grads[i]!.mul(TRAINING.lr))));
+      return [l.detach(), updated] as const;
+    });
+    for (const p of params) p.dispose();
+    params = next.map(parameter);
+    losses.push(loss);
+  }
+  const final = noGrad(() => logits(params));
+  losses.push(noGrad(() => bceWithLogits(final, y)));
+  const values = await Promise.all(losses.map((l) => l.itemAsync()));
+  const z = await final.dataAsync();
+  const labels = await y.dataAsync();
+  let correct = 0;
+  for (let i = 0; i < z.length; i++) if (z[i]! > 0 === (labels[i] === 1)) correct++;
+  for (const t of [...losses, ...params, final, x, y]) t.dispose();
+  return { losses: values, lossBefore: values[0]!, lossAfter: values.at(-1)!, accuracy: correct / z.length };
+}
+
+/** The float32 training on the cpu and, where an adapter exists, on WebGPU. */
+export async function deviceTrainingCheck(): Promise<DeviceTrainingResult> {
+  const cpu = await trainModelOn('cpu');
+  const availability = await webgpuAvailability();
+  if (!availability.available) return { cpu, webgpu: { status: 'skipped', reason: availability.reason } };
+  await initWebGPU();
+  return { cpu, webgpu: { status: 'ran', result: await trainModelOn('webgpu') } };
 }
 
 function products(dtype: 'float32' | 'float64'): number[] {
@@ -277,4 +341,5 @@ export async function runWorkload(result: PageResult): Promise<void> {
   result.matmul = matmulCheck();
   result.kernels = await kernelsCheck();
   result.loss = await lossCheck();
+  result.deviceTraining = await deviceTrainingCheck();
 }

@@ -68,3 +68,14 @@ export function tidy<T>(fn: () => T): T {
   }
   return result;
 }
+
+/**
+ * Marks `t` to outlive every open {@link tidy} scope (like TensorFlow.js's `tf.keep`): state a step creates
+ * and stores for later steps — an optimizer's moment estimates, a running statistic — would otherwise be
+ * released when the step's `tidy` ends. Returns `t`. A no-op for cpu tensors or outside `tidy`.
+ */
+export function keep<T extends Tensor>(t: T): T {
+  const d = t.deviceArray;
+  if (d !== null) d.runtime.keep(d);
+  return t;
+}

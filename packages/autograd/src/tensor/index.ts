@@ -40,7 +40,7 @@ export {
   setDefaultDevice,
   setPoolLimit,
 } from './device.js';
-export { tidy } from './device-scope.js';
+export { keep, tidy } from './device-scope.js';
 export {
   allocate,
   DEFAULT_DTYPE,

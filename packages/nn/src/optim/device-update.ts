@@ -1,4 +1,4 @@
-import { Tensor } from '@gradkit/autograd';
+import { keep, Tensor } from '@gradkit/autograd';
 import {
   DeviceArray,
   DeviceError,
@@ -66,7 +66,8 @@ export function runUpdateOnDevice(
 
 /** A zero tensor shaped like `p`, on `p`'s device (a fresh optimizer state buffer). */
 export function zerosOnDevice(p: Tensor): Tensor {
-  return new Tensor(p.deviceArray!.runtime.upload(new Float32Array(p.size)), [...p.shape]);
+  // Optimizer state lives across steps: it must survive the `tidy` of the step that created it.
+  return keep(new Tensor(p.deviceArray!.runtime.upload(new Float32Array(p.size)), [...p.shape]));
 }
 
 const COPY = variable('a');
@@ -80,5 +81,5 @@ export function cloneOnDevice(t: Tensor): Tensor {
     operands: [{ array: d, shape: [d.length] }],
     shape: [d.length],
   });
-  return new Tensor(copy!, [...t.shape]);
+  return keep(new Tensor(copy!, [...t.shape]));
 }
