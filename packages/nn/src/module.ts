@@ -190,9 +190,14 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Clears every parameter's gradient (sets it to null, PyTorch's default `set_to_none=True`). */
+  /**
+   * Clears every parameter's gradient (sets it to null, PyTorch's default `set_to_none=True`). On webgpu the
+   * old gradients' buffers are released at once, as TensorFlow.js optimizers dispose gradients (the garbage
+   * collector, which does not see GPU memory, would free them too late in a training loop): clone a gradient
+   * before `zeroGrad()` to keep it.
+   */
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+    for (const p of this.parameters()) clearGrad(p);
   }
 
   /**
@@ -361,4 +366,14 @@ function readEntries(op: string, sd: unknown): Map<string, Tensor> {
     throw new ArgumentError(op, `argument 'stateDict' must be an object or a Map, got ${describeValue(sd)}`);
   }
   return entries;
+}
+
+/**
+ * @internal sets `p.grad` to null, releasing the old gradient's device buffer (webgpu); shared by
+ * `Module.zeroGrad` and `Optimizer.zeroGrad`.
+ */
+export function clearGrad(p: Tensor): void {
+  const g = p.grad;
+  p.grad = null;
+  if (g !== null && g.device === 'webgpu') g.dispose();
 }

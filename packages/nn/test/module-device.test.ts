@@ -126,3 +126,23 @@ describe.skipIf(!availability.available)('nn modules on webgpu', async () => {
     expect(m.parameters().every((p) => p.grad === null)).toBe(true);
   });
 });
+
+describe.skipIf(!availability.available)('zeroGrad on webgpu', () => {
+  it('releases the old gradients at once (Module and Optimizer)', async () => {
+    await initWebGPU();
+    const { memory } = await import('@gradkit/autograd');
+    const model = new Linear(4, 3, { generator: new Generator(1) }).to('webgpu');
+    const x = fromArray(new Float32Array(8).fill(0.5), [2, 4]).to('webgpu');
+    const opt = new Adam(model.parameters());
+    for (const clear of [() => model.zeroGrad(), () => opt.zeroGrad()]) {
+      model.forward(x).sum().backward();
+      const grads = model.parameters().map((p) => p.grad!);
+      expect(grads.every((g) => g.device === 'webgpu')).toBe(true);
+      const before = memory().buffers;
+      clear();
+      expect(model.parameters().every((p) => p.grad === null)).toBe(true);
+      expect(memory().buffers).toBe(before - grads.length);
+      await expect(grads[0]!.dataAsync()).rejects.toThrow(/disposed/);
+    }
+  });
+});

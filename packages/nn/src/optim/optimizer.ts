@@ -9,6 +9,7 @@ import {
   Tensor,
 } from '@gradkit/autograd';
 import { checkOptionKeys, DeviceError, describeValue } from '@gradkit/kernels';
+import { clearGrad } from '../module.js';
 import { checkSameDevice, cloneOnDevice, zerosOnDevice } from './device-update.js';
 
 /** Hyperparameters every optimizer has. */
@@ -167,9 +168,12 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
     this.paramGroups.push({ ...this.defaults, ...hyper, params } as ParamGroup<H>);
   }
 
-  /** Clears the gradient of every parameter (sets it to null, PyTorch's default). */
+  /**
+   * Clears the gradient of every parameter (sets it to null, PyTorch's default). On webgpu the old gradients'
+   * buffers are released at once (see `Module.zeroGrad`): clone a gradient first to keep it.
+   */
   zeroGrad(): void {
-    for (const g of this.paramGroups) for (const p of g.params) p.grad = null;
+    for (const g of this.paramGroups) for (const p of g.params) clearGrad(p);
   }
 
   /**
