@@ -18,6 +18,7 @@ import {
   matmul,
   memory,
   noGrad,
+  norm,
   ones,
   onesLike,
   rand,
@@ -224,22 +225,33 @@ describe.skipIf(!HAVE)('tensors on WebGPU', async () => {
     expect(tensor([1]).device).toBe('cpu');
   });
 
-  it('ops without a WebGPU implementation yet are a DeviceError naming the op and advising t.cpu()', () => {
-    const x = gpu([1, 2, 3, 4, 5, 6], [2, 3]);
-    const w = gpu([1, 2, 3], [3, 1]);
-    const unsupported: Array<[string, () => unknown]> = [['var', () => x.var()]];
-    for (const [op, run] of unsupported) {
-      let caught: unknown;
-      try {
-        run();
-      } catch (e) {
-        caught = e;
-      }
-      expect([op, caught]).toEqual([op, expect.any(DeviceError)]);
-      const message = (caught as Error).message;
-      expect([op, message]).toEqual([op, expect.stringContaining(`'${op}' is not supported on webgpu yet`)]);
-      expect([op, message]).toEqual([op, expect.stringContaining('await t.cpu()')]);
+  it('var, std and norm run on webgpu and match the cpu', async () => {
+    const data = [1, 2, 3, 4, 5, 6.5];
+    const x = gpu(data, [2, 3]);
+    const c = fromArray(data, [2, 3], { dtype: 'float32' });
+    const cases: Array<[string, (t: Tensor) => Tensor]> = [
+      ['var', (t) => t.var()],
+      ['var axis 1', (t) => t.var(1, { correction: 0 })],
+      ['std axis 0', (t) => t.std(0, { keepDims: true })],
+      ['norm', (t) => norm(t)],
+      ['norm 1 axis 1', (t) => norm(t, 1, 1)],
+      ['norm inf', (t) => norm(t, Number.POSITIVE_INFINITY)],
+    ];
+    for (const [name, f] of cases) {
+      const got = Array.from(await f(x).dataAsync());
+      const want = Array.from(f(c).data);
+      expect([name, got.length]).toEqual([name, want.length]);
+      got.forEach((g, i) =>
+        expect([name, Math.abs(g - want[i]!) <= 1e-5 * Math.max(1, Math.abs(want[i]!))]).toEqual([
+          name,
+          true,
+        ]),
+      );
     }
+  });
+
+  it('in-place ops refuse webgpu tensors with a DeviceError naming the op and advising t.cpu()', () => {
+    const w = gpu([1, 2, 3], [3, 1]);
     // matmul, which runs on webgpu, names both arguments when only the second one is on the device
     expect(() => matmul(fromArray([1, 2, 3], [1, 3]), w)).toThrow(
       /argument 'b' is on webgpu and argument 'a' is on cpu/,

@@ -7,7 +7,7 @@ import { abs, div, eq, ne, pow, sqrt, square, sub, where } from './elementwise-o
 import { type Axis, max, mean, min } from './reduce.js';
 import { sum } from './reduce-sum.js';
 import { normalizeAxes, sizeOf } from './shape.js';
-import { checkCpuTensor, type Tensor } from './tensor.js';
+import { checkTensor, type Tensor } from './tensor.js';
 
 /** Options of {@link variance} and {@link std}. */
 export interface VarianceOptions {
@@ -38,7 +38,7 @@ function readVarianceOptions(op: string, opts: unknown): { correction: number; k
 }
 
 function reducedAxes(op: string, x: Tensor, axis: Axis | undefined): number[] {
-  checkCpuTensor(op, 'x', x);
+  checkTensor(op, 'x', x);
   return normalizeAxes(op, axis, x.ndim).filter((a) => a < x.ndim);
 }
 
