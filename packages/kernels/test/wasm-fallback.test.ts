@@ -38,6 +38,12 @@ describe('forced JavaScript fallback', () => {
       backend.elementwise([outs[1]!], ['x', 'y'], ['array', 'array'])([a, b], e, n);
       expect(e[0]).toEqual(j[1]);
     }
-    expect(k.wasmStats()).toEqual({ compiled: 0, refused: 0, runs: 0, zeroCopyRuns: 0 });
+    expect(k.wasmStats()).toEqual({
+      compiled: 0,
+      refused: 0,
+      runs: 0,
+      zeroCopyRuns: 0,
+      parallelRuns: 0,
+    });
   });
 });

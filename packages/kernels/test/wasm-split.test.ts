@@ -83,5 +83,47 @@ describe('splitRange', () => {
     for (const c of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
       expect(() => splitRange(100, 2, c)).toThrow(/cost must be/);
     }
+    for (const a of [0, 8, 24, -16, 1.5, Number.NaN, '16']) {
+      expect(() => splitRange(100, 2, 1, a as number)).toThrow(ArgumentError);
+    }
+    expect(() => splitRange(100, 2, 1, 8)).toThrow(
+      /splitRange: alignment must be a positive multiple of 16, got number 8/,
+    );
+  });
+
+  it('with an alignment (the sum block), every inner boundary is a multiple of it', () => {
+    expect(splitRange(3 * 4096 + 5, 4, 1e6, 4096)).toEqual([
+      [0, 4096],
+      [4096, 8192],
+      [8192, 3 * 4096 + 5],
+    ]);
+    expect(splitRange(4096, 4, 1e6, 4096)).toEqual([[0, 4096]]);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1e8 }),
+        fc.integer({ min: 1, max: 64 }),
+        fc.double({ min: 1e-3, max: 1e6, noNaN: true }),
+        fc.integer({ min: 1, max: 512 }),
+        (n, threads, cost, k) => {
+          const alignment = k * SPLIT_ALIGN;
+          const r = splitRange(n, threads, cost, alignment);
+          const minElements = Math.max(alignment, Math.ceil(MIN_WORK_PER_THREAD / cost));
+          expect(r.length).toBeGreaterThanOrEqual(1);
+          expect(r.length).toBeLessThanOrEqual(threads);
+          expect(r[0]![0]).toBe(0);
+          expect(r[r.length - 1]![1]).toBe(n);
+          for (let t = 0; t < r.length; t++) {
+            const [start, end] = r[t]!;
+            expect(end).toBeGreaterThan(start);
+            if (t > 0) expect(start).toBe(r[t - 1]![1]);
+            expect(start % alignment).toBe(0);
+          }
+          if (r.length < threads) expect(n).toBeLessThan((r.length + 1) * minElements);
+          const sizes = r.map(([s, e]) => e - s);
+          expect(Math.max(...sizes) - Math.min(...sizes)).toBeLessThan(2 * alignment);
+        },
+      ),
+      propertyConfig({ numRuns: 300 }),
+    );
   });
 });

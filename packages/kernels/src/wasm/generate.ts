@@ -165,6 +165,20 @@ const TRANSCENDENTAL = new Set<PrimitiveName>([
 ]);
 
 /**
+ * A per-element cost hint of a program for splitting it between threads (see `splitRange`), in units of one
+ * cheap elementwise op: a quarter per arithmetic node, two per transcendental (a vectorised exp or log is
+ * about eight times an add), at least 1.
+ */
+export function programCost(spec: WasmProgramSpec): number {
+  let units = 0;
+  for (const n of topoSort(spec.outputs)) {
+    if (n.isConst || n.isVar) continue;
+    units += TRANSCENDENTAL.has(n.op as PrimitiveName) ? 8 : 1;
+  }
+  return Math.max(1, units / 4);
+}
+
+/**
  * Generates the module of a float32 program: it imports memory `m.mem` of type `memory` and exports
  * `run(ctrl, start, end)` (see {@link ControlLayout}). The main loop computes 8 elements per iteration (two
  * f32x4 groups); the last 0–7 elements of a range (or of a sum block) are computed one at a time (lane 0,

@@ -8,6 +8,13 @@
  * stay in cache, and a copy between typed arrays of one type is a memcpy); broadcast inputs are gathered
  * chunk by chunk (a stride-0 last dimension is a fill, stride 1 a copy), scalars become parameters.
  *
+ * Threads: a zero-copy run of at least a few thousand elements (how many depends on the program's cost, see
+ * `splitRange`) is split between {@link getNumThreads} threads (threads.ts `runParallel`), at multiples of
+ * {@link SUM_BLOCK} when the program sums: every thread computes whole sum blocks and the partials are added
+ * in block order on the calling thread, so stored values and sums are bit for bit those of one thread. Runs
+ * that copy (an input or output outside the kernels' memory, a broadcast input) stay on the calling thread:
+ * their copies would cost about what the threads save.
+ *
  * Compilation is synchronous where the engine allows it (Node, workers). Where it refuses a large module
  * synchronously (a browser's main thread), the module is compiled asynchronously and the program runs on
  * JavaScript until it is ready; where WebAssembly or its SIMD extension is missing or refused (a Content
@@ -20,6 +27,7 @@ import {
   giveBack,
   heap,
   memoryImport,
+  memoryShared,
   takeScratch,
   wasmMemory,
   wasmSimdAvailable,
@@ -28,9 +36,12 @@ import {
   type ControlLayout,
   controlLayout,
   generateWasm,
+  programCost,
   SUM_BLOCK,
   type WasmProgramSpec,
 } from './generate.js';
+import { SPLIT_ALIGN, splitRange } from './split.js';
+import { getNumThreads, runParallel } from './threads.js';
 
 /** Elements per chunk of the copy path (a multiple of {@link SUM_BLOCK}). */
 export const CHUNK = 2 * SUM_BLOCK;
@@ -43,6 +54,12 @@ export const CHUNK = 2 * SUM_BLOCK;
 export interface WasmProgram {
   readonly run: (ctrl: number, start: number, end: number) => void;
   readonly module: WebAssembly.Module;
+  /** The instance of `module` on the kernels' memory whose export is `run`. */
+  readonly instance: WebAssembly.Instance;
+  /** The program's structure and variant (the cache key; the thread pool keeps the module under it). */
+  readonly key: string;
+  /** The per-element cost hint given to `splitRange` (generate.ts `programCost`). */
+  readonly cost: number;
   readonly layout: ControlLayout;
   readonly spec: WasmProgramSpec;
 }
@@ -58,15 +75,17 @@ export interface StridedSource {
 export type WasmInput = number | NumericArray | StridedSource;
 
 /**
- * Counters for tests: modules compiled, modules refused, program runs (calls that ran on WebAssembly), and
- * of those the runs that copied nothing (every array in the kernels' memory).
+ * Counters for tests: modules compiled, modules refused, program runs (calls that ran on WebAssembly), of
+ * those the runs that copied nothing (every array in the kernels' memory), and of those the runs split
+ * between threads.
  */
-const stats = { compiled: 0, refused: 0, runs: 0, zeroCopyRuns: 0 };
+const stats = { compiled: 0, refused: 0, runs: 0, zeroCopyRuns: 0, parallelRuns: 0 };
 
 /**
- * How many modules were compiled, how many refused, how many kernel calls ran on WebAssembly, and how many
- * of those read and wrote every array in place (zero-copy), since the module was loaded (monotonic; tests
- * use it to check which backend and which data path ran).
+ * How many modules were compiled, how many refused, how many kernel calls ran on WebAssembly, how many of
+ * those read and wrote every array in place (zero-copy), and how many of those were split into ranges for
+ * several threads (`parallelRuns`; the ranges run on workers once they have booted), since the module was
+ * loaded (monotonic; tests use it to check which backend and which data path ran).
  *
  * @internal
  */
@@ -75,6 +94,7 @@ export function wasmStats(): Readonly<{
   refused: number;
   runs: number;
   zeroCopyRuns: number;
+  parallelRuns: number;
 }> {
   return { ...stats };
 }
@@ -87,12 +107,15 @@ export function wasmStats(): Readonly<{
 const PROGRAM_CAPACITY = 256;
 const programs = new LruCache<string, WasmProgram | 'pending' | null>(PROGRAM_CAPACITY);
 
-function instantiate(module: WebAssembly.Module, spec: WasmProgramSpec): WasmProgram {
+function instantiate(module: WebAssembly.Module, spec: WasmProgramSpec, key: string): WasmProgram {
   const instance = new WebAssembly.Instance(module, { m: { mem: wasmMemory()! } });
   stats.compiled++;
   return {
     run: instance.exports.run as (ctrl: number, start: number, end: number) => void,
     module,
+    instance,
+    key,
+    cost: programCost(spec),
     layout: controlLayout(spec),
     spec,
   };
@@ -116,7 +139,7 @@ export function wasmProgram(key: string, spec: () => WasmProgramSpec): WasmProgr
     return null;
   }
   try {
-    const program = instantiate(new WebAssembly.Module(bytes), s);
+    const program = instantiate(new WebAssembly.Module(bytes), s, key);
     programs.set(key, program);
     return program;
   } catch (e) {
@@ -127,7 +150,7 @@ export function wasmProgram(key: string, spec: () => WasmProgramSpec): WasmProgr
       WebAssembly.compile(bytes).then(
         (m) => {
           try {
-            programs.set(key, instantiate(m, s));
+            programs.set(key, instantiate(m, s, key));
           } catch {
             stats.refused++;
             programs.set(key, null);
@@ -178,6 +201,39 @@ function gather(dst: NumericArray, at: number, s: StridedSource, off: number, le
     j = 0;
     row++;
   }
+}
+
+/**
+ * Runs a zero-copy program over [0, n) with its control block at `ctrl`: split between threads when more than
+ * one is allowed, the memory is shared and the work is worth it (ranges at multiples of {@link SUM_BLOCK}
+ * when the program sums, so each block's partial is computed by one call, as on one thread). Every call reads
+ * the same control block (the program only reads it) and writes its own blocks' partials.
+ */
+function runZeroCopy(program: WasmProgram, ctrl: number, n: number, summing: boolean): void {
+  const threads = getNumThreads();
+  if (threads > 1 && memoryShared()) {
+    const ranges = splitRange(n, threads, program.cost, summing ? SUM_BLOCK : SPLIT_ALIGN);
+    if (ranges.length > 1) {
+      let ok = false;
+      try {
+        runParallel(
+          program,
+          wasmMemory()!,
+          ranges.map(([start, end]) => [ctrl, start, end]),
+          { op: 'runWasm' },
+        );
+        ok = true;
+      } catch {
+        // A worker died or did not answer (the pool is stopped), or a call trapped: run everything again on
+        // this thread, which writes the same values (and throws the trap, if any, as a one-thread run does).
+      }
+      if (ok) {
+        stats.parallelRuns++;
+        return;
+      }
+    }
+  }
+  program.run(ctrl, 0, n);
 }
 
 /** The smallest positive float32 (a subnormal) and the largest finite one. */
@@ -272,7 +328,7 @@ export function runWasm(
   }
   const run = program.run;
   if (copies === 0) {
-    run(ctrl, 0, n);
+    runZeroCopy(program, ctrl, n, summed > 0);
     stats.zeroCopyRuns++;
   } else {
     for (let off = 0; off < n; off += CHUNK) {

@@ -1,6 +1,7 @@
 /**
  * Splitting a loop of `n` elements between threads: contiguous `[start, end)` ranges whose boundaries are
- * multiples of {@link SPLIT_ALIGN} elements, and no more ranges than the work is worth.
+ * multiples of {@link SPLIT_ALIGN} elements (or of a larger alignment, e.g. the sum block of summed programs),
+ * and no more ranges than the work is worth.
  */
 import { ArgumentError } from '../errors.js';
 import { describeValue } from '../util/own.js';
@@ -21,17 +22,25 @@ export const MIN_WORK_PER_THREAD = 65_536;
 /**
  * Splits `n` elements into at most `threads` contiguous ranges `[start, end)` covering `0 … n` in order.
  *
- * Each range holds at least `max(16, ceil(65 536 / cost))` elements, so small loops get fewer ranges (one
- * below twice that); the elements go out in blocks of 16 as evenly as they divide, so every boundary but the
- * final `end = n` is a multiple of 16 and sizes differ by at most one block (the larger ranges come last). Pure: same arguments, same ranges.
+ * Each range holds at least `max(alignment, ceil(65 536 / cost))` elements, so small loops get fewer ranges
+ * (one below twice that); the elements go out in blocks of `alignment` (16 by default) as evenly as they
+ * divide, so every boundary but the final `end = n` is a multiple of `alignment` and sizes differ by at most
+ * one block (the larger ranges come last). Pure: same arguments, same ranges.
  *
  * @param n - the number of elements (a non-negative safe integer); 0 gives no ranges
  * @param threads - the most ranges wanted (a positive integer, normally `getNumThreads()`)
  * @param cost - the per-element cost relative to one cheap elementwise op (1 for an add or multiply chain, about
  *   10–40 for a transcendental or a long fused expression); higher cost spreads smaller loops over more threads
+ * @param alignment - the block every inner boundary is a multiple of: a positive multiple of
+ *   {@link SPLIT_ALIGN} (default 16; the sum block, 4096, for programs with summed outputs)
  * @throws ArgumentError when an argument is out of range
  */
-export function splitRange(n: number, threads: number, cost = 1): Array<[number, number]> {
+export function splitRange(
+  n: number,
+  threads: number,
+  cost = 1,
+  alignment = SPLIT_ALIGN,
+): Array<[number, number]> {
   const op = 'splitRange';
   if (!Number.isSafeInteger(n) || n < 0) {
     throw new ArgumentError(op, `n must be a non-negative integer, got ${describeValue(n)}`);
@@ -42,17 +51,23 @@ export function splitRange(n: number, threads: number, cost = 1): Array<[number,
   if (typeof cost !== 'number' || !(cost > 0) || cost === Number.POSITIVE_INFINITY) {
     throw new ArgumentError(op, `cost must be a positive finite number, got ${describeValue(cost)}`);
   }
+  if (!Number.isSafeInteger(alignment) || alignment < SPLIT_ALIGN || alignment % SPLIT_ALIGN !== 0) {
+    throw new ArgumentError(
+      op,
+      `alignment must be a positive multiple of ${SPLIT_ALIGN}, got ${describeValue(alignment)}`,
+    );
+  }
   if (n === 0) return [];
-  const minElements = Math.max(SPLIT_ALIGN, Math.ceil(MIN_WORK_PER_THREAD / cost));
+  const minElements = Math.max(alignment, Math.ceil(MIN_WORK_PER_THREAD / cost));
   const count = Math.max(1, Math.min(threads, Math.floor(n / minElements)));
-  const blocks = Math.ceil(n / SPLIT_ALIGN);
+  const blocks = Math.ceil(n / alignment);
   const each = Math.floor(blocks / count);
   const extra = blocks - each * count;
   const ranges: Array<[number, number]> = [];
   let start = 0;
   for (let t = 0; t < count; t++) {
     // The last ranges take the extra blocks: the partial last block then does not leave a small last range.
-    const end = Math.min(n, start + (each + (t >= count - extra ? 1 : 0)) * SPLIT_ALIGN);
+    const end = Math.min(n, start + (each + (t >= count - extra ? 1 : 0)) * alignment);
     ranges.push([start, end]);
     start = end;
   }
