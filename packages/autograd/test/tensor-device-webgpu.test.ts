@@ -250,27 +250,51 @@ describe.skipIf(!HAVE)('tensors on WebGPU', async () => {
     }
   });
 
-  it('in-place ops refuse webgpu tensors with a DeviceError naming the op and advising t.cpu()', () => {
+  it('in-place ops run on webgpu (views see the update, versions bump) and refuse mixed devices', async () => {
     const w = gpu([1, 2, 3], [3, 1]);
     // matmul, which runs on webgpu, names both arguments when only the second one is on the device
     expect(() => matmul(fromArray([1, 2, 3], [1, 3]), w)).toThrow(
       /argument 'b' is on webgpu and argument 'a' is on cpu/,
     );
-    // in-place ops (the self tensor, or a webgpu argument of a cpu tensor) and markModified
     const c = fromArray([1, 2], [2]);
     const g = gpu([1, 2], [2]);
     noGrad(() => {
-      expect(() => g.add_(1)).toThrow(/^add_: 'add_' is not supported on webgpu yet .*'self'/);
-      expect(() => c.mul_(g)).toThrow(/^mul_: .*argument 'other' is a webgpu tensor/);
-      expect(() => g.zero_()).toThrow(DeviceError);
+      expect(() => c.mul_(g)).toThrow(/^mul_: .*in place is on cpu and argument 'other' is on webgpu/);
       expect(() => g.copy_(c)).toThrow(DeviceError);
     });
-    // markModified works on the device (the optimizers' fused updates write device parameters): it bumps the
-    // version counter of the tensor's device array.
-    expect(g.version).toBe(0);
+    const m = gpu([1, 2, 3, 4, 5, 6], [2, 3]);
+    const view = m.reshape([6]);
+    const row = gpu([10, 20, 30], [3]);
+    const ops: Array<[string, () => unknown, number[]]> = [
+      ['add_ broadcast, alpha', () => m.add_(row, 2), [21, 42, 63, 24, 45, 66]],
+      ['sub_ scalar', () => m.sub_(1), [20, 41, 62, 23, 44, 65]],
+      ['mul_', () => m.mul_(gpu([1, 0, 1, 0, 1, 0], [2, 3])), [20, 0, 62, 0, 44, 0]],
+      ['div_', () => m.div_(2), [10, 0, 31, 0, 22, 0]],
+      ['clamp_', () => m.clamp_(1, 30), [10, 1, 30, 1, 22, 1]],
+      ['fill_', () => m.fill_(7), [7, 7, 7, 7, 7, 7]],
+      ['zero_', () => m.zero_(), [0, 0, 0, 0, 0, 0]],
+      ['copy_', () => m.copy_(gpu([1, 2, 3], [3])), [1, 2, 3, 1, 2, 3]],
+    ];
+    let version = m.version;
+    for (const [name, run, want] of ops) {
+      noGrad(run);
+      expect([name, Array.from(await view.dataAsync())]).toEqual([name, want]);
+      expect([name, m.version]).toEqual([name, version + 1]);
+      version = m.version;
+    }
+    // markModified works on the device too (the optimizers' fused updates): it bumps the device counter.
     markModified(g);
     expect(g.version).toBe(1);
     expect(Array.from(c.data)).toEqual([1, 2]);
+  });
+
+  it('an in-place update of a tensor a device graph saved is refused at backward (not a wrong gradient)', () => {
+    const a = gpu([1, 2, 3, 4], [2, 2]);
+    a.requiresGrad = true;
+    const b = gpu([1, 0, 0, 1], [2, 2]);
+    const out = matmul(a, b).sum();
+    noGrad(() => b.mul_(2));
+    expect(() => out.backward()).toThrow(/modified by an inplace operation/);
   });
 
   it('mixing devices in one op is a DeviceError naming both', () => {

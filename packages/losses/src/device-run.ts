@@ -1,4 +1,4 @@
-import { type Grads, inputVariable, isGradEnabled, Node, Tensor } from '@gradkit/autograd';
+import { type Grads, inputVariable, isGradEnabled, record, Tensor } from '@gradkit/autograd';
 import {
   abs,
   and,
@@ -172,14 +172,13 @@ export function runLossOnDevice(
     out = deviceFusedSum(rt, op, call, reduction === 'mean' ? 1 / n : 1);
     outShape = [];
   }
-  const track = isGradEnabled() && tensors.some((t) => t.requiresGrad);
-  if (!track) return new Tensor(out, outShape);
-  const node = new Node(
+  // record() saves the inputs' storage versions: an in-place update of one before backward is refused.
+  return record(
     program.name,
     tensors,
+    [{ data: out, shape: outShape }],
     (grads: Grads): Grads => backwardOnDevice(program, tensors, operands, reduction, grads[0] ?? null),
-  );
-  return new Tensor(out, outShape, true, node, 0);
+  )[0]!;
 }
 
 /** The gradient expressions of some inputs, poisoned like the value, and their limits at infinite logits. */

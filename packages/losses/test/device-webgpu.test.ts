@@ -164,6 +164,15 @@ describe.skipIf(!availability.available)('losses on webgpu tensors', async () =>
     expect((await bceWithLogits(e, e, { reduction: 'none' }).dataAsync()).length).toBe(0);
   });
 
+  it('loss.backward() on the device; an in-place update of a saved input before it is refused', () => {
+    const x = fromArray([0.5, -1, 2], [3], { dtype: 'float32' }).to('webgpu');
+    x.requiresGrad = true;
+    const y = fromArray([1, 0, 1], [3], { dtype: 'float32' }).to('webgpu');
+    const loss = bceWithLogits(x, y);
+    noGrad(() => y.fill_(0.5));
+    expect(() => loss.backward()).toThrow(/modified by an inplace operation/);
+  });
+
   it('mixing devices is a DeviceError naming both arguments and devices', () => {
     const x = fromArray([0.5, -1, 2], [3]);
     const y = fromArray([1, 0, 1], [3]);

@@ -4,10 +4,9 @@
  */
 import { type DeviceArray, DeviceError, deviceZeros, type WebGpuArrays } from '@gradkit/kernels';
 import { webgpuRuntime } from './device.js';
-import { isGradEnabled } from './grad-mode.js';
-import { type Grads, Node } from './node.js';
+import type { Grads } from './node.js';
 import { type Shape, sizeOf } from './shape.js';
-import { Tensor } from './tensor.js';
+import { record, Tensor } from './tensor.js';
 
 /** Whether any of `tensors` lives on webgpu (so the op runs there). */
 export function anyOnDevice(tensors: readonly Tensor[]): boolean {
@@ -59,10 +58,14 @@ export function recordDevice(
   outputs: ReadonlyArray<{ data: DeviceArray; shape: Shape }>,
   backward: (grads: Grads) => Grads,
 ): Tensor[] {
-  const track = isGradEnabled() && inputs.some((t) => t.requiresGrad);
-  if (!track) return outputs.map((o) => new Tensor(o.data, [...o.shape]));
-  const node = new Node(name, inputs, backward, outputs.length);
-  return outputs.map((o, i) => new Tensor(o.data, [...o.shape], true, node, i));
+  // record() saves the storage versions of inputs and outputs, so an in-place update of one of them
+  // before backward is refused instead of giving a wrong gradient.
+  return record(
+    name,
+    inputs,
+    outputs.map((o) => ({ data: o.data, shape: [...o.shape] })),
+    backward,
+  );
 }
 
 /** {@link recordDevice} for a single output. */

@@ -7,6 +7,7 @@
 import {
   ArgumentError,
   add,
+  DeviceError,
   describeValue,
   div,
   type Expr,
@@ -26,7 +27,7 @@ import { INPUT_PREFIX, tracedInputs, Value } from '../scalar/value.js';
 import { tracedOutputs } from './elementwise.js';
 import { isGradEnabled } from './grad-mode.js';
 import { broadcastShapes, broadcastStrides, contiguousStrides, fmt, sameShape } from './shape.js';
-import { Tensor, unsupportedOnWebgpu } from './tensor.js';
+import { Tensor } from './tensor.js';
 import { bumpVersion } from './version.js';
 
 /** A tensor, or a number read as one scalar for every element (never compiled into the loop). */
@@ -55,9 +56,13 @@ function checkTarget(op: string, self: unknown, args: readonly unknown[], names:
       );
     }
   });
-  if (self.device !== 'cpu') throw unsupportedOnWebgpu(op, 'self');
   args.forEach((a, i) => {
-    if (a instanceof Tensor && a.device !== 'cpu') throw unsupportedOnWebgpu(op, names[i]!);
+    if (a instanceof Tensor && a.device !== self.device) {
+      throw new DeviceError(
+        op,
+        `expected all tensors on the same device, but the tensor updated in place is on ${self.device} and argument '${names[i]}' is on ${a.device}`,
+      );
+    }
   });
   if (!isGradEnabled()) return self;
   if (self.requiresGrad) {
@@ -92,6 +97,7 @@ function checkTarget(op: string, self: unknown, args: readonly unknown[], names:
  * (the loop computes in float64 and rounds once when storing).
  */
 function run(op: string, self: Tensor, expr: Expr, args: readonly InPlaceArg[]): Tensor {
+  if (self.device === 'webgpu') return runOnDevice(op, self, expr, args);
   const n = self.size;
   const all: InPlaceArg[] = [self, ...args];
   for (const a of args) {
@@ -132,6 +138,50 @@ function run(op: string, self: Tensor, expr: Expr, args: readonly InPlaceArg[]):
   return self;
 }
 
+/**
+ * The webgpu form of {@link run}: the update runs as one strided WGSL kernel into a new buffer, which is then
+ * copied over the target's own buffer on the device (so views of the target see it), and the version is
+ * bumped. Nothing is read back.
+ */
+function runOnDevice(op: string, self: Tensor, expr: Expr, args: readonly InPlaceArg[]): Tensor {
+  const target = self.deviceArray!;
+  const all: InPlaceArg[] = [self, ...args];
+  for (const a of args) {
+    if (typeof a === 'number' || sameShape(a.shape, self.shape)) continue;
+    const b = broadcastShapes(op, self.shape, a.shape);
+    if (!sameShape(b, self.shape)) {
+      throw new ShapeError(
+        op,
+        `output with shape ${fmt(self.shape)} doesn't match the broadcast shape ${fmt(b)} (argument of shape ${fmt(a.shape)})`,
+      );
+    }
+  }
+  if (self.size > 0) {
+    const rt = target.runtime;
+    const kinds: InputKind[] = all.map((a) => (typeof a === 'number' ? 'scalar' : 'array'));
+    const zero = self.shape.map(() => 0);
+    const [out] = rt.strided(
+      op,
+      [expr],
+      vars(all.length),
+      kinds,
+      all.map((a) => (typeof a === 'number' ? a : a.deviceArray!)),
+      self.shape,
+      all.map((a, i) =>
+        typeof a === 'number'
+          ? zero
+          : i === 0
+            ? contiguousStrides(self.shape)
+            : broadcastStrides(a.shape, self.shape),
+      ),
+    );
+    rt.copyInto(op, target, out!);
+    out!.dispose();
+  }
+  bumpVersion(target);
+  return self;
+}
+
 const [X0, X1, X2, X3] = vars(4).map((v) => variable(v)) as [Expr, Expr, Expr, Expr];
 const EXPR = {
   copy: X1,
@@ -158,7 +208,7 @@ function scalarArg(op: string, name: string, v: unknown, fallback: number): numb
 /** `self ← src` (broadcast to self's shape, converted to self's dtype), like `Tensor.copy_`. */
 export function copy_(self: Tensor, src: InPlaceArg): Tensor {
   checkTarget('copy_', self, [src], ['src']);
-  if (src instanceof Tensor && src.data === self.data) {
+  if (src instanceof Tensor && src.device === 'cpu' && self.device === 'cpu' && src.data === self.data) {
     bumpVersion(self.data);
     return self;
   }
@@ -195,6 +245,7 @@ export function fill_(self: Tensor, value: number): Tensor {
   if (typeof value !== 'number') {
     throw new ArgumentError('fill_', `argument 'value' must be a number, got ${describeValue(value)}`);
   }
+  if (self.device === 'webgpu') return runOnDevice('fill_', self, EXPR.copy, [value]);
   self.data.fill(value);
   bumpVersion(self.data);
   return self;

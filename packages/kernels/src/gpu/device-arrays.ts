@@ -622,6 +622,37 @@ export class WebGpuArrays {
   }
 
   /**
+   * Copies `src` over the first `src.length` elements of `dst` on the device (the in-place tensor ops write
+   * their result this way, so every view of `dst` sees it). Nothing is read back.
+   *
+   * @throws ArgumentError when either is not a live array of this runtime; ShapeError when `src` is longer
+   */
+  copyInto(op: string, dst: DeviceArray, src: DeviceArray): void {
+    this.#check(op);
+    for (const [what, a] of [
+      ['destination', dst],
+      ['source', src],
+    ] as const) {
+      if (!(a instanceof DeviceArray) || a.runtime !== this) {
+        throw new ArgumentError(op, `the ${what} must be a device array of this runtime`);
+      }
+    }
+    if (src.length > dst.length) {
+      throw new ShapeError(op, `cannot copy ${src.length} elements into an array of ${dst.length}`);
+    }
+    const from = src.buffer(op);
+    const to = dst.buffer(op);
+    const { verdict } = withErrorScopes(this.device, op, () => {
+      if (src.length === 0) return;
+      const encoder = this.device.createCommandEncoder();
+      encoder.copyBufferToBuffer(from, 0, to, 0, src.length * 4);
+      this.device.queue.submit([encoder.finish()]);
+    });
+    const all = Promise.all([verdict, src.verdict, dst.verdict]).then(() => undefined);
+    dst.settleWith(all);
+  }
+
+  /**
    * Copies a device array to the host.
    *
    * @throws StateError (rejecting) when the array was disposed, the work that produced it failed, or the
