@@ -22,7 +22,7 @@ import {
 } from '@gradkit/kernels';
 import { webgpuRuntime } from './device.js';
 import { mul } from './elementwise-ops.js';
-import { reducedShape } from './reduce-sum.js';
+import { reducedShape, sumToAxes } from './reduce-sum.js';
 import {
   broadcastShapes,
   broadcastStrides,
@@ -94,18 +94,7 @@ export function deviceSum(x: Tensor, axes: readonly number[], shape: Shape, op =
  */
 export function deviceSumTo(g: Tensor, shape: Shape): Tensor {
   if (sameShape(g.shape, shape)) return g;
-  const lead = g.ndim - shape.length;
-  if (lead < 0) {
-    throw new ShapeError('sumTo', `cannot reduce shape ${fmt(g.shape)} to the larger rank ${fmt(shape)}`);
-  }
-  const axes: number[] = [];
-  for (let d = 0; d < g.ndim; d++) {
-    if (d < lead) axes.push(d);
-    else if (shape[d - lead] === 1 && g.shape[d] !== 1) axes.push(d);
-    else if (shape[d - lead] !== g.shape[d]) {
-      throw new ShapeError('sumTo', `shape ${fmt(shape)} does not broadcast to ${fmt(g.shape)}`);
-    }
-  }
+  const axes = sumToAxes(g.shape, shape);
   // Dropping leading and size-1 dimensions keeps the row-major layout: the kept result IS `shape`.
   return axes.length === 0 ? deviceView(g, shape) : deviceSum(g, axes, shape, 'sumTo');
 }

@@ -4,7 +4,7 @@
  */
 import { ArgumentError, type DeviceArray } from '@gradkit/kernels';
 import { currentRuntime } from './device.js';
-import { Tensor } from './tensor.js';
+import { checkTensor, Tensor } from './tensor.js';
 
 /** How deep {@link tidy} looks into the returned value for tensors to keep (arrays and plain objects). */
 const KEEP_DEPTH = 8;
@@ -73,8 +73,11 @@ export function tidy<T>(fn: () => T): T {
  * Marks `t` to outlive every open {@link tidy} scope (like TensorFlow.js's `tf.keep`): state a step creates
  * and stores for later steps — an optimizer's moment estimates, a running statistic — would otherwise be
  * released when the step's `tidy` ends. Returns `t`. A no-op for cpu tensors or outside `tidy`.
+ *
+ * @throws ArgumentError when `t` is not a Tensor
  */
 export function keep<T extends Tensor>(t: T): T {
+  checkTensor('keep', 't', t);
   const d = t.deviceArray;
   if (d !== null) d.runtime.keep(d);
   return t;

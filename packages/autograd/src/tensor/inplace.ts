@@ -91,15 +91,8 @@ function checkTarget(op: string, self: unknown, args: readonly unknown[], names:
   return self;
 }
 
-/**
- * Writes `expr` — over `x0` (the target's elements) and `x1 …` (the arguments, broadcast to the target's
- * shape) — into the target's storage, in one loop, and bumps its version. The target keeps its dtype
- * (the loop computes in float64 and rounds once when storing).
- */
-function run(op: string, self: Tensor, expr: Expr, args: readonly InPlaceArg[]): Tensor {
-  if (self.device === 'webgpu') return runOnDevice(op, self, expr, args);
-  const n = self.size;
-  const all: InPlaceArg[] = [self, ...args];
+/** Each tensor argument must broadcast to the target's shape (the target's shape cannot change in place). */
+function checkBroadcastsTo(op: string, self: Tensor, args: readonly InPlaceArg[]): void {
   for (const a of args) {
     if (typeof a === 'number' || sameShape(a.shape, self.shape)) continue;
     const b = broadcastShapes(op, self.shape, a.shape);
@@ -110,6 +103,18 @@ function run(op: string, self: Tensor, expr: Expr, args: readonly InPlaceArg[]):
       );
     }
   }
+}
+
+/**
+ * Writes `expr` — over `x0` (the target's elements) and `x1 …` (the arguments, broadcast to the target's
+ * shape) — into the target's storage, in one loop, and bumps its version. The target keeps its dtype
+ * (the loop computes in float64 and rounds once when storing).
+ */
+function run(op: string, self: Tensor, expr: Expr, args: readonly InPlaceArg[]): Tensor {
+  if (self.device === 'webgpu') return runOnDevice(op, self, expr, args);
+  const n = self.size;
+  const all: InPlaceArg[] = [self, ...args];
+  checkBroadcastsTo(op, self, args);
   if (n > 0) {
     const names = vars(all.length);
     if (all.every((a) => typeof a === 'number' || a.size === n || a.size === 1)) {
@@ -146,16 +151,7 @@ function run(op: string, self: Tensor, expr: Expr, args: readonly InPlaceArg[]):
 function runOnDevice(op: string, self: Tensor, expr: Expr, args: readonly InPlaceArg[]): Tensor {
   const target = self.deviceArray!;
   const all: InPlaceArg[] = [self, ...args];
-  for (const a of args) {
-    if (typeof a === 'number' || sameShape(a.shape, self.shape)) continue;
-    const b = broadcastShapes(op, self.shape, a.shape);
-    if (!sameShape(b, self.shape)) {
-      throw new ShapeError(
-        op,
-        `output with shape ${fmt(self.shape)} doesn't match the broadcast shape ${fmt(b)} (argument of shape ${fmt(a.shape)})`,
-      );
-    }
-  }
+  checkBroadcastsTo(op, self, args);
   if (self.size > 0) {
     const rt = target.runtime;
     const kinds: InputKind[] = all.map((a) => (typeof a === 'number' ? 'scalar' : 'array'));

@@ -96,17 +96,27 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
     throw new ShapeError('sumTo', `shape must be a list of sizes, got ${fmt(shape)}`);
   if (g.device === 'webgpu') return deviceSumTo(g, shape);
   if (sameShape(g.shape, shape)) return g;
-  const lead = g.ndim - shape.length;
-  if (lead < 0)
-    throw new ShapeError('sumTo', `cannot reduce shape ${fmt(g.shape)} to the larger rank ${fmt(shape)}`);
-  const axes: number[] = [];
-  for (let d = 0; d < g.ndim; d++) {
-    if (d < lead) axes.push(d);
-    else if (shape[d - lead] === 1 && g.shape[d] !== 1) axes.push(d);
-    else if (shape[d - lead] !== g.shape[d]) {
-      throw new ShapeError('sumTo', `shape ${fmt(shape)} does not broadcast to ${fmt(g.shape)}`);
-    }
-  }
+  const axes = sumToAxes(g.shape, shape);
   const s = axes.length > 0 ? sum(g, axes, true) : g;
   return sameShape(s.shape, shape) ? s : reshape(s, shape);
+}
+
+/**
+ * The axes of `from` that `sumTo(·, to)` sums over: the leading ones `to` lacks and those where `to` has size 1.
+ *
+ * @throws ShapeError when `to` has the larger rank or does not broadcast to `from`
+ */
+export function sumToAxes(from: Shape, to: Shape): number[] {
+  const lead = from.length - to.length;
+  if (lead < 0)
+    throw new ShapeError('sumTo', `cannot reduce shape ${fmt(from)} to the larger rank ${fmt(to)}`);
+  const axes: number[] = [];
+  for (let d = 0; d < from.length; d++) {
+    if (d < lead) axes.push(d);
+    else if (to[d - lead] === 1 && from[d] !== 1) axes.push(d);
+    else if (to[d - lead] !== from[d]) {
+      throw new ShapeError('sumTo', `shape ${fmt(to)} does not broadcast to ${fmt(from)}`);
+    }
+  }
+  return axes;
 }

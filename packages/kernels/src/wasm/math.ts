@@ -7,7 +7,8 @@
  * are NOT float64-accurate to the last bit, which is why float64 programs with transcendentals stay on
  * JavaScript's Math.* (see backend.ts). Edge values (±0, ±inf, NaN) follow the primitive table.
  */
-import { type Body, SIMD } from './emit.js';
+import { SIMD } from './emit.js';
+import { LaneCode } from './lanes.js';
 
 /** A kernel operand: a v128 local (its index) or an f64 constant splat into both lanes. */
 export type Arg = number | { readonly k: number };
@@ -24,69 +25,15 @@ const TWO52_MAGIC = 0x4330000000000000n; // the bits of 2^52
 const MAGIC = 6755399441055744; // 1.5·2^52: v + MAGIC rounds v to an integer held in the low bits
 
 /** Straight-line f64x2 code over locals: every operation stores its result in a new local. */
-export class VecCode {
-  readonly b: Body;
-  /** Constant splats held in locals, set once before the loop (see {@link VecCode.prologue}). */
-  readonly #pool = new Map<string, number>();
-  readonly #poolInit: Array<() => void> = [];
-
-  constructor(b: Body) {
-    this.b = b;
-  }
-
-  /** The local holding a constant v128 (one per distinct constant, initialised by the prologue). */
-  #pooled(key: string, emit: (b: Body) => void): number {
-    let l = this.#pool.get(key);
-    if (l === undefined) {
-      const local = this.b.local();
-      l = local;
-      this.#pool.set(key, l);
-      this.#poolInit.push(() => {
-        emit(this.b);
-        this.b.set(local);
-      });
-    }
-    return l;
-  }
-
-  /**
-   * The code that initialises the constant locals: call after the function body is complete and put the
-   * returned bytes first (loop-invariant constants are then materialised once, not per iteration).
-   */
-  prologue(): number[] {
-    const start = this.b.code.length;
-    for (const init of this.#poolInit) init();
-    return this.b.code.splice(start);
-  }
-
+export class VecCode extends LaneCode<Arg> {
   push(a: Arg): void {
     if (typeof a === 'number') this.b.get(a);
-    else this.b.get(this.#pooled(`f${Object.is(a.k, -0) ? '-0' : a.k}`, (b) => b.f64x2(a.k)));
+    else this.b.get(this.pooled(`f${Object.is(a.k, -0) ? '-0' : a.k}`, (b) => b.f64x2(a.k)));
   }
 
   /** Pushes an i64x2 splat constant (from the pool). */
   pushI64(v: bigint): void {
-    this.b.get(this.#pooled(`i${v}`, (b) => b.i64x2(v)));
-  }
-
-  /** A new local holding what is on the stack. */
-  store(): number {
-    const l = this.b.local();
-    this.b.set(l);
-    return l;
-  }
-
-  un(code: number, a: Arg): number {
-    this.push(a);
-    this.b.simd(code);
-    return this.store();
-  }
-
-  bin(code: number, a: Arg, c: Arg): number {
-    this.push(a);
-    this.push(c);
-    this.b.simd(code);
-    return this.store();
+    this.b.get(this.pooled(`i${v}`, (b) => b.i64x2(v)));
   }
 
   add = (a: Arg, c: Arg) => this.bin(SIMD.f64x2Add, a, c);
@@ -112,15 +59,6 @@ export class VecCode {
       ge: SIMD.f64x2Ge,
     }[op];
     return this.bin(code, a, c);
-  }
-
-  /** `mask ? yes : no` per lane (mask lanes all ones or all zeros). */
-  select(mask: Arg, yes: Arg, no: Arg): number {
-    this.push(yes);
-    this.push(no);
-    this.push(mask);
-    this.b.simd(SIMD.bitselect);
-    return this.store();
   }
 
   /** |m| with the sign bit of `s`. */

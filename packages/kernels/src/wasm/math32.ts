@@ -4,7 +4,8 @@
  * are methods of the same class, each with its accuracy stated where it is defined. Comparison results are
  * lane masks (all ones or all zeros per 32-bit lane), as `select` expects.
  */
-import { type Body, SIMD } from './emit.js';
+import { SIMD } from './emit.js';
+import { LaneCode } from './lanes.js';
 import { VecCode } from './math.js';
 import {
   exp32,
@@ -25,41 +26,13 @@ export type Arg32 = number | { readonly k32: number };
 export const K32 = (k: number): Arg32 => ({ k32: Math.fround(k) });
 
 /** f32x4 lane code: every operation stores its result in a new local. */
-export class VecCode32 {
-  readonly b: Body;
-  /** Constant splats held in locals, set once before the loop (see {@link VecCode32.prologue}). */
-  readonly #pool = new Map<string, number>();
-  readonly #poolInit: Array<() => void> = [];
+export class VecCode32 extends LaneCode<Arg32> {
   /** f64x2 code on the same body (pow computes in float64), created on first use. */
   #vec64: VecCode | undefined;
 
-  constructor(b: Body) {
-    this.b = b;
-  }
-
-  /** The local holding a constant v128 (one per distinct constant, initialised by the prologue). */
-  #pooled(key: string, emit: (b: Body) => void): number {
-    let l = this.#pool.get(key);
-    if (l === undefined) {
-      const local = this.b.local();
-      l = local;
-      this.#pool.set(key, l);
-      this.#poolInit.push(() => {
-        emit(this.b);
-        this.b.set(local);
-      });
-    }
-    return l;
-  }
-
-  /**
-   * The code that initialises the constant locals: call after the function body is complete and put the
-   * returned bytes first (loop-invariant constants are then materialised once, not per iteration).
-   */
-  prologue(): number[] {
-    const start = this.b.code.length;
-    for (const init of this.#poolInit) init();
-    const own = this.b.code.splice(start);
+  /** The constant initialisation of this code and of {@link VecCode32.vec64}'s (put it before the body). */
+  override prologue(): number[] {
+    const own = super.prologue();
     return this.#vec64 === undefined ? own : [...own, ...this.#vec64.prologue()];
   }
 
@@ -72,34 +45,12 @@ export class VecCode32 {
   /** Pushes an operand. */
   push(a: Arg32): void {
     if (typeof a === 'number') this.b.get(a);
-    else this.b.get(this.#pooled(`f${Object.is(a.k32, -0) ? '-0' : a.k32}`, (b) => b.f32x4(a.k32)));
+    else this.b.get(this.pooled(`f${Object.is(a.k32, -0) ? '-0' : a.k32}`, (b) => b.f32x4(a.k32)));
   }
 
   /** Pushes an i32x4 splat constant (from the pool). */
   pushI32(v: number): void {
-    this.b.get(this.#pooled(`i${v | 0}`, (b) => b.i32x4(v | 0)));
-  }
-
-  /** A new local holding what is on the stack. */
-  store(): number {
-    const l = this.b.local();
-    this.b.set(l);
-    return l;
-  }
-
-  /** A unary SIMD instruction into a new local. */
-  un(code: number, a: Arg32): number {
-    this.push(a);
-    this.b.simd(code);
-    return this.store();
-  }
-
-  /** A binary SIMD instruction into a new local. */
-  bin(code: number, a: Arg32, c: Arg32): number {
-    this.push(a);
-    this.push(c);
-    this.b.simd(code);
-    return this.store();
+    this.b.get(this.pooled(`i${v | 0}`, (b) => b.i32x4(v | 0)));
   }
 
   add = (a: Arg32, c: Arg32) => this.bin(SIMD.f32x4Add, a, c);
@@ -130,15 +81,6 @@ export class VecCode32 {
       ge: SIMD.f32x4Ge,
     }[op];
     return this.bin(code, a, c);
-  }
-
-  /** `mask ? yes : no` per lane (mask lanes all ones or all zeros). */
-  select(mask: Arg32, yes: Arg32, no: Arg32): number {
-    this.push(yes);
-    this.push(no);
-    this.push(mask);
-    this.b.simd(SIMD.bitselect);
-    return this.store();
   }
 
   /** |m| with the sign bit of `s`. */

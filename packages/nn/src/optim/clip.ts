@@ -38,18 +38,7 @@ export function clipGradNorm(
   errorIfNonfinite = false,
 ): number {
   const op = 'clipGradNorm';
-  if (typeof maxNorm !== 'number' || !(maxNorm >= 0)) {
-    throw new DomainError(
-      op,
-      `argument 'maxNorm' must be a non-negative number, got ${describeValue(maxNorm)}`,
-    );
-  }
-  if (typeof normType !== 'number' || !(normType > 0)) {
-    throw new DomainError(
-      op,
-      `argument 'normType' must be a positive number or Infinity, got ${describeValue(normType)}`,
-    );
-  }
+  checkNormArgs(op, maxNorm, normType);
   const grads = gradsOf(op, params);
   if (grads.length === 0) return 0;
   if (grads.some((g) => g.device !== 'cpu')) {
@@ -120,5 +109,21 @@ export function clipGradValue(params: Iterable<Tensor> | Tensor, clipValue: numb
       else if (v < -clipValue) d[i] = -clipValue;
     }
     markModified(g);
+  }
+}
+
+/** @internal the argument checks shared by `clipGradNorm` and `clipGradNormTensor`. */
+export function checkNormArgs(op: string, maxNorm: unknown, normType: unknown): void {
+  if (typeof maxNorm !== 'number' || !(maxNorm >= 0)) {
+    throw new DomainError(
+      op,
+      `argument 'maxNorm' must be a non-negative number, got ${describeValue(maxNorm)}`,
+    );
+  }
+  if (typeof normType !== 'number' || !(normType > 0)) {
+    throw new DomainError(
+      op,
+      `argument 'normType' must be a positive number or Infinity, got ${describeValue(normType)}`,
+    );
   }
 }

@@ -1,10 +1,9 @@
-import { DomainError, markModified, Tensor } from '@gradkit/autograd';
+import { markModified, Tensor } from '@gradkit/autograd';
 import {
   abs,
   add,
   type DeviceArray,
   DeviceError,
-  describeValue,
   deviceFusedMap,
   deviceFusedSum,
   div,
@@ -17,7 +16,7 @@ import {
   variable,
   where,
 } from '@gradkit/kernels';
-import { clipGradNorm, gradsOf } from './clip.js';
+import { checkNormArgs, clipGradNorm, gradsOf } from './clip.js';
 
 const G = variable('g');
 const P = variable('p');
@@ -74,18 +73,7 @@ function addAll(arrays: DeviceArray[]): DeviceArray {
  */
 export function clipGradNormTensor(params: Iterable<Tensor> | Tensor, maxNorm: number, normType = 2): Tensor {
   const op = 'clipGradNormTensor';
-  if (typeof maxNorm !== 'number' || !(maxNorm >= 0)) {
-    throw new DomainError(
-      op,
-      `argument 'maxNorm' must be a non-negative number, got ${describeValue(maxNorm)}`,
-    );
-  }
-  if (typeof normType !== 'number' || !(normType > 0)) {
-    throw new DomainError(
-      op,
-      `argument 'normType' must be a positive number or Infinity, got ${describeValue(normType)}`,
-    );
-  }
+  checkNormArgs(op, maxNorm, normType);
   const grads = gradsOf(op, params);
   if (grads.every((g) => g.device === 'cpu')) {
     return new Tensor(Float64Array.of(clipGradNorm(grads, maxNorm, normType)), []);
