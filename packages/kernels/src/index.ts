@@ -139,7 +139,6 @@ export {
   type DeviceFusedCall,
   deviceFusedMap,
   deviceFusedSum,
-  deviceSumTo,
   type FusedOperand,
   sumPartials,
 } from './gpu/device-fused.js';

@@ -1,4 +1,4 @@
-import { type Grads, inputVariable, isGradEnabled, record, Tensor } from '@gradkit/autograd';
+import { type Grads, inputVariable, isGradEnabled, record, sumTo, Tensor } from '@gradkit/autograd';
 import {
   abs,
   and,
@@ -7,7 +7,6 @@ import {
   DeviceError,
   deviceFusedMap,
   deviceFusedSum,
-  deviceSumTo,
   type Expr,
   type FusedOperand,
   ge,
@@ -249,10 +248,11 @@ function backwardOnDevice(
   });
   which.forEach((i, j) => {
     const t = tensors[i]!;
-    const full = raw[j]!;
-    const summed = deviceSumTo(rt, op, full, x.shape, t.shape);
-    if (summed !== full) full.dispose();
-    result[i] = new Tensor(summed, [...t.shape]);
+    const full = new Tensor(raw[j]!, [...x.shape]);
+    // The gradient of a broadcast operand, summed back to its shape by the device's tree reduction.
+    const summed = sumTo(full, t.shape);
+    if (summed.deviceArray !== full.deviceArray) full.dispose();
+    result[i] = summed;
   });
   return result;
 }

@@ -9,8 +9,6 @@ import {
   type FusedKernel,
   type FusedOperandKind,
   SUM_PARTIALS_WGSL,
-  SUM_TO_RANK,
-  SUM_TO_WGSL,
 } from './wgsl-fused.js';
 
 /**
@@ -226,60 +224,6 @@ export function sumPartials(rt: WebGpuArrays, op: string, array: DeviceArray, sc
     outputs: [1],
     params,
     workgroups: [1],
-  });
-  return out!;
-}
-
-/**
- * Sums a contiguous device array of shape `shape` down to `target` (a shape that broadcasts to `shape`, as
- * the gradient of a broadcast operand is summed): a new device array of `target`'s size; the array itself
- * (not a copy) when the shapes have the same size.
- *
- * @throws ShapeError when `target` does not broadcast to `shape` or the rank exceeds 8
- */
-export function deviceSumTo(
-  rt: WebGpuArrays,
-  op: string,
-  array: DeviceArray,
-  shape: readonly number[],
-  target: readonly number[],
-): DeviceArray {
-  const n = product(shape);
-  const m = product(target);
-  const pad = shape.length - target.length;
-  const fits = pad >= 0 && target.every((d, k) => d === 1 || d === shape[pad + k]);
-  if (!fits || array.length !== n) {
-    throw new ShapeError(op, `cannot sum an array of shape ${fmt(shape)} to shape ${fmt(target)}`);
-  }
-  if (m === n) return array;
-  if (shape.length > SUM_TO_RANK) {
-    throw new ShapeError(
-      op,
-      `summing to a broadcast shape supports up to ${SUM_TO_RANK} dimensions on webgpu, got ${fmt(shape)}`,
-    );
-  }
-  const params = new ArrayBuffer(28 * 4);
-  const u32 = new Uint32Array(params);
-  u32[0] = m;
-  u32[1] = m === 0 ? 0 : n / m;
-  const lead = SUM_TO_RANK - shape.length;
-  let stride = 1;
-  for (let d = SUM_TO_RANK - 1; d >= 0; d--) {
-    const k = d - lead;
-    const full = k >= 0 ? shape[k]! : 1;
-    const t = k - pad >= 0 ? target[k - pad]! : 1;
-    const kept = t === full;
-    u32[4 + d] = kept ? full : 1;
-    u32[12 + d] = kept ? 1 : full;
-    u32[20 + d] = stride;
-    stride *= full;
-  }
-  const [out] = rt.compute(op, {
-    code: SUM_TO_WGSL,
-    inputs: [array],
-    outputs: [m],
-    params,
-    workgroups: mapGroups(rt, m, op),
   });
   return out!;
 }
