@@ -1,12 +1,14 @@
 /**
  * One MLP training step, 784-256-10 with relu, batch 64, softmax cross-entropy against one-hot targets
  * (mean over the batch) and a plain SGD update, in each library: forward, backward, update, and the loss
- * read back as a number. gradkit uses fused ops where a user would (bias+relu, the SGD update).
+ * read back as a number. gradkit uses fused ops where a user would (bias+relu; the SGD update in place, one
+ * fused loop per parameter, as PyTorch's optimizers update parameters).
  */
 import {
   backward,
   fromArray,
   fuse,
+  fuseInPlace,
   Generator,
   logSoftmax,
   matmul,
@@ -55,10 +57,12 @@ type Trainer = { step: () => number; dispose: () => void };
 
 function gradkitTrainer(init: Init): Trainer {
   const biasRelu = fuse((a, b) => a.add(b).relu(), 'biasRelu');
-  const sgd = fuse((w, g) => w.sub(g.mul(LR)), 'sgd');
+  // The update in place (PyTorch's optimizers do this; TF.js's assign into variables): one fused loop per
+  // parameter writing its own storage, no new parameter tensors per step.
+  const sgd = fuseInPlace((w, g) => w.sub(g.mul(LR)), 'sgd');
   const x = fromArray(init.x, [BATCH, IN]);
   const y = fromArray(init.y, [BATCH, OUT]);
-  let params: Tensor[] = [
+  const params: Tensor[] = [
     fromArray(init.w1, [IN, HIDDEN], { requiresGrad: true }),
     fromArray(init.b1, [HIDDEN], { requiresGrad: true }),
     fromArray(init.w2, [HIDDEN, OUT], { requiresGrad: true }),
@@ -71,13 +75,12 @@ function gradkitTrainer(init: Init): Trainer {
       const z = matmul(h, w2).add(b2);
       const loss = sum(logSoftmax(z, -1).mul(y)).mul(-1 / BATCH);
       backward(loss);
-      params = noGrad(() =>
-        params.map((p) => {
-          const next = sgd(p, p.grad!);
-          next.requiresGrad = true;
-          return next;
-        }),
-      );
+      noGrad(() => {
+        for (const p of params) {
+          sgd(p, p.grad!);
+          p.grad = null;
+        }
+      });
       return loss.item();
     },
     dispose() {},
