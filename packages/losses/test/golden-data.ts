@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type DType, fromArray, type Tensor } from '@gradkit/autograd';
+import { BCEWithLogitsLoss, bce, bceWithLogits, FocalLoss, qfocal, sigmoidFocal } from '@gradkit/losses';
 
 /** A tensor as stored in losses.json (non-finite numbers as strings). */
 export interface JsonTensor {
@@ -93,4 +94,34 @@ export function compare(
     return `${what}[${i}]: got ${a}, expected ${e}${alt === undefined ? '' : ` (or ${alt})`} (scale ${scale}, atol ${tol.atol}, rtol ${tol.rtol})`;
   }
   return null;
+}
+
+/** A case's tensors, on whatever device and dtype the test made them. */
+export interface Inputs {
+  input: Tensor;
+  target: Tensor;
+  weight?: Tensor;
+  posWeight?: Tensor;
+}
+
+/** Runs the case's loss with the gradkit function (or class) that mirrors the PyTorch code. */
+export function run(c: GoldenCase, t: Inputs): Tensor {
+  const { reduction, gamma, alpha } = c.params;
+  switch (c.loss) {
+    case 'bce':
+      return bce(t.input, t.target, { weight: t.weight, reduction });
+    case 'bce_with_logits':
+      return bceWithLogits(t.input, t.target, { weight: t.weight, posWeight: t.posWeight, reduction });
+    case 'focal':
+      // The YOLOv5 pattern: FocalLoss wrapping a BCEWithLogitsLoss that carries posWeight and the reduction.
+      return new FocalLoss(
+        new BCEWithLogitsLoss({ posWeight: t.posWeight, reduction }),
+        gamma,
+        alpha,
+      ).forward(t.input, t.target);
+    case 'qfocal':
+      return qfocal(t.input, t.target, { gamma, alpha, posWeight: t.posWeight, reduction });
+    case 'sigmoid_focal_torchvision':
+      return sigmoidFocal(t.input, t.target, { gamma, alpha, reduction });
+  }
 }

@@ -7,15 +7,16 @@
  */
 import { fromArray, type Grads, grad, initWebGPU, memory, noGrad, type Tensor } from '@gradkit/autograd';
 import { webgpuAvailability } from '@gradkit/kernels';
-import { BCEWithLogitsLoss, bce, bceWithLogits, FocalLoss, qfocal, sigmoidFocal } from '@gradkit/losses';
 import { describe, expect, test } from 'vitest';
 import {
   compare,
   type Expected,
   type GoldenCase,
+  type Inputs,
   type JsonTensor,
   loadGolden,
   numbers,
+  run,
 } from './golden-data.js';
 
 const availability = await webgpuAvailability();
@@ -43,33 +44,6 @@ function onDevice(t: JsonTensor, requiresGrad = true): Tensor {
   const d = fromArray(numbers(t), t.shape, { dtype: 'float32' }).to('webgpu');
   d.requiresGrad = requiresGrad;
   return d;
-}
-
-interface Inputs {
-  input: Tensor;
-  target: Tensor;
-  weight?: Tensor;
-  posWeight?: Tensor;
-}
-
-function run(c: GoldenCase, t: Inputs): Tensor {
-  const { reduction, gamma, alpha } = c.params;
-  switch (c.loss) {
-    case 'bce':
-      return bce(t.input, t.target, { weight: t.weight, reduction });
-    case 'bce_with_logits':
-      return bceWithLogits(t.input, t.target, { weight: t.weight, posWeight: t.posWeight, reduction });
-    case 'focal':
-      return new FocalLoss(
-        new BCEWithLogitsLoss({ posWeight: t.posWeight, reduction }),
-        gamma,
-        alpha,
-      ).forward(t.input, t.target);
-    case 'qfocal':
-      return qfocal(t.input, t.target, { gamma, alpha, posWeight: t.posWeight, reduction });
-    case 'sigmoid_focal_torchvision':
-      return sigmoidFocal(t.input, t.target, { gamma, alpha, reduction });
-  }
 }
 
 type Field = 'loss' | 'grad_input' | 'grad_target' | 'grad_weight' | 'grad_pos_weight';

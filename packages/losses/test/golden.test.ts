@@ -1,30 +1,24 @@
-import { DomainError, GradkitError, grad, ShapeError, type Tensor } from '@gradkit/autograd';
+import { DomainError, GradkitError, grad, ShapeError } from '@gradkit/autograd';
 import {
   type ElementwiseBackendName,
   setElementwiseBackend,
   wasmSimdAvailable,
   wasmStats,
 } from '@gradkit/kernels';
-import { BCEWithLogitsLoss, bce, bceWithLogits, FocalLoss, qfocal, sigmoidFocal } from '@gradkit/losses';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   compare,
   type Expected,
   type GoldenCase,
+  type Inputs,
   loadGolden,
   numbers,
+  run,
   type Tolerance,
   toTensor,
 } from './golden-data.js';
 
 const cases = loadGolden();
-
-interface Inputs {
-  input: Tensor;
-  target: Tensor;
-  weight?: Tensor;
-  posWeight?: Tensor;
-}
 
 function inputsOf(c: GoldenCase): Inputs {
   return {
@@ -33,28 +27,6 @@ function inputsOf(c: GoldenCase): Inputs {
     weight: c.weight === undefined ? undefined : toTensor(c.weight, c.dtype, true),
     posWeight: c.pos_weight === undefined ? undefined : toTensor(c.pos_weight, c.dtype, true),
   };
-}
-
-/** Runs the case's loss with the gradkit function (or class) that mirrors the PyTorch code. */
-function run(c: GoldenCase, t: Inputs): Tensor {
-  const { reduction, gamma, alpha } = c.params;
-  switch (c.loss) {
-    case 'bce':
-      return bce(t.input, t.target, { weight: t.weight, reduction });
-    case 'bce_with_logits':
-      return bceWithLogits(t.input, t.target, { weight: t.weight, posWeight: t.posWeight, reduction });
-    case 'focal':
-      // The YOLOv5 pattern: FocalLoss wrapping a BCEWithLogitsLoss that carries posWeight and the reduction.
-      return new FocalLoss(
-        new BCEWithLogitsLoss({ posWeight: t.posWeight, reduction }),
-        gamma,
-        alpha,
-      ).forward(t.input, t.target);
-    case 'qfocal':
-      return qfocal(t.input, t.target, { gamma, alpha, posWeight: t.posWeight, reduction });
-    case 'sigmoid_focal_torchvision':
-      return sigmoidFocal(t.input, t.target, { gamma, alpha, reduction });
-  }
 }
 
 /** The README's tolerance rules for one case. */
