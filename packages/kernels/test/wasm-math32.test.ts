@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { logSigmoid, sigmoid, softplus } from '../src/runtime.js';
 import { BLOCK, Body, I32, LOOP, moduleBytes, OP, SIMD } from '../src/wasm/emit.js';
-import { VecCode32 } from '../src/wasm/math32.js';
+import { K32, VecCode32 } from '../src/wasm/math32.js';
 
 type Lanes = (c: VecCode32, a: number, b: number) => number;
 
@@ -312,16 +312,21 @@ describe('VecCode32 elementary functions: ≤ 2 ulp of the correctly rounded flo
 
   it('sigmoid, softplus and logSigmoid of x and −x sharing one e^−|x| and one log1p stay within the contract', () => {
     const xs = concat([uniform(-110, 110, 200_000), around(0, 50_000), EDGES]);
-    const shared = (pick: (c: VecCode32, a: number, e: number, l: number) => number): Lanes => {
+    const shared = (
+      pick: (c: VecCode32, a: number, e: number, l: number, s: readonly [number, number]) => number,
+    ): Lanes => {
       return (c, a) => {
         const e = c.expNegAbs(a);
         const l = c.log1pUnit(e);
-        c.sigmoid(a, e); // emitted first: the later users reuse what it emitted
-        return pick(c, a, e, l);
+        const small = c.sigmoidSmall(e);
+        const s = [small, c.sub(K32(1), small)] as const;
+        c.sigmoid(a, ...s); // emitted first: the later users reuse what it emitted
+        return pick(c, a, e, l, s);
       };
     };
     const checks: Array<[Lanes, (x: number) => number]> = [
-      [shared((c, a, e) => c.sigmoid(c.neg(a), e)), (x) => sigmoid(-x)],
+      [shared((c, a, _e, _l, s) => c.sigmoid(c.neg(a), ...s)), (x) => sigmoid(-x)],
+      [shared((c, a, _e, _l, s) => c.sigmoid(a, ...s)), sigmoid],
       [shared((c, a, _, l) => c.softplus(a, l)), softplus],
       [shared((c, a, _, l) => c.logSigmoid(c.neg(a), l)), (x) => logSigmoid(-x)],
     ];

@@ -5,7 +5,7 @@
  * promoted halves and rounds once. sigmoid, softplus and logSigmoid of `a` and of `−a` in one program share
  * one e^(−|a|) and one log(1 + e^(−|a|)).
  */
-import type { Arg32, VecCode32 } from './math32.js';
+import { type Arg32, K32, type VecCode32 } from './math32.js';
 
 /** The float32 transcendentals dispatched here. */
 export type F32MathName =
@@ -25,6 +25,8 @@ export class F32Math {
   /** e^(−|a|) and log(1 + e^(−|a|)) shared by key (the operand's local, or its negation's). */
   readonly #expNegAbs = new Map<string, number>();
   readonly #log1pExp = new Map<string, number>();
+  /** σ(−|a|) and 1 − σ(−|a|), shared by the same keys: σ(a) and σ(−a) cost one division together. */
+  readonly #sigmoid = new Map<string, readonly [number, number]>();
 
   constructor(c32: VecCode32) {
     this.#c32 = c32;
@@ -37,6 +39,7 @@ export class F32Math {
   reset(): void {
     this.#expNegAbs.clear();
     this.#log1pExp.clear();
+    this.#sigmoid.clear();
   }
 
   /** Nothing to initialise beyond VecCode32's own prologue (kept for the generator's call order). */
@@ -58,6 +61,17 @@ export class F32Math {
     if (r === undefined) {
       r = this.#c32.log1pUnit(this.#e(x, key));
       this.#log1pExp.set(key, r);
+    }
+    return r;
+  }
+
+  #s(x: Arg32, key: string): readonly [number, number] {
+    let r = this.#sigmoid.get(key);
+    if (r === undefined) {
+      const c = this.#c32;
+      const small = c.sigmoidSmall(this.#e(x, key));
+      r = [small, c.sub(K32(1), small)];
+      this.#sigmoid.set(key, r);
     }
     return r;
   }
@@ -84,8 +98,10 @@ export class F32Math {
         return c.tanh(x);
       case 'pow':
         return c.pow(x, args[1]!);
-      case 'sigmoid':
-        return c.sigmoid(x, this.#e(x, key));
+      case 'sigmoid': {
+        const [small, big] = this.#s(x, key);
+        return c.sigmoid(x, small, big);
+      }
       case 'softplus':
         return c.softplus(x, this.#l(x, key));
       case 'logSigmoid':

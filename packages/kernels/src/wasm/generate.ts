@@ -242,8 +242,18 @@ export function generateWasm(spec: WasmProgramSpec, memory: MemoryImport = {}): 
       loaded.set(name, l);
       return l;
     };
-    const bool = (mask: Arg32) => v.and(mask, K32(1));
-    const nz = (a: Arg32) => v.cmp('ne', a, K32(0));
+    // Comparisons and logic are kept as lane masks (all ones / all zeros), and turned into 1 / 0 only where
+    // a value is read as a number: `where`, `and`, `or`, `not` consume the masks directly.
+    const masks = new Map<Expr, number>();
+    const numberOf = (n: Expr): Arg32 => {
+      let r = value.get(n);
+      if (r === undefined) {
+        r = v.and(masks.get(n)!, K32(1));
+        value.set(n, r);
+      }
+      return r;
+    };
+    const maskOf = (n: Expr): number => masks.get(n) ?? v.cmp('ne', numberOf(n), K32(0));
     for (const n of order) {
       if (n.isConst) {
         value.set(n, paramLocal[spec.slots.get(n)!]!);
@@ -253,8 +263,21 @@ export function generateWasm(spec: WasmProgramSpec, memory: MemoryImport = {}): 
         value.set(n, load(n.name));
         continue;
       }
-      const a = n.args.map((x) => value.get(x)!);
-      const [x, y, z] = a as [Arg32, Arg32, Arg32];
+      const logic = n.op as PrimitiveName;
+      if (logic === 'and' || logic === 'or') {
+        masks.set(n, v[logic](maskOf(n.args[0]!), maskOf(n.args[1]!)));
+        continue;
+      }
+      if (logic === 'not') {
+        masks.set(n, v.not(maskOf(n.args[0]!)));
+        continue;
+      }
+      if (logic === 'where') {
+        value.set(n, v.select(maskOf(n.args[0]!), numberOf(n.args[1]!), numberOf(n.args[2]!)));
+        continue;
+      }
+      const a = n.args.map(numberOf);
+      const [x, y] = a as [Arg32, Arg32];
       const op = n.op as PrimitiveName;
       if (TRANSCENDENTAL.has(op)) {
         // sigmoid, softplus, logSigmoid of a and of −a share one e^(−|a|) and one log1p of it.
@@ -298,26 +321,14 @@ export function generateWasm(spec: WasmProgramSpec, memory: MemoryImport = {}): 
         case 'relu':
           r = v.max(x, K32(0));
           break;
-        case 'where':
-          r = v.select(nz(x), y, z);
-          break;
         case 'lt':
         case 'le':
         case 'gt':
         case 'ge':
         case 'eq':
         case 'ne':
-          r = bool(v.cmp(op, x, y));
-          break;
-        case 'and':
-          r = bool(v.and(nz(x), nz(y)));
-          break;
-        case 'or':
-          r = bool(v.or(nz(x), nz(y)));
-          break;
-        case 'not':
-          r = bool(v.cmp('eq', x, K32(0)));
-          break;
+          masks.set(n, v.cmp(op, x, y));
+          continue;
         case 'detach':
           r = x;
           break;
@@ -327,7 +338,7 @@ export function generateWasm(spec: WasmProgramSpec, memory: MemoryImport = {}): 
       value.set(n, r);
     }
     spec.outputs.forEach((outExpr, j) => {
-      const val = value.get(outExpr)!;
+      const val = numberOf(outExpr);
       if (spec.store[j]) {
         address(out[j]!);
         v.push(val);

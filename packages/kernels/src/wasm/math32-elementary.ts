@@ -230,22 +230,29 @@ export function expNegAbs32(c: VecCode32, x: Arg32): number {
 }
 
 /**
- * 1/(1 + e^−x) from e = e^−|x|: q = (x ≥ 0 ? 1 : e)/u with u = 1 + e rounded, corrected for the rounding
- * error d = e − (u − 1) (exact) of u: q (1 − d/u), with 1/u = q or 1 − q (up to O(d)). sigmoid(+inf) = 1,
- * sigmoid(−inf) = 0, NaN stays NaN.
+ * σ(−|x|) = e/(1 + e) from e = e^−|x| ∈ [0, 1] (the smaller of σ(x) and σ(−x), in [0, ½]): q = e/u with
+ * u = 1 + e rounded, corrected for the rounding error d = e − (u − 1) (exact) of u and, where e is an exp
+ * result, for e's own rounding error ε: (e + ε)/(u + d + ε) ≈ q + (ε (1 − q) − q d)/u, with 1/u = 1 − q
+ * (up to O(d)). NaN stays NaN; e = 0 gives +0.
  */
-export function sigmoid32(c: VecCode32, x: Arg32, e: Arg32): number {
-  const nonNeg = c.cmp('ge', x, k(0));
+export function sigmoidSmall32(c: VecCode32, e: Arg32): number {
   const u = c.add(e, k(1));
   const d = c.sub(e, c.sub(u, k(1)));
-  const q = c.div(c.select(nonNeg, k(1), e), u);
-  const invU = c.select(nonNeg, q, c.sub(k(1), q));
+  const q = c.div(e, u);
+  const invU = c.sub(k(1), q);
   const eps = residualOf(c, e);
   if (eps === null) return c.sub(q, c.mul(q, c.mul(d, invU)));
-  // With e's own rounding error ε: (e + ε)/(u + d + ε) ≈ q + (ε/u − q (d + ε)/u) for x < 0, and
-  // 1/(u + d + ε) ≈ q − q (d + ε)/u for x ≥ 0: q + (±ε (1 − q) − q d)/u, 1 − q ≈ 1/u.
-  const signedEps = c.select(nonNeg, c.neg(eps), eps);
-  return c.add(q, c.mul(c.sub(c.mul(signedEps, invU), c.mul(q, d)), invU));
+  return c.add(q, c.mul(c.sub(c.mul(eps, invU), c.mul(q, d)), invU));
+}
+
+/**
+ * 1/(1 + e^−x) from s = σ(−|x|) ({@link sigmoidSmall32}) and its complement 1 − s: s where x < 0, 1 − s
+ * elsewhere. 1 − s ∈ [½, 1] is rounded once from an s accurate to a fraction of its own ulp (at most half
+ * the ulp of 1 − s), so both are within one float32 step of the correctly rounded value — and σ(x) and
+ * σ(−x) of one x share one division. sigmoid(+inf) = 1, sigmoid(−inf) = 0, sigmoid(±0) = ½, NaN stays NaN.
+ */
+export function sigmoid32(c: VecCode32, x: Arg32, s: Arg32, oneMinusS: Arg32): number {
+  return c.select(c.cmp('lt', x, k(0)), s, oneMinusS);
 }
 
 /** The f64x2 lanes of a float32 vector: the low two (`high` false) or the high two, promoted. */

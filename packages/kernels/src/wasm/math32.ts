@@ -16,6 +16,7 @@ import {
   log32,
   pow32,
   sigmoid32,
+  sigmoidSmall32,
   tanh32,
 } from './math32-elementary.js';
 
@@ -122,8 +123,17 @@ export class VecCode32 extends LaneCode<Arg32> {
   expNegAbs = (x: Arg32): number => expNegAbs32(this, x);
   /** log(1 + e) for e = e^−|x| ∈ [0, 1] (no range reduction): the shared term of softplus and logSigmoid. */
   log1pUnit = (e: Arg32): number => log1pUnit32(this, e);
-  /** 1/(1 + e^−x), ≤ 2 ulp, exact 1 / 0 at ±inf; `e` = {@link VecCode32.expNegAbs} of x if already computed. */
-  sigmoid = (x: Arg32, e: Arg32 = this.expNegAbs(x)): number => sigmoid32(this, x, e);
+  /** σ(−|x|) = e/(1 + e) for e = {@link VecCode32.expNegAbs} of x: the smaller of σ(x) and σ(−x). */
+  sigmoidSmall = (e: Arg32): number => sigmoidSmall32(this, e);
+  /**
+   * 1/(1 + e^−x), ≤ 2 ulp, exact 1 / 0 at ±inf; `s` = {@link VecCode32.sigmoidSmall} of x (or of −x) and
+   * `oneMinusS` = 1 − s if already computed (σ(x) and σ(−x) then share them: one division for both).
+   */
+  sigmoid = (
+    x: Arg32,
+    s: Arg32 = this.sigmoidSmall(this.expNegAbs(x)),
+    oneMinusS: Arg32 = this.sub(K32(1), s),
+  ): number => sigmoid32(this, x, s, oneMinusS);
   /**
    * log(1 + e^x) = max(x, 0) + log1p(e^−|x|), ≤ 2 ulp, never overflows; `l` = {@link VecCode32.log1pUnit}
    * of e^−|x| if already computed.
