@@ -15,8 +15,6 @@
  * and `--threadsOnly=1` runs only it (no peers).
  */
 
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { fromArray, grad, type Tensor } from '@gradkit/autograd';
 import {
   getNumThreads,
@@ -63,11 +61,24 @@ function gradkitCase(spec: LossSpec, xd: Float32Array, yd: Float32Array): () => 
       : spec.kind === 'focal'
         ? (u: Tensor) => focal(u, y, { gamma: spec.gamma, alpha: spec.alpha })
         : (u: Tensor) => linearFocal(u, y, { reduction: 'mean' });
+  // Explicit lifetimes, as TF.js's dispose and jax-js's ownership give theirs: each call disposes the previous
+  // call's gradient (its result stays valid until the next call), so the next call reuses the same arena
+  // memory instead of fresh pages. Callers copy a result they keep across calls (`snapshot`).
+  let previous: Tensor | null = null;
   return () => {
+    previous?.dispose();
     const l = loss(x);
     const [g] = grad(l, [x]) as [Tensor];
-    return [l.item(), g.data as Float32Array];
+    previous = g;
+    const v = l.item();
+    l.dispose();
+    return [v, g.data as Float32Array];
   };
+}
+
+/** A copy of a result that outlives the next call of its case (gradkit's cases reuse their memory). */
+function snapshot(r: Result): Result {
+  return [r[0], r[1].slice()];
 }
 
 /** Seeded data: logits ~ 2.5·N(0, 1), hard targets with 25% positives. */
@@ -143,27 +154,10 @@ function maxRelDiff(a: Result, b: Result): number {
 }
 
 /**
- * A full garbage collection, where V8 allows exposing it at run time (else nothing): the benchmark calls it
- * between timed calls so that the arena's blocks of collected tensors are released and reused.
- */
-function collector(): () => void {
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as unknown;
-    if (typeof gc === 'function') return gc as () => void;
-  } catch {
-    // not available
-  }
-  return () => {};
-}
-
-/**
- * gradkit's BCE with logits (fwd + bwd) on 1 thread and on `threads`, in interleaved rounds. Between two calls
- * (outside the timed region) the loop collects garbage and yields to the event loop, so that the arena's
- * release callbacks run and every call's tensors are arena blocks reused from the previous calls — as in a
- * training loop that awaits between steps. A synchronous loop would instead touch fresh memory on every call
- * (page faults) and, past the arena's growth budget, fall back to copied, single-threaded runs; the table's
- * 'zero-copy' and 'split' columns show which runs were in place and split between threads.
+ * gradkit's BCE with logits (fwd + bwd) on 1 thread and on `threads`, in interleaved rounds, as a synchronous
+ * training loop runs it: each call disposes the previous call's gradient (see `gradkitCase`), so every call's
+ * tensors are arena blocks reused from the previous calls and every run is zero-copy, which is what can be
+ * split between threads; the table's 'zero-copy' and 'split' columns show which runs were in place and split.
  */
 async function threadsComparison(x: Float32Array, y: Float32Array, threads: number): Promise<void> {
   const fn = gradkitCase(SPECS.bceWithLogits!, x, y);
@@ -176,13 +170,11 @@ async function threadsComparison(x: Float32Array, y: Float32Array, threads: numb
   };
   setElementwiseBackend('auto');
   await use(1);
-  const ref = fn();
+  const ref = snapshot(fn());
   await use(threads);
   const d = maxRelDiff(fn(), ref);
   if (d !== 0)
     throw new Error(`bceWithLogits on ${threads} threads differs from 1 thread (max rel diff ${d})`);
-  const yieldNow = () => new Promise<void>((r) => setImmediate(r));
-  const gc = collector();
   for (let r = 0; r < ROUNDS; r++) {
     for (const [i, t] of counts.entries()) {
       await use(t);
@@ -190,8 +182,6 @@ async function threadsComparison(x: Float32Array, y: Float32Array, threads: numb
       const end = performance.now() + SECONDS * 1000;
       let k = 0;
       while (k < 2 || performance.now() < end) {
-        gc();
-        await yieldNow();
         const s0 = wasmStats();
         const c0 = process.cpuUsage();
         const t0 = performance.now();
@@ -266,7 +256,7 @@ async function main(): Promise<void> {
     // Same numbers from everyone (float32 tolerance).
     await useTf('wasm');
     setElementwiseBackend('auto');
-    const ref = cases[0]!.fn();
+    const ref = snapshot(cases[0]!.fn());
     for (const c of cases.slice(1)) {
       await c.before?.();
       const d = maxRelDiff(c.fn(), ref);

@@ -110,6 +110,24 @@ export async function benchChain(cfg: BenchConfig): Promise<{ rows: Row[]; check
     yg.grad = null;
     return gs;
   };
+  // The timed forms: each reads one element and disposes what it created and holds — the output and the
+  // gradients (explicit lifetimes, as TF.js's dispose and jax-js's ownership give theirs: the next call
+  // reuses the same arena memory instead of fresh pages).
+  const forwardOnce = (f: (a: Tensor, b: Tensor) => Tensor) => () => {
+    const out = f(x, y);
+    sink(out.data[0]!);
+    out.dispose();
+  };
+  const stepOnce = (f: (a: Tensor, b: Tensor) => Tensor) => () => {
+    const out = f(xg, yg);
+    backward(out, dy);
+    const gx = xg.grad!;
+    const gy = yg.grad!;
+    xg.grad = null;
+    yg.grad = null;
+    sink(gx.data[0]! + gy.data[0]!);
+    for (const t of [out, gx, gy]) t.dispose();
+  };
 
   for (const [name, c] of Object.entries(CHAINS)) {
     const label = `chain10 ${name}`;
@@ -124,12 +142,12 @@ export async function benchChain(cfg: BenchConfig): Promise<{ rows: Row[]; check
     // The four gradkit cases are timed in alternating rounds, so load changes hit fused and unfused alike.
     const [fusedFwd, unfusedFwd, fusedBwd, unfusedBwd, jsFwd, jsBwd] = measureInterleaved(
       [
-        { name: `${label} fwd gradkit fused`, fn: () => sink(fused(x, y).data[0]!) },
-        { name: `${label} fwd gradkit unfused`, fn: () => sink(unfused(x, y).data[0]!) },
-        { name: `${label} fwd+bwd gradkit fused`, fn: () => sink(gradsOf(fused)[0][0]!) },
-        { name: `${label} fwd+bwd gradkit unfused`, fn: () => sink(gradsOf(unfused)[0][0]!) },
-        { name: `${label} fwd gradkit fused, js backend`, fn: onJs(() => sink(fused(x, y).data[0]!)) },
-        { name: `${label} fwd+bwd gradkit fused, js backend`, fn: onJs(() => sink(gradsOf(fused)[0][0]!)) },
+        { name: `${label} fwd gradkit fused`, fn: forwardOnce(fused) },
+        { name: `${label} fwd gradkit unfused`, fn: forwardOnce(unfused) },
+        { name: `${label} fwd+bwd gradkit fused`, fn: stepOnce(fused) },
+        { name: `${label} fwd+bwd gradkit unfused`, fn: stepOnce(unfused) },
+        { name: `${label} fwd gradkit fused, js backend`, fn: onJs(forwardOnce(fused)) },
+        { name: `${label} fwd+bwd gradkit fused, js backend`, fn: onJs(stepOnce(fused)) },
       ],
       cfg.timing,
       3,
@@ -150,9 +168,9 @@ export async function benchChain(cfg: BenchConfig): Promise<{ rows: Row[]; check
     const versus = (impl: string, fwd: () => void, fwdBwd: () => void) => {
       const [gf, pf, gb, pb] = measureInterleaved(
         [
-          { name: `${label} fwd gradkit fused`, fn: () => sink(fused(x, y).data[0]!) },
+          { name: `${label} fwd gradkit fused`, fn: forwardOnce(fused) },
           { name: `${label} fwd ${impl}`, fn: fwd },
-          { name: `${label} fwd+bwd gradkit fused`, fn: () => sink(gradsOf(fused)[0][0]!) },
+          { name: `${label} fwd+bwd gradkit fused`, fn: stepOnce(fused) },
           { name: `${label} fwd+bwd ${impl}`, fn: fwdBwd },
         ],
         cfg.timing,

@@ -71,17 +71,23 @@ function gradkitTrainer(init: Init): Trainer {
   return {
     step() {
       const [w1, b1, w2, b2] = params as [Tensor, Tensor, Tensor, Tensor];
-      const h = biasRelu(matmul(x, w1), b1);
+      const a1 = matmul(x, w1);
+      const h = biasRelu(a1, b1);
       const z = matmul(h, w2).add(b2);
       const loss = sum(logSoftmax(z, -1).mul(y)).mul(-1 / BATCH);
       backward(loss);
       noGrad(() => {
         for (const p of params) {
           sgd(p, p.grad!);
+          p.grad.dispose();
           p.grad = null;
         }
       });
-      return loss.item();
+      const v = loss.item();
+      // Explicit lifetimes (TF.js's tidy, jax-js's ownership): what the step holds is disposed, so the next
+      // step reuses its arena memory (the graph's own temporaries are left to the collector).
+      for (const t of [a1, h, z, loss]) t.dispose();
+      return v;
     },
     dispose() {},
   };

@@ -221,6 +221,7 @@ export {
   arenaStats,
   DEFAULT_ARENA_CAPACITY,
   isArenaStorage,
+  releaseStorage,
   setArenaCapacity,
 } from './wasm/arena.js';
 /**

@@ -14,6 +14,7 @@ import {
   arenaStats,
   DEFAULT_ARENA_CAPACITY,
   isArenaStorage,
+  releaseStorage,
   setArenaCapacity,
   variable,
   wasmBackend,
@@ -165,6 +166,39 @@ describe('without SharedArrayBuffer', () => {
     const ref = new Float32Array(n);
     wasmBackend.elementwise([apply('exp', variable('x'))], ['x'], ['array'])([a], [ref], n);
     expect(Array.from(out)).toEqual(Array.from(ref));
+  });
+});
+
+describe.runIf(sharedHere)('releaseStorage (explicit lifetimes)', () => {
+  it('hands a block back at once (reused, cleared unless zero is false); anything else is refused', () => {
+    const a = allocateStorage('float32', 4096);
+    a.fill(5);
+    const at = a.byteOffset;
+    const released = arenaStats().released;
+    expect(releaseStorage(a)).toBe(true);
+    expect(arenaStats().released).toBe(released + 1);
+    // Released once only; views, small and ordinary arrays are not arena storage blocks.
+    expect(releaseStorage(a)).toBe(false);
+    expect(releaseStorage(new Float32Array(4096))).toBe(false);
+    expect(releaseStorage(allocateStorage('float32', 8))).toBe(false);
+    const b = allocateStorage('float32', 4096);
+    expect(b.byteOffset).toBe(at);
+    expect(b.every((v) => v === 0)).toBe(true);
+    expect(releaseStorage(b.subarray(1))).toBe(false);
+    b.fill(9);
+    expect(releaseStorage(b)).toBe(true);
+    const c = allocateStorage('float32', 4096, false);
+    expect(c.byteOffset).toBe(at);
+    expect(c[0]).toBe(9);
+    expect(releaseStorage(c)).toBe(true);
+  });
+
+  it('a loop that releases what it allocates uses one block: no growth, no fallback', () => {
+    const before = arenaStats();
+    for (let i = 0; i < 2000; i++) releaseStorage(allocateStorage('float64', 1 << 16, false));
+    const after = arenaStats();
+    expect(after.fallbacks).toBe(before.fallbacks);
+    expect(after.reservedBytes - before.reservedBytes).toBeLessThanOrEqual(1 << 19);
   });
 });
 

@@ -1,5 +1,6 @@
 import {
   allocate,
+  allocateOutput,
   applyElementwise,
   broadcastStrides,
   type DType,
@@ -55,8 +56,6 @@ function hasInfinity(data: Storage): boolean {
 interface Saved {
   /** For each input: the gradient for an upstream gradient of 1 (already divided by n for 'mean'), or null. */
   readonly grads: Array<Storage | null>;
-  /** Whether the array of input `i` was already handed out once (then later uses copy it). */
-  readonly used: boolean[];
 }
 
 /** Runs one fused pass over the broadcast inputs; returns the stored arrays and the sums. */
@@ -71,7 +70,8 @@ function runFused(
   const x = tensors[0]!;
   const shape = x.shape;
   const n = x.size;
-  const arrays = outputs.map((_, k) => (store[k] ? allocate(dtype, n) : null));
+  // The kernel writes every element of every stored output: no clearing pass.
+  const arrays = outputs.map((_, k) => (store[k] ? allocateOutput(dtype, n) : null));
   const totals = new Float64Array(outputs.length);
   const variables = Array.from({ length: tensors.length + 1 }, (_, i) => inputVariable(i));
   if (n === 0) return { arrays, totals };
@@ -100,13 +100,15 @@ function runFused(
   return { arrays, totals };
 }
 
-/** `saved * g` elementwise (g of the same size) or by a scalar, into new storage; reuses `saved` once for g = 1. */
+/** `saved * g` elementwise (g of the same size) or by a scalar, into new storage; for g = 1 hands `saved` over (once). */
 function scale(saved: Saved, i: number, g: Tensor, dtype: DType): Storage {
   const d = saved.grads[i]!;
   if (g.size === 1 && d.length !== 1) {
     const s = g.data[0]!;
-    if (s === 1 && !saved.used[i]) {
-      saved.used[i] = true;
+    if (s === 1) {
+      // Handed out as the gradient's own storage, which its holder may dispose (its memory then goes to
+      // another tensor): this node never reads it again, and a second backward recomputes instead.
+      saved.grads[i] = null;
       return d;
     }
     const out = allocate(dtype, d.length);
@@ -209,7 +211,7 @@ export function runLoss(program: LossProgram, tensors: readonly Tensor[], reduct
     data[0] = reduction === 'mean' ? totals[0]! / n : totals[0]!;
     shape = [];
   }
-  const saved: Saved = { grads: tensors.map(() => null), used: tensors.map(() => false) };
+  const saved: Saved = { grads: tensors.map(() => null) };
   let k = 1;
   eager.forEach((e, i) => {
     if (e) saved.grads[i] = arrays[k++]!;

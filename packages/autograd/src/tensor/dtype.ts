@@ -25,6 +25,29 @@ export const DEFAULT_DTYPE: DType = 'float32';
  *   allocate that much memory (its RangeError is converted, naming the op, the shape and the bytes asked for)
  */
 export function allocate(dtype: DType, n: number, op = 'allocate', shape?: Shape): Storage {
+  return allocateFilled(dtype, n, op, shape, true);
+}
+
+/**
+ * Like {@link allocate}, for storage the caller writes in full before anything reads it (a kernel's output):
+ * memory the arena reuses is handed over as it is, without a clearing pass over it. Its initial contents are
+ * unspecified — never hand such storage to a tensor before every element is written.
+ *
+ * @param op - the op allocating, named in errors (default `"allocate"`)
+ * @param shape - the shape being allocated, named in errors (default `[n]`)
+ * @throws ShapeError as {@link allocate}
+ */
+export function allocateOutput(dtype: DType, n: number, op = 'allocate', shape?: Shape): Storage {
+  return allocateFilled(dtype, n, op, shape, false);
+}
+
+function allocateFilled(
+  dtype: DType,
+  n: number,
+  op: string,
+  shape: Shape | undefined,
+  zero: boolean,
+): Storage {
   checkDtype(op, dtype);
   if (!Number.isSafeInteger(n) || n < 0 || n > MAX_ELEMENTS) {
     throw new ShapeError(
@@ -33,7 +56,7 @@ export function allocate(dtype: DType, n: number, op = 'allocate', shape?: Shape
     );
   }
   try {
-    return allocateStorage(dtype, n);
+    return allocateStorage(dtype, n, zero);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     const gib = (n * (dtype === 'float32' ? 4 : 8)) / 2 ** 30;

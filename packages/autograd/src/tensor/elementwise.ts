@@ -21,7 +21,7 @@ import {
 import { INPUT_PREFIX, tracedInputs, Value } from '../scalar/value.js';
 import { toDtype } from './cast.js';
 import { webgpuRuntime } from './device.js';
-import { allocate, type DType, promoteTypes, type Storage } from './dtype.js';
+import { allocateOutput, type DType, promoteTypes, type Storage } from './dtype.js';
 import { isGradEnabled } from './grad-mode.js';
 import type { Grads } from './node.js';
 import { sumTo } from './reduce-sum.js';
@@ -160,7 +160,8 @@ export function elementwiseSpec(name: string, outputs: readonly Expr[], arity: n
  */
 function runKernel(spec: ElementwiseSpec, inputs: readonly Tensor[], shape: Shape, dtype: DType) {
   const n = sizeOf(shape);
-  const outs = spec.outputs.map(() => allocate(dtype, n));
+  // Every element of every output is written by the kernel: no clearing pass.
+  const outs = spec.outputs.map(() => allocateOutput(dtype, n));
   if (n === 0 || outs.length === 0) return outs;
   const flat = inputs.every((t) => t.size === 1 || sameShape(t.shape, shape));
   if (flat) {

@@ -222,6 +222,24 @@ function propagate(
 }
 
 /**
+ * How a finished gradient is handed to its tensor: under createGraph as it is (it is part of the graph);
+ * otherwise a tensor of its own that requires no grad — the gradient itself when it needs nothing else (it
+ * was computed with grad mode off), a detached view when it requires grad (a seed passed through) or was
+ * already handed to another tensor (one gradient reaching two inputs) or is a seed (the caller's tensor). Not wrapping what needs no wrapper
+ * keeps each gradient the only tensor on its storage, so that `dispose()` can return its memory at once.
+ */
+function ownedResult(createGraph: boolean, seeds: readonly Tensor[]): (g: Tensor) => Tensor {
+  // The seeds belong to the caller: a gradient that is one of them is always a view.
+  const handed = new Set<Tensor>(seeds);
+  return (g) => {
+    if (createGraph) return g;
+    if (g.requiresGrad || handed.has(g)) return g.detach();
+    handed.add(g);
+    return g;
+  };
+}
+
+/**
  * Computes the gradient of `output` with respect to every leaf it depends on and ADDS it to their `.grad`
  * (gradients accumulate across calls, as in PyTorch; zero them between steps).
  *
@@ -233,6 +251,7 @@ export function backward(output: Tensor, gradient?: Tensor | null, opts: Backwar
   checkTensor('backward', 'output', output);
   checkOptionKeys('backward', 'options', opts, ['retainGraph', 'createGraph']);
   const seeds = seedGrads('backward', [output], gradient === undefined ? undefined : [gradient]);
+  const own = ownedResult(opts.createGraph ?? false, seeds);
   propagate(
     'backward',
     [output],
@@ -240,7 +259,7 @@ export function backward(output: Tensor, gradient?: Tensor | null, opts: Backwar
     opts,
     (t) => t.keepsGrad,
     (t, g) => {
-      const add = opts.createGraph ? g : g.detach();
+      const add = own(g);
       t.grad = t.grad === null ? add : addGrads(t.grad, add);
     },
   );
@@ -283,6 +302,7 @@ export function grad(
   const seeds = seedGrads('grad', outs, opts.gradOutputs);
   const wanted = new Set(ins);
   const found = new Map<Tensor, Tensor>();
+  const own = ownedResult(opts.createGraph ?? false, seeds);
   propagate(
     'grad',
     outs,
@@ -299,6 +319,6 @@ export function grad(
         `input ${i} was not used in computing the outputs; pass { allowUnused: true } to get null for it`,
       );
     }
-    return g === null ? null : opts.createGraph ? g : g.detach();
+    return g === null ? null : own(g);
   });
 }

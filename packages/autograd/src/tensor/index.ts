@@ -43,6 +43,7 @@ export {
 export { keep, tidy } from './device-scope.js';
 export {
   allocate,
+  allocateOutput,
   DEFAULT_DTYPE,
   type DType,
   promoteTypes,

@@ -23,8 +23,13 @@ declare module './tensor.js' {
     /** the single element, on every device (`item()` is the synchronous cpu form) */
     itemAsync(): Promise<number>;
     /**
-     * releases a webgpu tensor's buffer now (it is released when the tensor is garbage-collected
-     * otherwise); the tensor cannot be read afterwards. A no-op on the cpu.
+     * releases the tensor's memory now instead of when it is garbage-collected: a webgpu tensor's buffer
+     * (into the pool), and on the cpu the storage it holds in the WebAssembly kernels' memory arena, once
+     * every tensor sharing that storage (`detach()`, `reshape()`, `view()`) is disposed — so a synchronous
+     * loop that disposes what it is done with reuses the same memory (no fresh pages, no garbage). Afterwards
+     * the tensor cannot be read (a StateError), nor can a graph that saved it be differentiated; arrays
+     * previously read from its `.data` must not be used either (their memory may hold another tensor's
+     * elements: copy with `toArray()` what you keep). Idempotent.
      */
     dispose(): void;
   }
@@ -47,5 +52,7 @@ P.itemAsync = function (this: Tensor) {
   return itemAsync(this);
 };
 P.dispose = function (this: Tensor) {
-  this.deviceArray?.dispose();
+  const d = this.deviceArray;
+  if (d !== null) d.dispose();
+  else this.releaseHost();
 };

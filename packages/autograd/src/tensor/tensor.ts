@@ -1,8 +1,11 @@
 import {
+  ARENA_MIN_ELEMENTS,
   ArgumentError,
   DeviceArray,
   DeviceError,
   DtypeError,
+  isArenaStorage,
+  releaseStorage,
   ShapeError,
   StateError,
 } from '@gradkit/kernels';
@@ -29,6 +32,21 @@ export function onDeviceError(op: string, instead: string): DeviceError {
   );
 }
 
+/** The StateError for any use of a cpu tensor's elements after `dispose()`. */
+function disposedError(op: string): StateError {
+  return new StateError(
+    op,
+    'the tensor was disposed (dispose()): its elements are gone (its memory may hold another tensor now)',
+  );
+}
+
+/**
+ * How many tensors hold each storage array of the WebAssembly arena (`detach()`, `reshape()`, `view()` share
+ * one): `dispose()` hands the memory back to the arena only when the last holder is disposed. A holder that
+ * is garbage collected without being disposed keeps its count, so the memory then waits for the collector.
+ */
+const holders = new WeakMap<Storage, number>();
+
 /** A hook on a tensor's gradient: may return a replacement gradient (same shape and dtype). */
 // biome-ignore lint/suspicious/noConfusingVoidType: a hook written as a statement block returns void
 export type GradHook = (grad: Tensor) => Tensor | undefined | void;
@@ -50,10 +68,10 @@ export class Tensor {
    * ...) under `noGrad` instead.
    */
   get data(): Storage {
-    if (this.#host === null) throw onDeviceError('Tensor.data', 'await t.dataAsync()');
-    return this.#host;
+    return this.#hostFor('Tensor.data', 'await t.dataAsync()');
   }
   #host: Storage | null;
+  #disposed = false;
   #onDevice: DeviceArray | null;
   #size: number;
   /** The size of each dimension. */
@@ -91,6 +109,9 @@ export class Tensor {
       );
     }
     this.#host = onDevice ? null : data;
+    if (!onDevice && data.length >= ARENA_MIN_ELEMENTS && isArenaStorage(data)) {
+      holders.set(data, (holders.get(data) ?? 0) + 1);
+    }
     this.#onDevice = onDevice ? data : null;
     this.#size = data.length;
     // `+ 0` turns a -0 size (from arithmetic on user sizes) into 0, so shapes compare with Object.is too.
@@ -161,6 +182,7 @@ export class Tensor {
    * Writing into `.data` directly does not change it.
    */
   get version(): number {
+    if (this.#disposed) throw disposedError('Tensor.version');
     return versionOf(this.#host ?? this.#onDevice!);
   }
 
@@ -216,14 +238,12 @@ export class Tensor {
 
   /** A copy of the elements as a typed array of the tensor's dtype. */
   toArray(): Storage {
-    if (this.#host === null) throw onDeviceError('toArray', 'await t.dataAsync()');
-    return this.#host.slice();
+    return this.#hostFor('toArray', 'await t.dataAsync()').slice();
   }
 
   /** The elements as nested JavaScript arrays (a number for a 0-d tensor). */
   tolist(): NestedArray {
-    if (this.#host === null) throw onDeviceError('tolist', 'await t.arrayAsync()');
-    const data = this.#host;
+    const data = this.#hostFor('tolist', 'await t.arrayAsync()');
     const build = (dim: number, offset: number): NestedArray => {
       if (dim === this.shape.length) return data[offset]!;
       const stride = sizeOf(this.shape.slice(dim + 1));
@@ -238,19 +258,49 @@ export class Tensor {
    * @throws ShapeError when the tensor has more or fewer than one element
    */
   item(): number {
-    if (this.#host === null) throw onDeviceError('item', 'await t.itemAsync()');
+    const data = this.#hostFor('item', 'await t.itemAsync()');
     if (this.#size !== 1) {
       throw new ShapeError(
         'item',
         `only one-element tensors can be converted to a number, got shape ${fmt(this.shape)}`,
       );
     }
-    return this.#host[0]!;
+    return data[0]!;
   }
 
   /** A tensor sharing this one's data, cut off from the graph (requires no grad). */
   detach(): Tensor {
+    if (this.#disposed) throw disposedError('detach');
     return new Tensor(this.#host ?? this.#onDevice!, this.shape, false);
+  }
+
+  /** The host elements, or the error of a webgpu tensor (use `instead`) or of a disposed one. */
+  #hostFor(op: string, instead: string): Storage {
+    if (this.#host === null) throw this.#disposed ? disposedError(op) : onDeviceError(op, instead);
+    return this.#host;
+  }
+
+  /** Whether `dispose()` was called on this cpu tensor (its elements can no longer be read). */
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+
+  /**
+   * @internal `dispose()` of a cpu tensor: forgets the elements and, when this was the last tensor holding
+   * its arena storage, hands that memory back to the arena now (see `releaseStorage`). Idempotent.
+   */
+  releaseHost(): void {
+    const data = this.#host;
+    if (data === null) return;
+    this.#host = null;
+    this.#disposed = true;
+    const count = holders.get(data);
+    if (count === undefined) return;
+    if (count > 1) holders.set(data, count - 1);
+    else {
+      holders.delete(data);
+      releaseStorage(data);
+    }
   }
 
   /**
@@ -331,6 +381,9 @@ export class Tensor {
 
   /** A short description with shape, dtype and the first elements. */
   toString(): string {
+    if (this.#disposed) {
+      return `Tensor(shape=${fmt(this.shape)}, dtype=${this.dtype}, disposed)`;
+    }
     if (this.#host === null) {
       return `Tensor(shape=${fmt(this.shape)}, dtype=${this.dtype}, device=webgpu${this.#requiresGrad ? ', requiresGrad' : ''})`;
     }

@@ -58,15 +58,24 @@ const counters = { storage: 0, fallbacks: 0, released: 0, liveBytes: 0 };
 const GROWTH_BUDGET = 64 * 2 ** 20;
 let growthLeft = GROWTH_BUDGET;
 
+/** A storage block handed out by {@link allocateStorage}: its address and class size. */
+interface Held {
+  readonly addr: number;
+  readonly size: number;
+}
+
 const registry =
   typeof FinalizationRegistry === 'function'
-    ? new FinalizationRegistry<{ addr: number; size: number }>(({ addr, size }) => {
+    ? new FinalizationRegistry<Held>(({ addr, size }) => {
         release(addr, size);
         counters.released++;
         counters.liveBytes -= size;
         growthLeft = GROWTH_BUDGET;
       })
     : null;
+
+/** The block of each live storage array (the arrays {@link allocateStorage} returned, not views of them). */
+const owned = new WeakMap<ArrayBufferView, Held>();
 
 function refresh(): void {
   const buf = memory!.buffer;
@@ -227,7 +236,7 @@ export function giveBack(block: { addr: number; size: number }): void {
 }
 
 /**
- * Zero-filled storage for `n` elements of `dtype`: a view into the kernels' WebAssembly memory (which the
+ * Storage for `n` elements of `dtype`, zero-filled unless `zero` is false: a view into the kernels' WebAssembly memory (which the
  * WebAssembly kernels read and write in place, without copies) when `n ≥` {@link ARENA_MIN_ELEMENTS}, the
  * memory is shared (SharedArrayBuffer available: Node, workers, cross-origin-isolated pages) and the arena
  * is under its cap ({@link setArenaCapacity}); an ordinary `Float32Array` / `Float64Array` otherwise. The
@@ -238,13 +247,26 @@ export function giveBack(block: { addr: number; size: number }): void {
  * A view made from it (`subarray`, `new Float32Array(a.buffer, …)`) must not outlive the array itself: keep
  * the array referenced while such a view is used.
  *
+ * The block can also be handed back at once with {@link releaseStorage}, when the caller knows that nothing
+ * reads the array any more (explicit lifetimes: a synchronous loop then reuses its memory).
+ *
  * @param dtype - `'float32'` or `'float64'`
  * @param n - the element count (a non-negative safe integer; the caller checks it)
+ * @param zero - false when the caller writes every element before anything reads one: a block reused from
+ *   the arena then keeps its old contents instead of being cleared (fresh memory is zero either way)
  */
-export function allocateStorage(dtype: 'float32', n: number): Float32Array;
-export function allocateStorage(dtype: 'float64', n: number): Float64Array;
-export function allocateStorage(dtype: 'float32' | 'float64', n: number): Float32Array | Float64Array;
-export function allocateStorage(dtype: 'float32' | 'float64', n: number): Float32Array | Float64Array {
+export function allocateStorage(dtype: 'float32', n: number, zero?: boolean): Float32Array;
+export function allocateStorage(dtype: 'float64', n: number, zero?: boolean): Float64Array;
+export function allocateStorage(
+  dtype: 'float32' | 'float64',
+  n: number,
+  zero?: boolean,
+): Float32Array | Float64Array;
+export function allocateStorage(
+  dtype: 'float32' | 'float64',
+  n: number,
+  zero = true,
+): Float32Array | Float64Array {
   const es = dtype === 'float32' ? 4 : 8;
   if (
     n >= ARENA_MIN_ELEMENTS &&
@@ -259,8 +281,10 @@ export function allocateStorage(dtype: 'float32' | 'float64', n: number): Float3
       const buf = memory!.buffer;
       buffers.add(buf);
       const a = es === 4 ? new Float32Array(buf, t.addr, n) : new Float64Array(buf, t.addr, n);
-      if (!t.fresh) a.fill(0);
-      registry.register(a, { addr: t.addr, size: t.size });
+      if (!t.fresh && zero) a.fill(0);
+      const held: Held = { addr: t.addr, size: t.size };
+      registry.register(a, held, held);
+      owned.set(a, held);
       counters.storage++;
       counters.liveBytes += t.size;
       return a;
@@ -268,6 +292,24 @@ export function allocateStorage(dtype: 'float32' | 'float64', n: number): Float3
     counters.fallbacks++;
   }
   return es === 4 ? new Float32Array(n) : new Float64Array(n);
+}
+
+/**
+ * Hands the block of `a` — an array {@link allocateStorage} returned from the arena — back to the arena now,
+ * instead of when `a` is garbage collected: the next allocation of its size class reuses it. The caller
+ * promises that nothing reads or writes `a` (or any view of it) afterwards: the memory will hold another
+ * array's elements. Returns false, doing nothing, for any other array (ordinary typed arrays, views, arrays
+ * already released).
+ */
+export function releaseStorage(a: ArrayBufferView): boolean {
+  const held = owned.get(a);
+  if (held === undefined) return false;
+  owned.delete(a);
+  registry?.unregister(held);
+  release(held.addr, held.size);
+  counters.released++;
+  counters.liveBytes -= held.size;
+  return true;
 }
 
 /**
@@ -316,7 +358,7 @@ export interface ArenaStats {
   readonly liveBytes: number;
   /** Storage arrays allocated in the arena. */
   readonly allocations: number;
-  /** Arena arrays released (collected, their blocks back on a free list). */
+  /** Arena arrays released (collected or {@link releaseStorage}d, their blocks back on a free list). */
   readonly released: number;
   /** Allocations of at least ARENA_MIN_ELEMENTS that fell back to ordinary arrays (cap or growth budget). */
   readonly fallbacks: number;

@@ -1,0 +1,103 @@
+/**
+ * `dispose()` on the cpu: explicit lifetimes for arena storage. A disposed tensor refuses every read with a
+ * StateError; its arena memory goes back to the arena at once when no other tensor shares it (views keep it),
+ * so a synchronous loop that disposes what it is done with reuses the same blocks instead of growing the arena
+ * or falling back to ordinary arrays; a graph that saved a disposed tensor refuses to run backward.
+ */
+import { backward, fromArray, full, fuse, StateError, type Tensor, tensor, zeros } from '@gradkit/autograd';
+import { arenaStats, isArenaStorage, wasmSimdAvailable } from '@gradkit/kernels';
+import { describe, expect, it } from 'vitest';
+
+const arena = typeof SharedArrayBuffer === 'function' && wasmSimdAvailable();
+
+/** Every read of a disposed tensor is a StateError naming the read. */
+function expectDisposed(t: Tensor): void {
+  expect(t.isDisposed).toBe(true);
+  expect(() => t.data).toThrow(StateError);
+  expect(() => t.data).toThrow(/Tensor\.data.*disposed/);
+  expect(() => t.toArray()).toThrow(/toArray.*disposed/);
+  expect(() => t.tolist()).toThrow(/tolist.*disposed/);
+  expect(() => t.detach()).toThrow(/detach.*disposed/);
+  expect(() => t.version).toThrow(StateError);
+  expect(String(t)).toContain('disposed');
+}
+
+describe('dispose() on the cpu', () => {
+  it('a disposed tensor (small or arena) refuses every read; dispose is idempotent', () => {
+    for (const shape of [[3], [64, 64]]) {
+      const t = full(shape, 2);
+      expect(t.isDisposed).toBe(false);
+      t.dispose();
+      expectDisposed(t);
+      expect(() => t.dispose()).not.toThrow();
+    }
+    const s = tensor(5);
+    s.dispose();
+    expect(() => s.item()).toThrow(/item.*disposed/);
+  });
+
+  it.runIf(arena)('hands the arena block back at once: the next allocation of that size reuses it', () => {
+    const a = zeros([4096]);
+    const at = a.data.byteOffset;
+    expect(at).toBeGreaterThanOrEqual(0);
+    const released = arenaStats().released;
+    a.dispose();
+    expect(arenaStats().released).toBe(released + 1);
+    const b = zeros([4096]);
+    expect(b.data.byteOffset).toBe(at);
+    // zeros() clears reused memory.
+    expect(b.data.every((v) => v === 0)).toBe(true);
+  });
+
+  it.runIf(arena)('storage shared by views is released only when the last holder is disposed', () => {
+    const a = full([4096], 3);
+    const v = a.reshape([64, 64]);
+    const d = a.detach();
+    const at = a.data.byteOffset;
+    a.dispose();
+    d.dispose();
+    // v still holds the storage: a new allocation of the same size must not get it.
+    const other = full([4096], 7);
+    expect(other.data.byteOffset).not.toBe(at);
+    expect(v.data.every((x) => x === 3)).toBe(true);
+    v.dispose();
+    expect(full([4096], 1).data.byteOffset).toBe(at);
+  });
+
+  it('backward through a graph that saved a disposed tensor refuses (StateError), never a wrong gradient', () => {
+    const x = full([4096], 2, { requiresGrad: true });
+    const c = full([4096], 3);
+    const y = x.mul(c).sum();
+    c.dispose();
+    // Reuse the block with other values, as a later step would.
+    full([4096], 100);
+    expect(() => y.backward()).toThrow(StateError);
+  });
+
+  it.runIf(arena)(
+    'a synchronous loop that disposes its tensors reuses its memory: the arena does not grow',
+    () => {
+      const n = 1 << 18;
+      const x = fromArray(new Float32Array(n).fill(0.5), [n], { requiresGrad: true });
+      const f = fuse((a) => a.mul(a).add(1).tanh(), 'disposeLoop');
+      const seed = fromArray(new Float32Array(n).fill(1), [n]);
+      const step = () => {
+        const y = f(x);
+        backward(y, seed);
+        const g = x.grad!;
+        x.grad = null;
+        const v = g.data[7]!;
+        for (const t of [y, g]) t.dispose();
+        return v;
+      };
+      const first = step();
+      const before = arenaStats();
+      for (let i = 0; i < 100; i++) expect(step()).toBe(first);
+      const after = arenaStats();
+      expect(isArenaStorage(x.data)).toBe(true);
+      // 100 steps × several MiB each would exceed the 64 MiB growth budget without reuse.
+      expect(after.reservedBytes).toBe(before.reservedBytes);
+      expect(after.fallbacks).toBe(before.fallbacks);
+    },
+  );
+});
