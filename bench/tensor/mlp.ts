@@ -78,8 +78,9 @@ function gradkitTrainer(init: Init): Trainer {
       backward(loss);
       noGrad(() => {
         for (const p of params) {
-          sgd(p, p.grad!);
-          p.grad.dispose();
+          const g = p.grad!;
+          sgd(p, g);
+          g.dispose();
           p.grad = null;
         }
       });
