@@ -13,6 +13,7 @@ export {
   elementwiseBackend,
   expressionBackend,
   jsBackend,
+  runsOnWasm,
   setElementwiseBackend,
   wasmBackend,
   wasmSimdAvailable,
@@ -230,6 +231,7 @@ export {
  * @internal plumbing between gradkit's packages, not a public API
  */
 export * as wasmEmit from './wasm/emit.js';
+export { transcendentalCount } from './wasm/generate.js';
 export { wasmStats } from './wasm/runtime.js';
 /**
  * The parallel runner of generated WebAssembly programs (runParallel, splitRange, warmThreads), shared with

@@ -16,6 +16,8 @@ import {
   LruCache,
   mul,
   type PrimitiveName,
+  runsOnWasm,
+  transcendentalCount,
   variable,
 } from '@gradkit/kernels';
 import { INPUT_PREFIX, tracedInputs, Value } from '../scalar/value.js';
@@ -110,6 +112,54 @@ export class ElementwiseSpec {
     this.#backward.set(key, entry);
     return entry;
   }
+
+  /**
+   * For a single-output spec: the forward spec that also computes the output's partial derivatives, ONE
+   * elementwise computation over the same inputs whose outputs are [the output, ∂output/∂x_i for each input i
+   * in `needInput` whose derivative is not structurally zero]. The forward pass of a costly expression runs
+   * it when gradients will be needed, so that the backward pass is a multiply instead of a re-evaluation.
+   */
+  partialsSpec(needInput: readonly boolean[]): { spec: ElementwiseSpec; inputs: number[] } {
+    const key = `partials|${needInput.map(Number).join('')}`;
+    const hit = this.#backward.get(key);
+    if (hit !== undefined) return hit;
+    const output = this.outputs[0]!;
+    const adj = adjoints(output);
+    const outs: Expr[] = [output];
+    const inputs: number[] = [];
+    this.variables.forEach((v, i) => {
+      const a = needInput[i] ? adj.get(variable(v)) : undefined;
+      if (a === undefined) return;
+      outs.push(a);
+      inputs.push(i);
+    });
+    const entry = { spec: new ElementwiseSpec(`${this.name}_partials`, outs, this.arity), inputs };
+    this.#backward.set(key, entry);
+    return entry;
+  }
+
+  /**
+   * Whether the forward pass computes the partial derivatives (see {@link ElementwiseSpec.partialsSpec})
+   * instead of leaving them to the backward pass: for a single output evaluating at least
+   * {@link EAGER_PARTIALS_MIN_TRANSCENDENTALS} transcendental functions, whose re-evaluation costs more than
+   * the partials' memory traffic. Cheap, memory-bound expressions re-evaluate (fewer bytes moved).
+   */
+  get eagerPartials(): boolean {
+    this.#eager ??=
+      this.outputs.length === 1 && transcendentalCount(this.outputs) >= EAGER_PARTIALS_MIN_TRANSCENDENTALS;
+    return this.#eager;
+  }
+  #eager: boolean | undefined;
+}
+
+/** See {@link ElementwiseSpec.eagerPartials}. */
+const EAGER_PARTIALS_MIN_TRANSCENDENTALS = 2;
+
+/** `x_k · x_K` for k < K: the backward of eager partials (K partials scaled by the output gradient). */
+function scaledSpec(count: number): ElementwiseSpec {
+  const g = variable(`${INPUT_PREFIX}${count}`);
+  const outs = Array.from({ length: count }, (_, k) => mul(variable(`${INPUT_PREFIX}${k}`), g));
+  return elementwiseSpec('partials_times_grad', outs, count + 1);
 }
 
 /**
@@ -257,35 +307,94 @@ export function applyElementwise(spec: ElementwiseSpec, inputs: readonly Tensor[
   });
   const shape = broadcastShapes(spec.name, ...inputs.map((t) => t.shape));
   const outDtype = dtype ?? inputs.map((t) => t.dtype).reduce(promoteTypes);
-  const outs: Array<Storage | DeviceArray> = inputs.some((t) => t.device !== 'cpu')
-    ? runOnDevice(spec, inputs, shape, outDtype)
-    : runKernel(spec, inputs, shape, outDtype);
+  const onDevice = inputs.some((t) => t.device !== 'cpu');
   // Outputs with no derivative at all (comparisons, sign, logical ops) do not join the graph, as in PyTorch.
   // Without a graph to record (no grad mode, or no input needs grads) the spec is never differentiated.
   const track = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  if (track && !onDevice && outDtype === 'float32' && spec.eagerPartials) {
+    const eager = spec.partialsSpec(inputs.map((t) => t.requiresGrad));
+    if (eager.inputs.length > 0 && runsOnWasm(eager.spec.outputs, sizeOf(shape))) {
+      return withPartials(spec, eager, inputs, shape);
+    }
+  }
+  const outs: Array<Storage | DeviceArray> = onDevice
+    ? runOnDevice(spec, inputs, shape, outDtype)
+    : runKernel(spec, inputs, shape, outDtype);
   if (!track || !spec.differentiable) return outs.map((data) => new Tensor(data, shape));
   return record(
     spec.name,
     inputs,
     outs.map((data) => ({ data, shape })),
+    (grads: Grads) => symbolicBackward(spec, inputs, grads, outDtype),
+  );
+}
+
+/** The backward of an elementwise node: the derived spec (one fused loop), reduced to each input's shape. */
+function symbolicBackward(
+  spec: ElementwiseSpec,
+  inputs: readonly Tensor[],
+  grads: Grads,
+  outDtype: DType,
+): Grads {
+  const need = inputs.map((t) => t.requiresGrad);
+  const have = grads.map((g) => g !== null);
+  const { spec: back, inputs: which } = spec.backwardSpec(need, have);
+  const result: Grads = inputs.map(() => null);
+  if (which.length === 0) return result;
+  const gradTensors = grads.filter((g): g is Tensor => g !== null);
+  const raw = applyElementwise(back, [...inputs, ...gradTensors], outDtype);
+  which.forEach((inputIndex, k) => {
+    const input = inputs[inputIndex]!;
+    const reduced = sumTo(raw[k]!, input.shape);
+    // The unreduced gradient is this closure's own temporary: on webgpu release it now rather than at
+    // garbage collection (unless a graph is being recorded, which may hold it).
+    if (reduced.deviceArray !== raw[k]!.deviceArray && !isGradEnabled()) raw[k]!.deviceArray?.dispose();
+    result[inputIndex] = toDtype(reduced, input.dtype);
+  });
+  return result;
+}
+
+/**
+ * A float32 elementwise node on WebAssembly whose forward loop also computes the partial derivatives of its
+ * output (see {@link ElementwiseSpec.eagerPartials}): the backward pass multiplies them by the output
+ * gradient in one loop — the transcendental functions are evaluated once, not again in backward. The values
+ * are those of the derived backward up to float32 rounding (the factors multiply in another order), within
+ * the WebAssembly float32 contract. A backward that records a graph (`createGraph`), or that needs an input
+ * the forward pass did not cover, runs the derived spec instead. The partials are disposed when the node is
+ * released (a backward pass without `retainGraph`).
+ */
+function withPartials(
+  spec: ElementwiseSpec,
+  eager: { spec: ElementwiseSpec; inputs: number[] },
+  inputs: readonly Tensor[],
+  shape: Shape,
+): Tensor[] {
+  const [out, ...rest] = runKernel(eager.spec, inputs, shape, 'float32') as [Storage, ...Storage[]];
+  const partials = rest.map((data) => new Tensor(data, shape));
+  const release = () => {
+    for (const p of partials) p.dispose();
+  };
+  return record(
+    spec.name,
+    inputs,
+    [{ data: out, shape }],
     (grads: Grads) => {
+      const g = grads[0];
       const need = inputs.map((t) => t.requiresGrad);
-      const have = grads.map((g) => g !== null);
-      const { spec: back, inputs: which } = spec.backwardSpec(need, have);
+      const covered = need.every((nd, i) => !nd || eager.inputs.includes(i));
+      if (isGradEnabled() || !covered || g === null || g === undefined) {
+        return symbolicBackward(spec, inputs, grads, 'float32');
+      }
+      const scaled = applyElementwise(scaledSpec(partials.length), [...partials, g], 'float32');
       const result: Grads = inputs.map(() => null);
-      if (which.length === 0) return result;
-      const gradTensors = grads.filter((g): g is Tensor => g !== null);
-      const raw = applyElementwise(back, [...inputs, ...gradTensors], outDtype);
-      which.forEach((inputIndex, k) => {
+      eager.inputs.forEach((inputIndex, k) => {
         const input = inputs[inputIndex]!;
-        const reduced = sumTo(raw[k]!, input.shape);
-        // The unreduced gradient is this closure's own temporary: on webgpu release it now rather than at
-        // garbage collection (unless a graph is being recorded, which may hold it).
-        if (reduced.deviceArray !== raw[k]!.deviceArray && !isGradEnabled()) raw[k]!.deviceArray?.dispose();
-        result[inputIndex] = toDtype(reduced, input.dtype);
+        if (!need[inputIndex]) return;
+        result[inputIndex] = toDtype(sumTo(scaled[k]!, input.shape), input.dtype);
       });
       return result;
     },
+    release,
   );
 }
 

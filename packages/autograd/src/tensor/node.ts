@@ -39,18 +39,28 @@ export class Node {
   trace: string | undefined;
   #backward: ((grads: Grads) => Grads) | null;
   #saved: SavedVersion[] = [];
+  #onRelease: (() => void) | undefined;
 
   /**
    * @param name - the op's name
    * @param inputs - the inputs gradients are returned for
    * @param backward - computes input gradients from output gradients; may close over saved tensors
    * @param outputCount - number of outputs (default 1)
+   * @param onRelease - called once when the node is released (see {@link Node.release}): frees what only
+   *   the backward closure reads (tensors it made itself), at once instead of at garbage collection
    */
-  constructor(name: string, inputs: readonly Tensor[], backward: (grads: Grads) => Grads, outputCount = 1) {
+  constructor(
+    name: string,
+    inputs: readonly Tensor[],
+    backward: (grads: Grads) => Grads,
+    outputCount = 1,
+    onRelease?: () => void,
+  ) {
     this.name = name;
     this.inputs = inputs;
     this.outputCount = outputCount;
     this.#backward = backward;
+    this.#onRelease = onRelease;
   }
 
   /**
@@ -99,9 +109,12 @@ export class Node {
     return this.#backward(grads);
   }
 
-  /** Frees the backward closure and what it saved. */
+  /** Frees the backward closure and what it saved (calling the node's `onRelease` once). */
   release(): void {
     this.#backward = null;
     this.#saved = [];
+    const done = this.#onRelease;
+    this.#onRelease = undefined;
+    done?.();
   }
 }

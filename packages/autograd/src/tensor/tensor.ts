@@ -396,12 +396,15 @@ export class Tensor {
  * Wraps computed outputs as tensors and, when grad mode is on and some input requires grad, records one
  * graph node for them. This is how every op joins the graph, on every device: an output's `data` is host
  * storage or a webgpu DeviceArray (a webgpu op's backward closure must then return webgpu gradients).
+ * `onRelease`, when given, runs once when the node is released (after a backward pass without `retainGraph`):
+ * there an op disposes tensors only its backward closure reads, instead of leaving them to the collector.
  */
 export function record(
   name: string,
   inputs: readonly Tensor[],
   outputs: ReadonlyArray<{ data: Storage | DeviceArray; shape: Shape }>,
   backward: (grads: Grads) => Grads,
+  onRelease?: () => void,
 ): Tensor[] {
   const anomaly = isAnomalyEnabled();
   // Anomaly checks read the values: on the host only (reading webgpu buffers back would be asynchronous).
@@ -413,7 +416,7 @@ export function record(
   }
   const track = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   if (!track) return outputs.map((o) => new Tensor(o.data, o.shape));
-  const node = new Node(name, inputs, backward, outputs.length);
+  const node = new Node(name, inputs, backward, outputs.length, onRelease);
   if (anomaly) node.trace = callerTrace();
   const results = outputs.map((o, i) => new Tensor(o.data, o.shape, true, node, i));
   node.saveVersions(inputs);

@@ -295,6 +295,28 @@ export function elementwiseBackend(): ElementwiseBackendName {
   return selected;
 }
 
+/** Whether each output set is made of primitives the WebAssembly generator implements (by array identity). */
+const supported = new WeakMap<readonly Expr[], boolean>();
+
+/**
+ * Whether the backend in use runs these float32 outputs over `n` elements as WebAssembly — the test its
+ * kernels apply to a call whose arrays are all float32 — for callers choosing between ways of computing
+ * whose float32 roundings differ (pass the same array each call: the answer is cached by its identity).
+ *
+ * @internal plumbing between gradkit's packages
+ */
+export function runsOnWasm(outputs: readonly Expr[], n: number): boolean {
+  if (selected === 'js' || n < (selected === 'wasm' ? 1 : AUTO_WASM_MIN_ELEMENTS) || !wasmSimdAvailable()) {
+    return false;
+  }
+  let ok = supported.get(outputs);
+  if (ok === undefined) {
+    ok = wasmSupports(outputs);
+    supported.set(outputs, ok);
+  }
+  return ok;
+}
+
 /** The backend in use: the one {@link setElementwiseBackend} chose. */
 export function expressionBackend(): ExpressionBackend {
   return selected === 'js' ? jsBackend : selected === 'wasm' ? wasmBackend : autoBackend;

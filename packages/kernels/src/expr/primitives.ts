@@ -409,7 +409,9 @@ const rows: Primitive[] = [
     Math.tanh,
     (a) => `Math.tanh(${a})`,
     ([a], __, g, B) => {
-      const two = B.mul(B.c(2), a!);
+      // 2a as a + a (exact, like 2·a): no constant, so kernels can see that it doubles `a` (the WebAssembly
+      // float32 tanh shares its e^−|2a| and σ(−|2a|) with these two sigmoids).
+      const two = B.add(a!, a!);
       const sech2 = B.mul(B.c(4), B.mul(B.apply('sigmoid', two), B.apply('sigmoid', B.neg(two))));
       return [B.mul(g, sech2)];
     },

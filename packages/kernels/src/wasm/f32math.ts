@@ -47,10 +47,10 @@ export class F32Math {
     return [];
   }
 
-  #e(x: Arg32, key: string): number {
+  #e(x: Arg32 | (() => Arg32), key: string): number {
     let r = this.#expNegAbs.get(key);
     if (r === undefined) {
-      r = this.#c32.expNegAbs(x);
+      r = this.#c32.expNegAbs(typeof x === 'function' ? x() : x);
       this.#expNegAbs.set(key, r);
     }
     return r;
@@ -65,7 +65,7 @@ export class F32Math {
     return r;
   }
 
-  #s(x: Arg32, key: string): readonly [number, number] {
+  #s(x: Arg32 | (() => Arg32), key: string): readonly [number, number] {
     let r = this.#sigmoid.get(key);
     if (r === undefined) {
       const c = this.#c32;
@@ -77,14 +77,15 @@ export class F32Math {
   }
 
   /**
-   * `name(args)` per lane in float32. `share` names the value whose |·| is the operand's (for sigmoid,
-   * softplus and logSigmoid of `a` and of `−a`, which then share one e^(−|a|) and one log1p of it, as the
-   * JavaScript generator shares them); by default the operand itself.
+   * `name(args)` per lane in float32. `key` names |operand| within the current body: operands with equal
+   * keys have equal magnitudes (`a` and `−a`), so sigmoid, softplus and logSigmoid of them share one
+   * e^(−|a|), one log1p of it and one σ(−|a|); and tanh of `a` shares e^(−|2a|) and σ(−|2a|) with the
+   * sigmoids of an operand keyed `2*` + key (its derivative, 4 σ(2a) σ(−2a)). By default the operand's local.
    */
-  call(name: F32MathName, args: readonly Arg32[], share?: number): number {
+  call(name: F32MathName, args: readonly Arg32[], key?: string): number {
     const c = this.#c32;
     const x = args[0]!;
-    const key = `${share ?? (typeof x === 'number' ? x : `k${x.k32}`)}`;
+    key ??= typeof x === 'number' ? `l${x}` : `k${x.k32}`;
     switch (name) {
       case 'exp':
         return c.exp(x);
@@ -95,7 +96,7 @@ export class F32Math {
       case 'expm1':
         return c.expm1(x);
       case 'tanh':
-        return c.tanh(x);
+        return c.tanh(x, this.#s(() => c.add(x, x), `2*${key}`)[0]);
       case 'pow':
         return c.pow(x, args[1]!);
       case 'sigmoid': {

@@ -47,7 +47,7 @@ const LOG1P_UNIT_R = [0.6666641235351562, 0.4002173840999603, 0.2799854874610901
 const TANH_C = [
   -0.3333328068256378, 0.13331405818462372, -0.05373651534318924, 0.02062816731631756, -0.0056922961957752705,
 ];
-/** Below this |x|, tanh uses its odd polynomial; above, 1 − 2/(e^{2|x|} + 1). */
+/** Below this |x|, tanh uses its odd polynomial; above, 1 − 2 σ(−|2x|) = 1 − 2/(e^{2|x|} + 1). */
 const TANH_SMALL = 0.625;
 
 /** Integer lane operations (i32x4) on the bits of v128 locals. */
@@ -212,15 +212,18 @@ export function log1pUnit32(c: VecCode32, e: Arg32): number {
 }
 
 /**
- * tanh x: an odd polynomial for |x| < 0.625, else 1 − 2/(e^{2|x|} + 1) with |x| clamped to 10 (where tanh
- * rounds to 1), with the sign of x (±0 kept; NaN stays NaN).
+ * tanh x: an odd polynomial for |x| < 0.625, else 1 − 2 σ(−|2x|) with the sign of x (±0 kept; NaN stays
+ * NaN; ±1 at ±inf, where σ(−|2x|) is 0). `s` is σ(−|2x|) ({@link sigmoidSmall32} of e^−|2x|) when a program
+ * already has it — tanh's derivative 4 σ(2x) σ(−2x) uses the same one. Error: s ≤ 0.223 is accurate to a
+ * fraction of its own ulp, 2s is exact, and 1 − 2s ∈ [0.55, 1) is rounded once, so the result stays within
+ * one float32 step of the correctly rounded value.
  */
-export function tanh32(c: VecCode32, x: Arg32): number {
+export function tanh32(c: VecCode32, x: Arg32, s?: Arg32): number {
   const ax = c.abs(x);
   const z = c.mul(ax, ax);
   const small = c.add(ax, c.mul(ax, c.mul(z, c.horner(z, TANH_C))));
-  const m = c.min(ax, k(10));
-  const big = c.sub(k(1), c.div(k(2), c.add(exp32(c, c.add(m, m)), k(1))));
+  const s2 = s ?? sigmoidSmall32(c, expNegAbs32(c, c.add(x, x)));
+  const big = c.sub(k(1), c.add(s2, s2));
   return c.copySign(c.select(c.cmp('lt', ax, k(TANH_SMALL)), small, big), x);
 }
 

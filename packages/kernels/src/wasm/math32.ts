@@ -114,8 +114,11 @@ export class VecCode32 extends LaneCode<Arg32> {
   log = (x: Arg32): number => log32(this, x);
   /** log(1 + x), ≤ 2 ulp: ±0 kept, log1p(−1) = −inf, below −1 NaN, log1p(inf) = inf. */
   log1p = (x: Arg32): number => log1p32(this, x);
-  /** tanh x, ≤ 2 ulp: ±0 kept, ±1 at ±inf, NaN stays NaN. */
-  tanh = (x: Arg32): number => tanh32(this, x);
+  /**
+   * tanh x, ≤ 2 ulp: ±0 kept, ±1 at ±inf, NaN stays NaN; `s` = {@link VecCode32.sigmoidSmall} of e^−|2x| if
+   * already computed.
+   */
+  tanh = (x: Arg32, s?: Arg32): number => tanh32(this, x, s);
   /**
    * e^−|x|, the argument the logistic functions share: pass it as `e` to {@link VecCode32.sigmoid},
    * {@link VecCode32.softplus} and {@link VecCode32.logSigmoid} of the same x (or of −x) to compute it once.
