@@ -119,7 +119,12 @@ export class ElementwiseSpec {
    * in `needInput` whose derivative is not structurally zero]. The forward pass of a costly expression runs
    * it when gradients will be needed, so that the backward pass is a multiply instead of a re-evaluation.
    */
-  partialsSpec(needInput: readonly boolean[]): { spec: ElementwiseSpec; inputs: number[] } {
+  partialsSpec(needInput: readonly boolean[]): {
+    /** The forward computation with the partials; outputs: the output, then one partial per `inputs` entry. */
+    spec: ElementwiseSpec;
+    /** Indices of the inputs whose partial derivatives `spec` computes, in order. */
+    inputs: number[];
+  } {
     const key = `partials|${needInput.map(Number).join('')}`;
     const hit = this.#backward.get(key);
     if (hit !== undefined) return hit;
@@ -141,7 +146,7 @@ export class ElementwiseSpec {
   /**
    * Whether the forward pass computes the partial derivatives (see {@link ElementwiseSpec.partialsSpec})
    * instead of leaving them to the backward pass: for a single output evaluating at least
-   * {@link EAGER_PARTIALS_MIN_TRANSCENDENTALS} transcendental functions, whose re-evaluation costs more than
+   * two transcendental functions (`EAGER_PARTIALS_MIN_TRANSCENDENTALS`), whose re-evaluation costs more than
    * the partials' memory traffic. Cheap, memory-bound expressions re-evaluate (fewer bytes moved).
    */
   get eagerPartials(): boolean {
