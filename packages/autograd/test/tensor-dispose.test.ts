@@ -4,7 +4,18 @@
  * so a synchronous loop that disposes what it is done with reuses the same blocks instead of growing the arena
  * or falling back to ordinary arrays; a graph that saved a disposed tensor refuses to run backward.
  */
-import { backward, fromArray, full, fuse, StateError, type Tensor, tensor, zeros } from '@gradkit/autograd';
+import {
+  backward,
+  fromArray,
+  full,
+  fuse,
+  linear,
+  matmul,
+  StateError,
+  type Tensor,
+  tensor,
+  zeros,
+} from '@gradkit/autograd';
 import { arenaStats, isArenaStorage, wasmSimdAvailable } from '@gradkit/kernels';
 import { describe, expect, it } from 'vitest';
 
@@ -72,6 +83,36 @@ describe('dispose() on the cpu', () => {
     // Reuse the block with other values, as a later step would.
     full([4096], 100);
     expect(() => y.backward()).toThrow(StateError);
+  });
+
+  it.runIf(arena)('outputs written into reused memory hold their own values, never the old contents', () => {
+    // Each op's output is allocated without clearing (every element is written): poison the block it will
+    // reuse with NaN first, then compare with the same op computed into fresh memory.
+    const a = fromArray(
+      Float32Array.from({ length: 64 * 64 }, (_, i) => Math.sin(i)),
+      [64, 64],
+    );
+    const b = fromArray(
+      Float32Array.from({ length: 64 * 64 }, (_, i) => Math.cos(i)),
+      [64, 64],
+    );
+    const w = fromArray(
+      Float32Array.from({ length: 64 * 64 }, (_, i) => Math.sin(2 * i)),
+      [64, 64],
+    );
+    const cases: Array<[string, () => Tensor]> = [
+      ['matmul', () => matmul(a, b)],
+      ['linear', () => linear(a, w)],
+      ['elementwise', () => a.mul(b).add(1)],
+      ['fused', () => fuse((u, v) => u.sigmoid().mul(v.tanh()), 'poisoned')(a, b)],
+    ];
+    for (const [name, op] of cases) {
+      const want = op().toArray();
+      const poison = full([64, 64], Number.NaN);
+      poison.dispose();
+      const got = op();
+      expect(Array.from(got.data), name).toEqual(Array.from(want));
+    }
   });
 
   it.runIf(arena)(

@@ -2,7 +2,7 @@ import { ArgumentError, ShapeError, StateError } from '@gradkit/kernels';
 import { toDtype } from './cast.js';
 import { linearDevice, mmDevice } from './device-matmul.js';
 import { anyOnDevice, deviceRuntime } from './device-ops.js';
-import { allocate, type DType, promoteTypes, type Storage } from './dtype.js';
+import { allocateOutput, type DType, promoteTypes, type Storage } from './dtype.js';
 import { createWasmGemm, type GemmOperand } from './matmul-wasm.js';
 import type { Grads } from './node.js';
 import { sumTo } from './reduce-sum.js';
@@ -415,7 +415,8 @@ function mmCore(
   const n = matDims(b, tb)[1];
   const batch = batchShape('matmul', a.shape.slice(0, -2), b.shape.slice(0, -2), [a.shape, b.shape]);
   const shape = [...batch, m, n];
-  const data = allocate(dtype, checkSize('matmul', shape, 'result shape'), 'matmul', shape);
+  // gemm writes every element of C (zeros for K = 0): no clearing pass.
+  const data = allocateOutput(dtype, checkSize('matmul', shape, 'result shape'), 'matmul', shape);
   batchedGemm(a, ta, b, tb, m, n, k, batch, data);
   return record1('matmul', [a, b], data, shape, (g) => [
     a.requiresGrad ? gradOfA(a, b, ta, tb, g) : null,
@@ -541,7 +542,8 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   if (hasBias) dtype = promoteTypes(dtype, bias.dtype);
   const rows = sizeOf(x.shape.slice(0, -1));
   const shape = [...x.shape.slice(0, -1), outF];
-  const data = allocate(dtype, checkSize('linear', shape, 'result shape'), 'linear', shape);
+  // Every element is written: the bias rows below (then added to), or gemm's product.
+  const data = allocateOutput(dtype, checkSize('linear', shape, 'result shape'), 'linear', shape);
   if (hasBias) {
     const bd = bias.data;
     if (bias.size === 1) data.fill(bd[0]!);
