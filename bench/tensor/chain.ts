@@ -17,7 +17,7 @@ import {
 } from '@gradkit/autograd';
 import { setElementwiseBackend } from '@gradkit/kernels';
 import { grad, jit, nn, numpy as np } from '@jax-js/jax';
-import { type BenchConfig, maxAbsDiff, randomData, sink } from './common.js';
+import { type BenchConfig, maxAbsDiff, randomData, settle, sink } from './common.js';
 import { measureInterleaved } from './harness.js';
 import { tf, useTf } from './peers.js';
 import { type Measured, type Row, row } from './report.js';
@@ -140,6 +140,7 @@ export async function benchChain(cfg: BenchConfig): Promise<{ rows: Row[]; check
     checks[`${label} grad |fused - unfused|`] = Math.max(maxAbsDiff(gfx, gux), maxAbsDiff(gfy, guy));
 
     // The four gradkit cases are timed in alternating rounds, so load changes hit fused and unfused alike.
+    await settle();
     const [fusedFwd, unfusedFwd, fusedBwd, unfusedBwd, jsFwd, jsBwd] = measureInterleaved(
       [
         { name: `${label} fwd gradkit fused`, fn: forwardOnce(fused) },
@@ -165,7 +166,8 @@ export async function benchChain(cfg: BenchConfig): Promise<{ rows: Row[]; check
 
     // Each peer is timed in alternation with gradkit fused (pooled rounds), so a change in machine load
     // hits both sides of every ratio alike; gradkit's figure is therefore per row.
-    const versus = (impl: string, fwd: () => void, fwdBwd: () => void) => {
+    const versus = async (impl: string, fwd: () => void, fwdBwd: () => void) => {
+      await settle();
       const [gf, pf, gb, pb] = measureInterleaved(
         [
           { name: `${label} fwd gradkit fused`, fn: forwardOnce(fused) },
@@ -194,7 +196,7 @@ export async function benchChain(cfg: BenchConfig): Promise<{ rows: Row[]; check
       checks[`${label} fwd |gradkit - tfjs-${backend}|`] = maxAbsDiff(ref, out.dataSync());
       out.dispose();
       const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => c.tfjs(a, b));
-      versus(
+      await versus(
         `tfjs-${backend}`,
         () => {
           const r = tf.tidy(() => c.tfjs(tx, ty));
@@ -228,6 +230,7 @@ export async function benchChain(cfg: BenchConfig): Promise<{ rows: Row[]; check
     noGrad(() => into(out, x, y));
     checks[`${label} fwd |fused - fuseInPlace out|`] = maxAbsDiff(ref, out.data);
     {
+      await settle();
       const [g, p] = measureInterleaved(
         [
           { name: `${label} fwd gradkit out=`, fn: () => sink(noGrad(() => into(out, x, y)).data[0]!) },
@@ -243,7 +246,7 @@ export async function benchChain(cfg: BenchConfig): Promise<{ rows: Row[]; check
       );
       rows.push(row(`${label} fwd`, size, 'ms', g!, p!));
     }
-    versus(
+    await versus(
       'jax-js-wasm jit',
       () => sink(jf(jx.ref, jy.ref).dataSync()[0]!),
       () => {

@@ -1,5 +1,7 @@
 /** Shared pieces of the tensor benchmarks: configuration, seeded data, a result sink, comparisons. */
 
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import type { Generator } from '@gradkit/autograd';
 import type { TimingOptions } from './harness.js';
 
@@ -35,4 +37,28 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
     if (!(d <= m)) m = Number.isNaN(d) ? Number.POSITIVE_INFINITY : d;
   }
   return m;
+}
+
+/** A full garbage collection where V8 lets a running process expose it (else a no-op). */
+const collect: () => void = (() => {
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as unknown;
+    if (typeof gc === 'function') return gc as () => void;
+  } catch {
+    // not available: settle() then only yields
+  }
+  return () => {};
+})();
+
+/**
+ * Lets what earlier cases left behind be collected before a timed section: a full collection, then two turns
+ * of the event loop, so that the arena's release callbacks run and return the memory of every tensor the
+ * earlier cases dropped (an unfused chain drops nine intermediates per call, which only the collector frees).
+ * Without it the arena's growth budget may be spent on garbage and a following case run on the copy path
+ * (ordinary arrays) — a leftover of the other case, not a cost of its own. Nothing here is timed.
+ */
+export async function settle(): Promise<void> {
+  collect();
+  for (let i = 0; i < 2; i++) await new Promise<void>((r) => setImmediate(r));
 }

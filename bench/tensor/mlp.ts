@@ -17,7 +17,7 @@ import {
   type Tensor,
 } from '@gradkit/autograd';
 import { jit, nn, numpy as np, tree, valueAndGrad } from '@jax-js/jax';
-import { type BenchConfig, randomData, sink } from './common.js';
+import { type BenchConfig, randomData, settle, sink } from './common.js';
 import { measureInterleaved } from './harness.js';
 import { tf, useTf } from './peers.js';
 import { type Measured, type Row, row } from './report.js';
@@ -186,7 +186,8 @@ export async function benchMlp(cfg: BenchConfig): Promise<{
   // Each peer is timed in alternation with gradkit (pooled rounds), so a change in machine load hits both
   // sides of every ratio alike; gradkit's figure is therefore per row.
   const rows: Row[] = [];
-  const versus = (impl: string, make: () => Trainer) => {
+  const versus = async (impl: string, make: () => Trainer) => {
+    await settle();
     const [mine, peer] = time([
       ['gradkit', () => gradkitTrainer(init)],
       [impl, make],
@@ -195,9 +196,9 @@ export async function benchMlp(cfg: BenchConfig): Promise<{
   };
   for (const backend of ['cpu', 'wasm'] as const) {
     await useTf(backend);
-    versus(`tfjs-${backend}`, () => tfTrainer(init));
+    await versus(`tfjs-${backend}`, () => tfTrainer(init));
   }
-  versus('jax-js-wasm jit', () => jaxTrainer(init));
+  await versus('jax-js-wasm jit', () => jaxTrainer(init));
   const ref = losses['gradkit']!;
   const checks: Record<string, number> = {};
   for (const [impl, ls] of Object.entries(losses)) {

@@ -4,14 +4,18 @@
  * process. Prints one table (op, size, gradkit, peer, ratio = gradkit's speedup) and writes it as JSON to
  * bench/results/. The issue's targets are reported, never asserted. Every ratio comes from a pair timed in
  * alternating rounds, so gradkit's figure is measured again for each peer. About 3-4.5 minutes on 2 cores.
+ * gradkit runs on one thread (`setNumThreads(1)`; issue 10's targets are single-threaded, like jax-js's wasm
+ * backend); `--threads N` lets its WebAssembly kernels split large runs over N threads instead.
  *
  * Usage: pnpm bench tensor [-- OPTIONS], or tsx --conditions=source bench/tensor/tensor.bench.ts [OPTIONS]
  *   --only matmul,chain,mlp   a subset of the parts
  *   --quick                   0.5 s per case instead of 1.5 s (about a minute)
  *   --max-time SECONDS        benchmark.js time per case
  *   --sizes 64,128,256,512    matmul sizes
+ *   --threads N               threads for gradkit's WebAssembly elementwise kernels (default 1)
  */
 import { parseArgs } from 'node:util';
+import { getNumThreads, setNumThreads } from '@gradkit/kernels';
 import { benchChain, CHAINS } from './chain.js';
 import { type BenchConfig, sunkTotal } from './common.js';
 import { benchMatmul, MATMUL_SIZES } from './matmul.js';
@@ -23,13 +27,14 @@ const PARTS = ['matmul', 'chain', 'mlp'] as const;
 type Part = (typeof PARTS)[number];
 
 /** The command line, checked before anything starts. */
-function options(): { cfg: BenchConfig; only: Part[]; sizes: number[] } {
+function options(): { cfg: BenchConfig; only: Part[]; sizes: number[]; threads: number } {
   const { values } = parseArgs({
     options: {
       only: { type: 'string' },
       quick: { type: 'boolean', default: false },
       'max-time': { type: 'string' },
       sizes: { type: 'string' },
+      threads: { type: 'string' },
     },
     allowPositionals: false,
   });
@@ -43,11 +48,15 @@ function options(): { cfg: BenchConfig; only: Part[]; sizes: number[] } {
   const sizes = values.sizes?.split(',').map(Number) ?? [...MATMUL_SIZES];
   if (sizes.some((n) => !Number.isInteger(n) || n <= 0))
     throw new Error(`--sizes must be positive integers, got ${values.sizes}`);
-  return { cfg: { timing: { maxTime, minSamples: values.quick ? 3 : 5 } }, only, sizes };
+  const threads = values.threads !== undefined ? Number(values.threads) : 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64)
+    throw new Error(`--threads must be an integer in [1, 64], got ${values.threads}`);
+  return { cfg: { timing: { maxTime, minSamples: values.quick ? 3 : 5 } }, only, sizes, threads };
 }
 
 async function main(): Promise<void> {
-  const { cfg, only, sizes } = options();
+  const { cfg, only, sizes, threads } = options();
+  setNumThreads(threads);
   const started = performance.now();
   const peerInfo = await setupPeers();
   const rows: Row[] = [];
@@ -56,6 +65,7 @@ async function main(): Promise<void> {
 
   const progress = (msg: string) =>
     process.stderr.write(`[tensor bench ${((performance.now() - started) / 1000).toFixed(0)}s] ${msg}\n`);
+  progress(`gradkit's WebAssembly kernels on ${getNumThreads()} thread(s)`);
 
   if (only.includes('matmul')) {
     progress(`matmul ${sizes.join('/')}`);

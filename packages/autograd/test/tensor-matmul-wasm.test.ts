@@ -6,6 +6,7 @@
  * float32 paths the MLP step takes (forward, grad_a = g·bᵀ, grad_b = aᵀ·g) on the same kernel.
  */
 import { backward, fromArray, grad, linear, matmul, setMatmulKernel, type Tensor } from '@gradkit/autograd';
+import { ARENA_MIN_ELEMENTS, allocateStorage, isArenaStorage, wasmSimdAvailable } from '@gradkit/kernels';
 import { propertyConfig } from '@gradkit/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,9 +14,17 @@ import { createWasmGemm, type GemmOperand } from '../src/tensor/matmul-wasm.js';
 
 const gemm = createWasmGemm();
 
+/** Where `values` puts its arrays: ordinary typed arrays, or the kernels' arena (read in place by matmul). */
+let inArena = false;
+
 /** Deterministic values in [-1, 1) (a small LCG), so every case is reproducible. */
 function values(n: number, seed: number, f64: boolean): Float32Array | Float64Array {
-  const out = f64 ? new Float64Array(n) : new Float32Array(n);
+  const out =
+    inArena && n >= ARENA_MIN_ELEMENTS
+      ? allocateStorage(f64 ? 'float64' : 'float32', n)
+      : f64
+        ? new Float64Array(n)
+        : new Float32Array(n);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
@@ -144,6 +153,34 @@ describe.skipIf(gemm === null)('the WebAssembly SIMD matmul kernel', () => {
       propertyConfig({ numRuns: 60 }),
     );
   });
+
+  it.runIf(typeof SharedArrayBuffer === 'function' && wasmSimdAvailable())(
+    'operands and output in the kernels arena are read and written in place, at offsets, accumulating or not',
+    () => {
+      inArena = true;
+      try {
+        expect(isArenaStorage(values(4096, 1, false))).toBe(true);
+        let seed = 500;
+        // In place where m % 4 = 0, n % 8 = 0 and op(B) = B (both A layouts); the others copy as before.
+        for (const [m, n, k] of [
+          [64, 256, 300],
+          [784, 256, 64],
+          [128, 64, 520],
+          [96, 520, 40],
+          [36, 24, 700],
+          [33, 32, 513],
+        ] as Array<[number, number, number]>) {
+          for (const [ta, tb] of LAYOUTS) {
+            for (const off of [0, 3]) {
+              check({ m, n, k, ta, tb, f64: false, beta: off > 0, off }, seed++);
+            }
+          }
+        }
+      } finally {
+        inArena = false;
+      }
+    },
+  );
 
   it('returns false for empty products without touching C', () => {
     const C = new Float32Array([7, 7]);

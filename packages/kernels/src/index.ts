@@ -214,6 +214,14 @@ export {
 } from './runtime.js';
 export { LruCache } from './util/lru.js';
 export { checkOptionKeys, describeValue, ownValue } from './util/own.js';
+/**
+ * The kernels' WebAssembly memory arena, for gradkit's other WebAssembly modules (the tensor engine's
+ * matmul reads and writes arena storage in place): the memory (`wasmMemory`), the type a module must
+ * declare to import it (`memoryImport`), and where an array lives in it (`arenaAddress`).
+ *
+ * @internal plumbing between gradkit's packages, not a public API
+ */
+export * as wasmArena from './wasm/arena.js';
 export {
   ARENA_MIN_ELEMENTS,
   type ArenaStats,

@@ -11,12 +11,17 @@
  * Float32 products accumulate in float32 (as in BLAS, PyTorch and TensorFlow.js); anything involving a
  * float64 operand runs in float64.
  *
+ * Where every array already lives in the kernels' memory arena (tensor storage, `@gradkit/kernels`) and the
+ * float32 shapes need no padding (m a multiple of 4, n of 8, op(B) = B), a second instance of the float32
+ * kernel, on the arena's shared memory, reads A and B and writes C in place: no copy in or out (the MLP
+ * step's 64×784·784×256 and its weight gradient 784×64·64×256 run this way).
+ *
  * The module (a few hundred bytes) is emitted here, byte by byte, and compiled synchronously once. Where
  * WebAssembly or its SIMD extension is unavailable (or compilation is refused, e.g. by a Content Security
  * Policy without 'wasm-unsafe-eval'), {@link createWasmGemm} returns null and matmul uses its JavaScript
  * kernel.
  */
-import { wasmEmit } from '@gradkit/kernels';
+import { wasmArena, wasmEmit } from '@gradkit/kernels';
 import type { Storage } from './dtype.js';
 
 const { Body, I32, moduleBytes, OP, SIMD, sleb, uleb, V128 } = wasmEmit;
@@ -243,12 +248,18 @@ function kernelBody(f64: boolean, mr: number, rows: boolean): InstanceType<typeo
   return body;
 }
 
-/** The module of one precision: exports `rows` and `cols`, the two variants of {@link kernelBody}. */
-function kernelModule(f64: boolean, mr: number): Uint8Array<ArrayBuffer> {
-  return moduleBytes([
-    { name: 'rows', params: N_PARAMS, body: kernelBody(f64, mr, true) },
-    { name: 'cols', params: N_PARAMS, body: kernelBody(f64, mr, false) },
-  ]);
+/**
+ * The module of one precision: exports `rows` and `cols`, the two variants of {@link kernelBody}, importing
+ * a memory of type `memory` (by default the driver's own, non-shared).
+ */
+function kernelModule(f64: boolean, mr: number, memory?: wasmEmit.MemoryImport): Uint8Array<ArrayBuffer> {
+  return moduleBytes(
+    [
+      { name: 'rows', params: N_PARAMS, body: kernelBody(f64, mr, true) },
+      { name: 'cols', params: N_PARAMS, body: kernelBody(f64, mr, false) },
+    ],
+    memory,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -382,6 +393,83 @@ export function createWasmGemm(): WasmGemm | null {
     return null;
   }
 
+  /**
+   * The float32 kernels instantiated on the kernels' shared memory arena (where tensors' storage lives),
+   * compiled on first use; null where the arena is not shared memory or compilation fails.
+   */
+  let onArena: [BlockFn, BlockFn] | null | undefined;
+  function arenaKernels(): [BlockFn, BlockFn] | null {
+    if (onArena !== undefined) return onArena;
+    onArena = null;
+    const memory = wasmArena.wasmMemory();
+    if (memory === null || !wasmArena.memoryShared()) return null;
+    try {
+      const m = new WebAssembly.Module(kernelModule(false, MR32, wasmArena.memoryImport()));
+      const e = new WebAssembly.Instance(m, { m: { mem: memory } }).exports;
+      onArena = [e.rows as BlockFn, e.cols as BlockFn];
+    } catch {
+      onArena = null;
+    }
+    return onArena;
+  }
+
+  /**
+   * The float32 product read and written in place, where every array lives in the kernels' arena and the
+   * shapes need no padding (M a multiple of the register block's rows, N of its columns, op(B) = B): no copy
+   * in, no copy out. False (nothing done) otherwise.
+   */
+  function gemmInPlace(
+    M: number,
+    N: number,
+    K: number,
+    a: GemmOperand,
+    b: GemmOperand,
+    C: Storage,
+    cOff: number,
+    beta: boolean,
+  ): boolean {
+    const es = 4;
+    const nr = NV * 4;
+    if (b.t || M % MR32 !== 0 || N % nr !== 0) return false;
+    const aAt = wasmArena.arenaAddress(a.data);
+    const bAt = wasmArena.arenaAddress(b.data);
+    const cAt = wasmArena.arenaAddress(C);
+    if (aAt < 0 || bAt < 0 || cAt < 0) return false;
+    const kernels = arenaKernels();
+    if (kernels === null) return false;
+    const block = kernels[a.t ? 1 : 0];
+    const lda = a.t ? M : K;
+    const aRs = (a.t ? 1 : lda) * es;
+    const aKs = (a.t ? lda : 1) * es;
+    const aBase = aAt + a.off * es;
+    const bBase = bAt + b.off * es;
+    const cBase = cAt + cOff * es;
+    const bKs = N * es;
+    const ldc = N * es;
+    const kcMax = Math.ceil(K / Math.ceil(K / KC));
+    for (let jc = 0; jc < N; jc += NC) {
+      const nc = Math.min(NC, N - jc);
+      for (let pc = 0; pc < K; pc += kcMax) {
+        for (let ic = 0; ic < M; ic += MC) {
+          block(
+            aBase + ic * aRs + pc * aKs,
+            aRs,
+            aKs,
+            bBase + jc * es + pc * bKs,
+            bKs,
+            cBase + jc * es + ic * ldc,
+            ldc,
+            Math.min(MC, M - ic) / MR32,
+            nc / nr,
+            Math.min(kcMax, K - pc),
+            beta || pc > 0 ? 1 : 0,
+          );
+        }
+      }
+    }
+    return true;
+  }
+
   /** An arena with at least `bytes` of memory: the shared one (grown), or a fresh one for huge products. */
   function arenaFor(bytes: number): Arena | null {
     if (bytes > MAX_BYTES) return null;
@@ -446,9 +534,12 @@ export function createWasmGemm(): WasmGemm | null {
     const aRs = (a.t ? 1 : lda) * es;
     const aKs = (a.t ? lda : 1) * es;
     const bKs = ldb * es;
+    // K split into equal blocks of at most KC (784 = 4 × 196, not 3 × 256 + 16: a short last block costs
+    // a load and a store of every C tile for a few k steps).
+    const kcMax = Math.ceil(K / Math.ceil(K / KC));
     for (let jc = 0; jc < Np; jc += NC) {
       const nc = Math.min(NC, Np - jc);
-      for (let pc = 0; pc < K; pc += KC) {
+      for (let pc = 0; pc < K; pc += kcMax) {
         for (let ic = 0; ic < Mp; ic += MC) {
           block(
             ic * aRs + pc * aKs,
@@ -460,7 +551,7 @@ export function createWasmGemm(): WasmGemm | null {
             ldc,
             Math.min(MC, Mp - ic) / mr,
             nc / nr,
-            Math.min(KC, K - pc),
+            Math.min(kcMax, K - pc),
             beta || pc > 0 ? 1 : 0,
           );
         }
@@ -474,6 +565,7 @@ export function createWasmGemm(): WasmGemm | null {
   return (M, N, K, a, b, C, cOff, beta) => {
     if (M === 0 || N === 0 || K === 0) return false;
     const f64 = a.data instanceof Float64Array || b.data instanceof Float64Array || C instanceof Float64Array;
+    if (!f64 && gemmInPlace(M, N, K, a, b, C, cOff, beta)) return true;
     return gemm(M, N, K, a, b, C, cOff, beta, f64);
   };
 }
