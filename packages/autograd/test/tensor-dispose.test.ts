@@ -11,6 +11,7 @@ import {
   fuse,
   linear,
   matmul,
+  record,
   StateError,
   type Tensor,
   tensor,
@@ -141,4 +142,72 @@ describe('dispose() on the cpu', () => {
       expect(after.fallbacks).toBe(before.fallbacks);
     },
   );
+});
+
+describe.runIf(arena)('backward releases the gradients it made once they are consumed', () => {
+  const n = 64;
+  const data = (seed: number) => Float32Array.from({ length: n * n }, (_, i) => Math.sin(i * 0.1 + seed));
+
+  it('a step whose caller disposes only what it holds does not grow the arena (temporaries reused)', () => {
+    const x = fromArray(data(1), [n, n]);
+    const w = fromArray(data(2), [n, n], { requiresGrad: true });
+    const f = fuse((a) => a.tanh().mul(a), 'releaseStep');
+    const step = () => {
+      const h = matmul(x, w);
+      const y = f(h);
+      const s = y.sum();
+      // The pass makes: the expanded seed of sum (n·n), dh (n·n) and dw (delivered).
+      backward(s);
+      const g = w.grad!;
+      w.grad = null;
+      const v = g.data[5]!;
+      for (const t of [h, y, s, g]) t.dispose();
+      return v;
+    };
+    const first = step();
+    const before = arenaStats();
+    for (let i = 0; i < 50; i++) expect(step()).toBe(first);
+    const after = arenaStats();
+    expect(after.allocations - before.allocations).toBe(after.released - before.released);
+    expect(after.reservedBytes).toBe(before.reservedBytes);
+  });
+
+  it('never touches what the caller can still see: hooks, pass-through gradients, seeds, tensors made before', () => {
+    const x = fromArray(data(3), [n, n], { requiresGrad: true });
+    // A hook keeps the gradient reaching a non-leaf: it must stay readable.
+    const stash: Tensor[] = [];
+    const z = x.mul(2);
+    z.registerHook((g) => {
+      stash.push(g);
+    });
+    // x.add(z): the upstream gradient passes through to x (a leaf) and to z (a non-leaf) unchanged.
+    const out = x.add(z).mul(x.mul(0).add(1));
+    const seed = full([n, n], 0.5);
+    backward(out, seed);
+    expect(stash).toHaveLength(1);
+    expect(stash[0]!.isDisposed).toBe(false);
+    expect(stash[0]!.data.every((v) => v === 0.5)).toBe(true);
+    expect(seed.isDisposed).toBe(false);
+    // d/dx of (x + 2x)·1 = 3, times the seed: the pass-through kept x's share alive.
+    expect(x.grad!.data.every((v) => v === 1.5)).toBe(true);
+    // A custom op whose backward returns a tensor made before the pass: that tensor is not released.
+    const premade = full([n, n], 4);
+    const y = fromArray(data(4), [n, n], { requiresGrad: true });
+    const [c] = record('premadeGrad', [y], [{ data: y.data.slice(), shape: [n, n] }], () => [premade]);
+    const d = c!.mul(3);
+    backward(d, seed);
+    expect(premade.isDisposed).toBe(false);
+    expect(y.grad!.data.every((v) => v === 4)).toBe(true);
+  });
+
+  it('retainGraph: a second backward through the same graph gives the same gradients', () => {
+    const x = fromArray(data(5), [n, n], { requiresGrad: true });
+    const s = x.tanh().mul(x).exp().sum();
+    backward(s, undefined, { retainGraph: true });
+    const first = x.grad!.toArray();
+    x.grad = null;
+    full([n, n], Number.NaN).dispose();
+    backward(s);
+    expect(Array.from(x.grad!.data)).toEqual(Array.from(first));
+  });
 });

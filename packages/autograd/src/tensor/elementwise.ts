@@ -351,9 +351,12 @@ function symbolicBackward(
   which.forEach((inputIndex, k) => {
     const input = inputs[inputIndex]!;
     const reduced = sumTo(raw[k]!, input.shape);
-    // The unreduced gradient is this closure's own temporary: on webgpu release it now rather than at
-    // garbage collection (unless a graph is being recorded, which may hold it).
-    if (reduced.deviceArray !== raw[k]!.deviceArray && !isGradEnabled()) raw[k]!.deviceArray?.dispose();
+    // The unreduced gradient is this closure's own temporary: release it now rather than at garbage
+    // collection (unless a graph is being recorded, which may hold it). A view sharing its storage (a
+    // reduction that only reshapes) keeps the memory alive.
+    const own = raw[k]!;
+    const sameBuffer = own.deviceArray !== null && reduced.deviceArray === own.deviceArray;
+    if (reduced !== own && !sameBuffer && !isGradEnabled()) own.dispose();
     result[inputIndex] = toDtype(reduced, input.dtype);
   });
   return result;
@@ -395,7 +398,9 @@ function withPartials(
       eager.inputs.forEach((inputIndex, k) => {
         const input = inputs[inputIndex]!;
         if (!need[inputIndex]) return;
-        result[inputIndex] = toDtype(sumTo(scaled[k]!, input.shape), input.dtype);
+        const reduced = sumTo(scaled[k]!, input.shape);
+        if (reduced !== scaled[k]) scaled[k]!.dispose();
+        result[inputIndex] = toDtype(reduced, input.dtype);
       });
       return result;
     },

@@ -12,7 +12,7 @@ import { allocate } from './dtype.js';
 import { withGradMode } from './grad-mode.js';
 import type { Grads, Node } from './node.js';
 import { fmt, sameShape } from './shape.js';
-import { checkTensor, Tensor } from './tensor.js';
+import { checkTensor, nextTensorSerial, Tensor } from './tensor.js';
 
 /** Options of {@link backward} and `Tensor.backward`. */
 export interface BackwardOptions {
@@ -147,6 +147,7 @@ function propagate(
 ): void {
   const createGraph = opts.createGraph ?? false;
   const retainGraph = opts.retainGraph ?? createGraph;
+  const firstSerial = nextTensorSerial();
   const nodes = schedule(roots);
   const pending = new Map<Node, Grads>();
   const leafGrads = new Map<Tensor, Tensor>();
@@ -155,6 +156,28 @@ function propagate(
   // further accumulation supersedes is released at once instead of waiting for garbage collection (not
   // under createGraph, where the sum is part of the recorded graph).
   const sums = new WeakSet<Tensor>();
+  // How many slots (pending node gradients, leaf gradients) hold each gradient tensor, and the tensors
+  // handed out (delivered): what the engine may release once consumed (see `release`).
+  const held = new Map<Tensor, number>();
+  const hold = (t: Tensor, by: number) => {
+    const n = (held.get(t) ?? 0) + by;
+    if (n > 0) held.set(t, n);
+    else held.delete(t);
+  };
+  const delivered = new Set<Tensor>();
+  const seeded = new Set<Tensor>(seeds);
+  /**
+   * Disposes a cpu gradient tensor that this pass made and nothing holds any more: no slot, not handed out,
+   * not a seed, not passed through (a backward that returned it made it held again). Not under createGraph
+   * (the graph being recorded may read it), and not where hooks could have kept it (`noRelease`). Its arena
+   * memory is then reused by the rest of the pass and the next step, as PyTorch frees consumed gradients.
+   */
+  const noRelease = new Set<Tensor>();
+  const release = (t: Tensor) => {
+    if (createGraph || t.device !== 'cpu' || t.serial < firstSerial) return;
+    if (held.has(t) || delivered.has(t) || seeded.has(t) || noRelease.has(t)) return;
+    t.dispose();
+  };
   const sum = (a: Tensor | null, g: Tensor): Tensor => {
     const total = addGrads(a, g);
     if (a !== null) {
@@ -166,7 +189,16 @@ function propagate(
   const accumulate = (t: Tensor, g: Tensor) => {
     const node = t.gradFn;
     if (node === null) {
-      if (keep(t)) leafGrads.set(t, sum(leafGrads.get(t) ?? null, g));
+      if (keep(t)) {
+        const before = leafGrads.get(t) ?? null;
+        const total = sum(before, g);
+        leafGrads.set(t, total);
+        hold(total, 1);
+        if (before !== null) {
+          hold(before, -1);
+          release(before);
+        }
+      }
       return;
     }
     let m = nodeOutputs.get(node);
@@ -180,7 +212,14 @@ function propagate(
       slot = new Array<Tensor | null>(node.outputCount).fill(null);
       pending.set(node, slot);
     }
-    slot[t.outputIndex] = sum(slot[t.outputIndex] ?? null, g);
+    const before = slot[t.outputIndex] ?? null;
+    const total = sum(before, g);
+    slot[t.outputIndex] = total;
+    hold(total, 1);
+    if (before !== null) {
+      hold(before, -1);
+      release(before);
+    }
   };
   const finished: Array<[Tensor, Tensor]> = [];
   withGradMode(createGraph, () => {
@@ -196,12 +235,18 @@ function propagate(
       pending.delete(node);
       // Hooks registered on this node's outputs see (and may replace) the complete gradient; a retained or
       // requested non-leaf gets the gradient after its hooks, as in PyTorch.
+      for (const g of gs) if (g !== null) hold(g, -1);
       const outs = nodeOutputs.get(node);
       if (outs !== undefined) {
         for (const [k, t] of outs) {
           if (gs[k] === null) continue;
+          if (t.hasHooks) noRelease.add(gs[k]!);
           gs[k] = t.runHooks(gs[k]!);
-          if (keep(t)) finished.push([t, gs[k]!]);
+          if (t.hasHooks) noRelease.add(gs[k]!);
+          if (keep(t)) {
+            finished.push([t, gs[k]!]);
+            delivered.add(gs[k]!);
+          }
         }
       }
       const inGrads = node.apply(gs);
@@ -215,6 +260,9 @@ function propagate(
         if (g === null || g === undefined || !inp.requiresGrad) return;
         accumulate(inp, conform(node.name, `input ${k}`, inp, g));
       });
+      // What this node consumed and what it made that nothing holds now (added into a slot, or not needed).
+      for (const g of gs) if (g !== null) release(g);
+      for (const g of inGrads) if (g !== null && g !== undefined) release(g);
     }
     for (const [t, g] of leafGrads) finished.push([t, t.runHooks(g)]);
   });

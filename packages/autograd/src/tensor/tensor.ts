@@ -47,6 +47,14 @@ function disposedError(op: string): StateError {
  */
 const holders = new WeakMap<Storage, number>();
 
+/** Tensors constructed so far (see {@link Tensor.serial}). */
+let constructed = 0;
+
+/** @internal the serial the next tensor will get: tensors with a serial at least this are newer. */
+export function nextTensorSerial(): number {
+  return constructed + 1;
+}
+
 /** A hook on a tensor's gradient: may return a replacement gradient (same shape and dtype). */
 // biome-ignore lint/suspicious/noConfusingVoidType: a hook written as a statement block returns void
 export type GradHook = (grad: Tensor) => Tensor | undefined | void;
@@ -86,6 +94,8 @@ export class Tensor {
   #requiresGrad: boolean;
   #hooks: GradHook[] = [];
   #retainsGrad = false;
+  /** @internal the order of construction (1, 2, …): the engine tells the gradients a backward pass made by it. */
+  readonly serial: number = ++constructed;
 
   /** @internal use `tensor()`, the creation functions or ops. */
   constructor(
@@ -342,6 +352,11 @@ export class Tensor {
   /** @internal whether `.grad` should be filled for this tensor. */
   get keepsGrad(): boolean {
     return this.gradFn === null || this.#retainsGrad;
+  }
+
+  /** @internal whether gradient hooks are registered on this tensor. */
+  get hasHooks(): boolean {
+    return this.#hooks.length > 0;
   }
 
   /**
