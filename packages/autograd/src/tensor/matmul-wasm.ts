@@ -280,6 +280,58 @@ type BlockFn = (
   accumulate: number,
 ) => void;
 
+/** Where one product's operands are, in bytes of WebAssembly memory (see {@link runBlocks}). */
+interface Layout {
+  /** Byte address of op(A)[0, 0], and the byte steps between its rows and along k. */
+  aBase: number;
+  aRs: number;
+  aKs: number;
+  /** Byte address of B's row 0 (op(B) = B, row-major) and its row stride. */
+  bBase: number;
+  bKs: number;
+  /** Byte address of C[0, 0] and its row stride. */
+  cBase: number;
+  ldc: number;
+  /** Rows and columns the kernel computes (multiples of mr and nr), and the depth. */
+  M: number;
+  N: number;
+  K: number;
+  mr: number;
+  nr: number;
+  es: number;
+  /** Whether C is added to (beta) rather than overwritten. */
+  beta: boolean;
+}
+
+/**
+ * Runs `block` over every cache block of a product: columns in NC-wide blocks, K in equal blocks of at most KC
+ * (784 = 4 × 196, not 3 × 256 + 16: a short last block costs a load and a store of every C tile for a few k
+ * steps), rows in MC-high blocks; every K block after the first (or all, with beta) accumulates into C.
+ */
+function runBlocks(block: BlockFn, p: Layout): void {
+  const kcMax = Math.ceil(p.K / Math.ceil(p.K / KC));
+  for (let jc = 0; jc < p.N; jc += NC) {
+    const nc = Math.min(NC, p.N - jc);
+    for (let pc = 0; pc < p.K; pc += kcMax) {
+      for (let ic = 0; ic < p.M; ic += MC) {
+        block(
+          p.aBase + ic * p.aRs + pc * p.aKs,
+          p.aRs,
+          p.aKs,
+          p.bBase + jc * p.es + pc * p.bKs,
+          p.bKs,
+          p.cBase + jc * p.es + ic * p.ldc,
+          p.ldc,
+          Math.min(MC, p.M - ic) / p.mr,
+          nc / p.nr,
+          Math.min(kcMax, p.K - pc),
+          p.beta || pc > 0 ? 1 : 0,
+        );
+      }
+    }
+  }
+}
+
 /** Largest linear memory the driver asks for (addresses must stay below 2^31). */
 const MAX_BYTES = 2 ** 31 - 2 ** 16;
 /**
@@ -418,16 +470,7 @@ export function createWasmGemm(): WasmGemm | null {
    * shapes need no padding (M a multiple of the register block's rows, N of its columns, op(B) = B): no copy
    * in, no copy out. False (nothing done) otherwise.
    */
-  function gemmInPlace(
-    M: number,
-    N: number,
-    K: number,
-    a: GemmOperand,
-    b: GemmOperand,
-    C: Storage,
-    cOff: number,
-    beta: boolean,
-  ): boolean {
+  const gemmInPlace: WasmGemm = (M, N, K, a, b, C, cOff, beta) => {
     const es = 4;
     const nr = NV * 4;
     if (b.t || M % MR32 !== 0 || N % nr !== 0) return false;
@@ -437,38 +480,25 @@ export function createWasmGemm(): WasmGemm | null {
     if (aAt < 0 || bAt < 0 || cAt < 0) return false;
     const kernels = arenaKernels();
     if (kernels === null) return false;
-    const block = kernels[a.t ? 1 : 0];
     const lda = a.t ? M : K;
-    const aRs = (a.t ? 1 : lda) * es;
-    const aKs = (a.t ? lda : 1) * es;
-    const aBase = aAt + a.off * es;
-    const bBase = bAt + b.off * es;
-    const cBase = cAt + cOff * es;
-    const bKs = N * es;
-    const ldc = N * es;
-    const kcMax = Math.ceil(K / Math.ceil(K / KC));
-    for (let jc = 0; jc < N; jc += NC) {
-      const nc = Math.min(NC, N - jc);
-      for (let pc = 0; pc < K; pc += kcMax) {
-        for (let ic = 0; ic < M; ic += MC) {
-          block(
-            aBase + ic * aRs + pc * aKs,
-            aRs,
-            aKs,
-            bBase + jc * es + pc * bKs,
-            bKs,
-            cBase + jc * es + ic * ldc,
-            ldc,
-            Math.min(MC, M - ic) / MR32,
-            nc / nr,
-            Math.min(kcMax, K - pc),
-            beta || pc > 0 ? 1 : 0,
-          );
-        }
-      }
-    }
+    runBlocks(kernels[a.t ? 1 : 0], {
+      aBase: aAt + a.off * es,
+      aRs: (a.t ? 1 : lda) * es,
+      aKs: (a.t ? lda : 1) * es,
+      bBase: bAt + b.off * es,
+      bKs: N * es,
+      cBase: cAt + cOff * es,
+      ldc: N * es,
+      M,
+      N,
+      K,
+      mr: MR32,
+      nr,
+      es,
+      beta,
+    });
     return true;
-  }
+  };
 
   /** An arena with at least `bytes` of memory: the shared one (grown), or a fresh one for huge products. */
   function arenaFor(bytes: number): Arena | null {
@@ -531,32 +561,22 @@ export function createWasmGemm(): WasmGemm | null {
       if (Np === N) w.set(C.subarray(cOff, cOff + M * N), cBase);
       else for (let r = 0; r < M; r++) w.set(C.subarray(cOff + r * N, cOff + (r + 1) * N), cBase + r * Np);
     }
-    const aRs = (a.t ? 1 : lda) * es;
-    const aKs = (a.t ? lda : 1) * es;
-    const bKs = ldb * es;
-    // K split into equal blocks of at most KC (784 = 4 × 196, not 3 × 256 + 16: a short last block costs
-    // a load and a store of every C tile for a few k steps).
-    const kcMax = Math.ceil(K / Math.ceil(K / KC));
-    for (let jc = 0; jc < Np; jc += NC) {
-      const nc = Math.min(NC, Np - jc);
-      for (let pc = 0; pc < K; pc += kcMax) {
-        for (let ic = 0; ic < Mp; ic += MC) {
-          block(
-            ic * aRs + pc * aKs,
-            aRs,
-            aKs,
-            (bBase + jc) * es + pc * bKs,
-            bKs,
-            (cBase + jc) * es + ic * ldc,
-            ldc,
-            Math.min(MC, Mp - ic) / mr,
-            nc / nr,
-            Math.min(kcMax, K - pc),
-            beta || pc > 0 ? 1 : 0,
-          );
-        }
-      }
-    }
+    runBlocks(block, {
+      aBase: 0,
+      aRs: (a.t ? 1 : lda) * es,
+      aKs: (a.t ? lda : 1) * es,
+      bBase: bBase * es,
+      bKs: ldb * es,
+      cBase: cBase * es,
+      ldc,
+      M: Mp,
+      N: Np,
+      K,
+      mr,
+      nr,
+      es,
+      beta,
+    });
     if (Np === N) C.set(w.subarray(cBase, cBase + M * N), cOff);
     else for (let r = 0; r < M; r++) C.set(w.subarray(cBase + r * Np, cBase + r * Np + N), cOff + r * N);
     return true;
