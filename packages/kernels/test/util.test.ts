@@ -19,6 +19,20 @@ describe('LruCache', () => {
     expect(c.size).toBe(0);
     expect(() => new LruCache(0)).toThrow(RangeError);
   });
+
+  it('records uses once it is full (before, nothing can be evicted): a hot entry then survives', () => {
+    const c = new LruCache<string, number>(3);
+    c.set('a', 1).set('b', 2);
+    expect(c.get('a')).toBe(1); // not full: no reordering needed yet
+    c.set('c', 3); // full now
+    expect(c.get('a')).toBe(1); // a becomes the most recent
+    c.set('d', 4); // evicts b, the least recently used
+    expect(c.has('b')).toBe(false);
+    expect(c.has('a')).toBe(true);
+    c.set('e', 5); // evicts c
+    expect(c.has('c')).toBe(false);
+    expect([c.get('a'), c.get('d'), c.get('e')]).toEqual([1, 4, 5]);
+  });
 });
 
 describe('own keys', () => {

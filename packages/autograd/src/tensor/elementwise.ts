@@ -186,7 +186,10 @@ export function inputVariable(i: number): string {
 
 const varCache: string[][] = [];
 function inputVariables(n: number): string[] {
-  if (varCache[n] === undefined) varCache[n] = Array.from({ length: n }, (_, i) => `${INPUT_PREFIX}${i}`);
+  // Frozen: kernels key their variants on these arrays by identity (see namesKey in @gradkit/kernels).
+  if (varCache[n] === undefined) {
+    varCache[n] = Object.freeze(Array.from({ length: n }, (_, i) => `${INPUT_PREFIX}${i}`)) as string[];
+  }
   return varCache[n]!;
 }
 

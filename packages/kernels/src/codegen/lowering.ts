@@ -160,8 +160,19 @@ export function checkVariables(op: string, variables: unknown): asserts variable
 
 /** A cache key for a list of names that two different lists can never share (JSON quotes every name). */
 export function namesKey(names: readonly string[]): string {
-  return JSON.stringify(names);
+  // The tensor engine passes the same frozen arrays (a spec's variables) on every call: their key is computed
+  // once. Other arrays may change between calls, so theirs is computed each time.
+  if (!Object.isFrozen(names)) return JSON.stringify(names);
+  let key = namesKeys.get(names);
+  if (key === undefined) {
+    key = JSON.stringify(names);
+    namesKeys.set(names, key);
+  }
+  return key;
 }
+
+/** {@link namesKey} of frozen arrays, by identity. */
+const namesKeys = new WeakMap<readonly string[], string>();
 
 let compiledCount = 0;
 

@@ -24,11 +24,16 @@ export class LruCache<K, V> {
     return this.#map.size;
   }
 
-  /** The value for `key` (marking it most recently used), or undefined. */
+  /**
+   * The value for `key` (marking it most recently used), or undefined. While the cache is not full nothing
+   * can be evicted, so the use is only recorded once it is (a hot path: every op looks up its kernel): until
+   * then entries age in insertion order, which at worst makes the first evictions after filling up drop an
+   * entry that is still in use — it is rebuilt on its next use.
+   */
   get(key: K): V | undefined {
     const map = this.#map;
     const v = map.get(key);
-    if (v === undefined) return undefined;
+    if (v === undefined || map.size < this.capacity) return v;
     map.delete(key);
     map.set(key, v);
     return v;
