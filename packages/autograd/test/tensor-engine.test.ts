@@ -137,6 +137,26 @@ describe('backward', () => {
     expect(x.grad!.tolist()).toEqual([1]);
   });
 
+  it('gradients never alias each other or the seed: an in-place change of one .grad leaves the others', () => {
+    // add passes the output gradient through unchanged to both inputs, unfused and fused alike.
+    const sumOf = fuseMany((a: Value, b: Value) => [a.add(b)], 'sumOf');
+    for (const f of [(a: Tensor, b: Tensor) => a.add(b), (a: Tensor, b: Tensor) => sumOf(a, b)[0]!]) {
+      const x = f64([1, 2, 3], true);
+      const y = f64([4, 5, 6], true);
+      const seed = f64([0.5, 0.5, 0.5]);
+      backward(f(x, y), seed);
+      noGrad(() => x.grad!.mul_(4));
+      expect(x.grad!.tolist()).toEqual([2, 2, 2]);
+      expect(y.grad!.tolist()).toEqual([0.5, 0.5, 0.5]);
+      expect(seed.tolist()).toEqual([0.5, 0.5, 0.5]);
+      // grad() hands out independent tensors too.
+      const [gx, gy] = grad(f(x, y), [x, y], { gradOutputs: [seed] }) as [Tensor, Tensor];
+      noGrad(() => gy.mul_(2));
+      expect(gx.tolist()).toEqual([0.5, 0.5, 0.5]);
+      expect(seed.tolist()).toEqual([0.5, 0.5, 0.5]);
+    }
+  });
+
   it('checks the shape of what a backward function returns (ShapeError naming the op)', () => {
     const x = f64([1, 2, 3]);
     const y = record1('brokenOp', [x], new Float64Array(3), [3], (g) => [g.sum()]);

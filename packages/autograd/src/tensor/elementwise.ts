@@ -48,7 +48,9 @@ export class ElementwiseSpec {
    * Backward specs by (inputs needing grads, outputs having grads). Capacity 16: a spec is differentiated
    * for a handful of such patterns (usually one or two); the bound keeps a wide spec's map small anyway.
    */
-  readonly #backward = new LruCache<string, { spec: ElementwiseSpec; inputs: number[] }>(16);
+  readonly #backward = new LruCache<string, { spec: ElementwiseSpec; inputs: number[]; outputOf: number[] }>(
+    16,
+  );
 
   /** @internal use {@link elementwiseSpec}. */
   constructor(name: string, outputs: readonly Expr[], arity: number) {
@@ -80,10 +82,15 @@ export class ElementwiseSpec {
     needInput: readonly boolean[],
     haveGrad: readonly boolean[],
   ): {
-    /** The gradient computation; its outputs are the gradients of `inputs`, in order. */
+    /** The gradient computation; output `outputOf[k]` is the gradient of `inputs[k]`. */
     spec: ElementwiseSpec;
     /** Indices of the inputs whose gradients `spec` computes. */
     inputs: number[];
+    /**
+     * For each entry of `inputs`, the index of its gradient among `spec`'s outputs: inputs whose gradients
+     * are the same expression (a + b: both are the output gradient) share one output, computed and stored once.
+     */
+    outputOf: number[];
   } {
     const key = `${needInput.map(Number).join('')}|${haveGrad.map(Number).join('')}`;
     const hit = this.#backward.get(key);
@@ -100,15 +107,19 @@ export class ElementwiseSpec {
     const adj = total === null ? new Map<Expr, Expr>() : adjoints(total);
     const outs: Expr[] = [];
     const inputs: number[] = [];
+    const outputOf: number[] = [];
     this.variables.forEach((v, i) => {
       if (!needInput[i]) return;
       const a = adj.get(variable(v));
       if (a === undefined) return;
-      outs.push(a);
+      // Expressions are hash-consed: equal gradients are the same node.
+      let at = outs.indexOf(a);
+      if (at < 0) at = outs.push(a) - 1;
       inputs.push(i);
+      outputOf.push(at);
     });
     const spec = new ElementwiseSpec(`${this.name}_backward`, outs, this.arity + gradVars.length);
-    const entry = { spec, inputs };
+    const entry = { spec, inputs, outputOf };
     this.#backward.set(key, entry);
     return entry;
   }
@@ -138,7 +149,11 @@ export class ElementwiseSpec {
       outs.push(a);
       inputs.push(i);
     });
-    const entry = { spec: new ElementwiseSpec(`${this.name}_partials`, outs, this.arity), inputs };
+    const entry = {
+      spec: new ElementwiseSpec(`${this.name}_partials`, outs, this.arity),
+      inputs,
+      outputOf: inputs.map((_, k) => k + 1),
+    };
     this.#backward.set(key, entry);
     return entry;
   }
@@ -346,22 +361,26 @@ function symbolicBackward(
 ): Grads {
   const need = inputs.map((t) => t.requiresGrad);
   const have = grads.map((g) => g !== null);
-  const { spec: back, inputs: which } = spec.backwardSpec(need, have);
+  const { spec: back, inputs: which, outputOf } = spec.backwardSpec(need, have);
   const result: Grads = inputs.map(() => null);
   if (which.length === 0) return result;
   const gradTensors = grads.filter((g): g is Tensor => g !== null);
   const raw = applyElementwise(back, [...inputs, ...gradTensors], outDtype);
   which.forEach((inputIndex, k) => {
     const input = inputs[inputIndex]!;
-    const reduced = sumTo(raw[k]!, input.shape);
-    // The unreduced gradient is this closure's own temporary: release it now rather than at garbage
-    // collection (unless a graph is being recorded, which may hold it). A view sharing its storage (a
-    // reduction that only reshapes) keeps the memory alive.
-    const own = raw[k]!;
-    const sameBuffer = own.deviceArray !== null && reduced.deviceArray === own.deviceArray;
-    if (reduced !== own && !sameBuffer && !isGradEnabled()) own.dispose();
-    result[inputIndex] = toDtype(reduced, input.dtype);
+    result[inputIndex] = toDtype(sumTo(raw[outputOf[k]!]!, input.shape), input.dtype);
   });
+  // The unreduced gradients are this closure's own temporaries: release those no result is (or, on webgpu,
+  // shares the buffer of) now rather than at garbage collection — unless a graph is being recorded, which
+  // may hold them. On the cpu a view that shares storage keeps the memory alive.
+  if (!isGradEnabled()) {
+    for (const own of raw) {
+      const kept = result.some(
+        (r) => r === own || (own.deviceArray !== null && r?.deviceArray === own.deviceArray),
+      );
+      if (!kept) own.dispose();
+    }
+  }
   return result;
 }
 

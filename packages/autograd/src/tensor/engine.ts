@@ -13,6 +13,7 @@ import { withGradMode } from './grad-mode.js';
 import type { Grads, Node } from './node.js';
 import { fmt, sameShape } from './shape.js';
 import { checkTensor, nextTensorSerial, Tensor } from './tensor.js';
+import { clone } from './view.js';
 
 /** Options of {@link backward} and `Tensor.backward`. */
 export interface BackwardOptions {
@@ -271,18 +272,20 @@ function propagate(
 
 /**
  * How a finished gradient is handed to its tensor: under createGraph as it is (it is part of the graph);
- * otherwise a tensor of its own that requires no grad — the gradient itself when it needs nothing else (it
- * was computed with grad mode off), a detached view when it requires grad (a seed passed through) or was
- * already handed to another tensor (one gradient reaching two inputs) or is a seed (the caller's tensor). Not wrapping what needs no wrapper
- * keeps each gradient the only tensor on its storage, so that `dispose()` can return its memory at once.
+ * otherwise a tensor of its own that requires no grad and shares its storage with nothing else handed out or
+ * with the caller's seeds — the gradient itself when it needs nothing else (computed with grad mode off, first
+ * use of its storage), else a copy (a seed passed through, one gradient reaching two inputs). So an in-place
+ * change of one `.grad` (clipping, an optimizer) never changes another tensor's gradient or a seed, and each
+ * gradient is the only tensor on its storage, which `dispose()` can return at once.
  */
 function ownedResult(createGraph: boolean, seeds: readonly Tensor[]): (g: Tensor) => Tensor {
-  // The seeds belong to the caller: a gradient that is one of them is always a view.
-  const handed = new Set<Tensor>(seeds);
+  const storageOf = (t: Tensor): object => t.deviceArray ?? t.data;
+  const handed = new Set<object>(seeds.map(storageOf));
   return (g) => {
     if (createGraph) return g;
-    if (g.requiresGrad || handed.has(g)) return g.detach();
-    handed.add(g);
+    const storage = storageOf(g);
+    if (g.requiresGrad || handed.has(storage)) return withGradMode(false, () => clone(g));
+    handed.add(storage);
     return g;
   };
 }
