@@ -24,7 +24,14 @@ import {
   tensor,
   zeros,
 } from '@gradkit/autograd';
-import { describeWorst, gradcheckTensor, gradgradcheckTensor, shape, tensorOf } from '@gradkit/testing';
+import {
+  describeWorst,
+  gradcheckTensor,
+  gradgradcheckTensor,
+  propertyConfig,
+  shape,
+  tensorOf,
+} from '@gradkit/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectError } from './helpers.js';
@@ -380,5 +387,35 @@ describe('errors', () => {
       expectError(() => fns[name]!(zeros([2, 3]), 0.5), ShapeError, name);
       expectError(() => fns[name]!([1, 2] as unknown as Tensor), ArgumentError, name, 'Tensor');
     }
+  });
+});
+
+describe('sum over every axis but the last (bias gradients)', () => {
+  it('is the float64 sum of the rows in row order, rounded once: bit for bit, any row count', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 1, max: 9 }),
+        fc.constantFrom<'float32' | 'float64'>('float32', 'float64'),
+        fc.integer({ min: 1, max: 2 ** 30 }),
+        (lead, rowsPerLead, cols, dtype, seed) => {
+          const rows = lead * rowsPerLead;
+          let s = seed;
+          const values = Array.from({ length: rows * cols }, () => {
+            s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+            return (s / 2 ** 32 - 0.5) * 10 ** ((s % 7) - 3);
+          });
+          const x = fromArray(values, [lead, rowsPerLead, cols], { dtype });
+          const got = x.sum([0, 1]).toArray();
+          const want = new Float64Array(cols);
+          const stored = x.toArray();
+          for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) want[j] += stored[r * cols + j]!;
+          const rounded = dtype === 'float32' ? Float32Array.from(want) : want;
+          expect(Array.from(got)).toEqual(Array.from(rounded));
+        },
+      ),
+      propertyConfig({ numRuns: 200 }),
+    );
   });
 });
