@@ -362,17 +362,29 @@ function symbolicBackward(
   const need = inputs.map((t) => t.requiresGrad);
   const have = grads.map((g) => g !== null);
   const { spec: back, inputs: which, outputOf } = spec.backwardSpec(need, have);
-  const result: Grads = inputs.map(() => null);
-  if (which.length === 0) return result;
+  if (which.length === 0) return inputs.map(() => null);
   const gradTensors = grads.filter((g): g is Tensor => g !== null);
   const raw = applyElementwise(back, [...inputs, ...gradTensors], outDtype);
+  return reduceToInputs(raw, which, outputOf, inputs);
+}
+
+/**
+ * The gradient of each input `which[k]`: the unreduced `raw[outputOf[k]]` summed back to the input's shape
+ * and converted to its dtype. The unreduced tensors are the caller's own temporaries: those no result is (or,
+ * on webgpu, shares the buffer of) are released now rather than at garbage collection — unless a graph is
+ * being recorded, which may hold them. On the cpu a view that shares storage keeps the memory alive.
+ */
+function reduceToInputs(
+  raw: readonly Tensor[],
+  which: readonly number[],
+  outputOf: readonly number[],
+  inputs: readonly Tensor[],
+): Grads {
+  const result: Grads = inputs.map(() => null);
   which.forEach((inputIndex, k) => {
     const input = inputs[inputIndex]!;
     result[inputIndex] = toDtype(sumTo(raw[outputOf[k]!]!, input.shape), input.dtype);
   });
-  // The unreduced gradients are this closure's own temporaries: release those no result is (or, on webgpu,
-  // shares the buffer of) now rather than at garbage collection — unless a graph is being recorded, which
-  // may hold them. On the cpu a view that shares storage keeps the memory alive.
   if (!isGradEnabled()) {
     for (const own of raw) {
       const kept = result.some(
@@ -416,15 +428,13 @@ function withPartials(
         return symbolicBackward(spec, inputs, grads, 'float32');
       }
       const scaled = applyElementwise(scaledSpec(partials.length), [...partials, g], 'float32');
-      const result: Grads = inputs.map(() => null);
-      eager.inputs.forEach((inputIndex, k) => {
-        const input = inputs[inputIndex]!;
-        if (!need[inputIndex]) return;
-        const reduced = sumTo(scaled[k]!, input.shape);
-        if (reduced !== scaled[k]) scaled[k]!.dispose();
-        result[inputIndex] = toDtype(reduced, input.dtype);
-      });
-      return result;
+      const which = eager.inputs.filter((i) => need[i]);
+      return reduceToInputs(
+        scaled,
+        which,
+        which.map((i) => eager.inputs.indexOf(i)),
+        inputs,
+      );
     },
     release,
   );
