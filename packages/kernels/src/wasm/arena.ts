@@ -236,11 +236,12 @@ export function giveBack(block: { addr: number; size: number }): void {
 }
 
 /**
- * Storage for `n` elements of `dtype`, zero-filled unless `zero` is false: a view into the kernels' WebAssembly memory (which the
- * WebAssembly kernels read and write in place, without copies) when `n ≥` {@link ARENA_MIN_ELEMENTS}, the
- * memory is shared (SharedArrayBuffer available: Node, workers, cross-origin-isolated pages) and the arena
- * is under its cap ({@link setArenaCapacity}); an ordinary `Float32Array` / `Float64Array` otherwise. The
- * arena's block is reused once the returned array has been garbage collected.
+ * Storage for `n` elements of `dtype`, zero-filled unless `zero` is false: a view into the kernels'
+ * WebAssembly memory (which the WebAssembly kernels read and write in place, without copies) when
+ * `n ≥` {@link ARENA_MIN_ELEMENTS}, the memory is shared (SharedArrayBuffer available: Node, workers,
+ * cross-origin-isolated pages) and the arena is under its cap ({@link setArenaCapacity}); an ordinary
+ * `Float32Array` / `Float64Array` otherwise. The arena's block is reused once the returned array has been
+ * garbage collected.
  *
  * The returned array's `.buffer` is the whole WebAssembly memory (a SharedArrayBuffer): read its bytes with
  * `new Uint8Array(a.buffer, a.byteOffset, a.byteLength)`, never the whole buffer, and do not transfer it.
