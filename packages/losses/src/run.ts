@@ -111,12 +111,12 @@ function scale(saved: Saved, i: number, g: Tensor, dtype: DType): Storage {
       saved.grads[i] = null;
       return d;
     }
-    const out = allocate(dtype, d.length);
+    const out = allocateOutput(dtype, d.length);
     for (let k = 0; k < d.length; k++) out[k] = d[k]! * s;
     return out;
   }
   const gd = g.data;
-  const out = allocate(dtype, d.length);
+  const out = allocateOutput(dtype, d.length);
   for (let k = 0; k < d.length; k++) out[k] = d[k]! * gd[k]!;
   return out;
 }
