@@ -337,6 +337,26 @@ export class WebGpuArrays {
     return out!.settleWith(verdict);
   }
 
+  /** Throws an ArgumentError (`<what> must be a device array of this runtime`) unless `v` is one. */
+  #mine(op: string, v: unknown, what: string): asserts v is DeviceArray {
+    if (!(v instanceof DeviceArray) || v.runtime !== this) {
+      throw new ArgumentError(op, `${what} must be a device array of this runtime`);
+    }
+  }
+
+  /**
+   * Input `i` of an elementwise run: null for a scalar (which must be a number), else the device array of
+   * this runtime it must be.
+   */
+  #arrayInput(op: string, v: unknown, kind: InputKind | undefined, i: number): DeviceArray | null {
+    if (kind === 'scalar') {
+      if (typeof v !== 'number') throw new ArgumentError(op, `input #${i} must be a number`);
+      return null;
+    }
+    this.#mine(op, v, `input #${i}`);
+    return v;
+  }
+
   /**
    * Overwrites a device array with host values (rounded to float32), in queue order: work submitted before
    * reads the old values, work submitted after the new ones (initialisers filling a webgpu parameter).
@@ -346,9 +366,7 @@ export class WebGpuArrays {
    */
   write(array: DeviceArray, data: ArrayLike<number>, op = 'write'): void {
     this.#check(op);
-    if (!(array instanceof DeviceArray) || array.runtime !== this) {
-      throw new ArgumentError(op, 'the target must be a device array of this runtime');
-    }
+    this.#mine(op, array, 'the target');
     if (data.length !== array.length) {
       throw new ShapeError(op, `${data.length} values given for a device array of ${array.length} elements`);
     }
@@ -379,14 +397,9 @@ export class WebGpuArrays {
     n: number,
   ): DeviceArray[] {
     this.#check(op);
-    inputs.forEach((v, i) => {
-      if (kinds[i] === 'scalar') {
-        if (typeof v !== 'number') throw new ArgumentError(op, `input #${i} must be a number`);
-        return;
-      }
-      if (!(v instanceof DeviceArray) || v.runtime !== this) {
-        throw new ArgumentError(op, `input #${i} must be a device array of this runtime`);
-      }
+    inputs.forEach((input, i) => {
+      const v = this.#arrayInput(op, input, kinds[i], i);
+      if (v === null) return;
       const want = splat[i] ? 1 : n;
       if (v.length !== want)
         throw new ShapeError(op, `input #${i} has ${v.length} elements, expected ${want}`);
@@ -431,14 +444,9 @@ export class WebGpuArrays {
     }
     const arrayStrides: number[][] = [];
     const arrays: DeviceArray[] = [];
-    inputs.forEach((v, i) => {
-      if (kinds[i] === 'scalar') {
-        if (typeof v !== 'number') throw new ArgumentError(op, `input #${i} must be a number`);
-        return;
-      }
-      if (!(v instanceof DeviceArray) || v.runtime !== this) {
-        throw new ArgumentError(op, `input #${i} must be a device array of this runtime`);
-      }
+    inputs.forEach((input, i) => {
+      const v = this.#arrayInput(op, input, kinds[i], i);
+      if (v === null) return;
       const st = strides[i];
       if (st === undefined || st.length !== shape.length) {
         throw new ShapeError(op, `input #${i} needs ${shape.length} strides`);
@@ -545,9 +553,7 @@ export class WebGpuArrays {
       ['in-place argument', inOut],
     ] as const) {
       list.forEach((v, i) => {
-        if (!(v instanceof DeviceArray) || v.runtime !== this) {
-          throw new ArgumentError(op, `${what} #${i} must be a device array of this runtime`);
-        }
+        this.#mine(op, v, `${what} #${i}`);
       });
     }
     outputs.forEach((len, k) => {
@@ -633,9 +639,7 @@ export class WebGpuArrays {
       ['destination', dst],
       ['source', src],
     ] as const) {
-      if (!(a instanceof DeviceArray) || a.runtime !== this) {
-        throw new ArgumentError(op, `the ${what} must be a device array of this runtime`);
-      }
+      this.#mine(op, a, `the ${what}`);
     }
     if (src.length > dst.length) {
       throw new ShapeError(op, `cannot copy ${src.length} elements into an array of ${dst.length}`);
