@@ -51,6 +51,8 @@ export class ElementwiseSpec {
   readonly #backward = new LruCache<string, { spec: ElementwiseSpec; inputs: number[]; outputOf: number[] }>(
     16,
   );
+  /** Forward specs with partial derivatives, by the inputs needing grads (same bound as the backward specs). */
+  readonly #partials = new LruCache<string, { spec: ElementwiseSpec; inputs: number[] }>(16);
 
   /** @internal use {@link elementwiseSpec}. */
   constructor(name: string, outputs: readonly Expr[], arity: number) {
@@ -136,8 +138,8 @@ export class ElementwiseSpec {
     /** Indices of the inputs whose partial derivatives `spec` computes, in order. */
     inputs: number[];
   } {
-    const key = `partials|${needInput.map(Number).join('')}`;
-    const hit = this.#backward.get(key);
+    const key = needInput.map(Number).join('');
+    const hit = this.#partials.get(key);
     if (hit !== undefined) return hit;
     const output = this.outputs[0]!;
     const adj = adjoints(output);
@@ -149,12 +151,8 @@ export class ElementwiseSpec {
       outs.push(a);
       inputs.push(i);
     });
-    const entry = {
-      spec: new ElementwiseSpec(`${this.name}_partials`, outs, this.arity),
-      inputs,
-      outputOf: inputs.map((_, k) => k + 1),
-    };
-    this.#backward.set(key, entry);
+    const entry = { spec: new ElementwiseSpec(`${this.name}_partials`, outs, this.arity), inputs };
+    this.#partials.set(key, entry);
     return entry;
   }
 
